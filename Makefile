@@ -1,0 +1,45 @@
+# cpgeo: `make app` runs the Streamlit app on the embedded data; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+# Some XStatic packages ship only as sdists whose setup.py needs pkg_resources,
+# which setuptools >= 81 no longer provides; pin the build environment below it.
+export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: app test e2e lint bench clean data
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[app]"
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.app
+
+app: $(VENV)/.app
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "not browser and not network"
+
+e2e: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m browser
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check cpgeo app.py tests bench scripts
+	$(BIN)/mypy
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m pip install -q -e ".[dev,bench]"
+	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/siting.py
+	$(BIN)/python bench/population.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info
