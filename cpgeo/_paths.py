@@ -12,5 +12,8 @@ def data_dir() -> Path:
     for candidate in (_PACKAGE / "_data", _PACKAGE.parent / "data"):
         if (candidate / "boundaries").is_dir():
             return candidate
-    msg = f"cpgeo's embedded data is missing: looked in {_PACKAGE / '_data'} and {_PACKAGE.parent / 'data'}"
+    msg = (
+        "cpgeo's embedded data is missing: looked in "
+        f"{_PACKAGE / '_data'} and {_PACKAGE.parent / 'data'}"
+    )
     raise FileNotFoundError(msg)

@@ -1,0 +1,5 @@
+import sys
+
+from cpgeo.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""The ``cpgeo`` command line.
+
+Each command group lives in its own module exposing ``register(subparsers)``; the module
+adds its sub-commands, each with ``func`` set to a function taking the parsed arguments
+and returning an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from cpgeo._errors import InputError
+
+# Command-group modules, in the order their commands appear in --help.
+_COMMAND_MODULES = (
+    "cpgeo.cli.coverage",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser with every command registered."""
+    from cpgeo import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cpgeo",
+        description="Coverage and site planning for Community Police Offices in Iraq.",
+    )
+    parser.add_argument("--version", action="version", version=f"cpgeo {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 on bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (InputError, FileNotFoundError) as exc:
+        message = " ".join(str(exc).split())
+        print(f"cpgeo {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
