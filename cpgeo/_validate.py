@@ -1,0 +1,356 @@
+"""Collect every problem in a layer, then report them once in one :class:`InputError`.
+
+Row numbers in messages
+-----------------------
+Messages point at rows the way the user sees them in their own file:
+
+- CSV and XLSX: ``row N`` is the spreadsheet line number, header included, so the
+  first data row under the header is ``row 2`` (what Excel or LibreOffice shows in its
+  left margin, and the line number in a text editor for a CSV without quoted
+  line breaks);
+- GeoJSON, GeoPackage and Shapefile: ``feature N``, counting features from 1 in file
+  order;
+- data frames already in memory: ``row N``, counting data rows from 1 in frame order.
+
+Each problem reads ``<row>, column <column>: <what is wrong>``; the error message is
+``<file>: <n> problems in the <kind> layer: <problem>; <problem>; ...``, listing the
+first :data:`MAX_LISTED` and then ``and N more``. The full list is on the exception's
+``problems`` attribute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from cpgeo import settings
+from cpgeo._errors import InputError
+from cpgeo.regions import find_governorate
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+#: Problems listed in an error message before "and N more".
+MAX_LISTED = 10
+
+#: An office reference: letters, digits and ``_ - . : / #``, no spaces or list separators.
+_OFFICE_ID = re.compile(r"^[\w][\w\-.:/#]*$")
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input layer.
+
+    Attributes
+    ----------
+    row
+        Where: ``"row 5"``, ``"feature 3"``, ``"rows 3, 7"``, or None for the whole file.
+    column
+        The column concerned, or None.
+    message
+        What is wrong, in words.
+    """
+
+    row: str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [
+            part for part in (self.row, f"column {self.column}" if self.column else None) if part
+        ]
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+def format_problems(source: str, kind: str, problems: Sequence[Problem]) -> str:
+    """Return the one-line error message for ``problems`` found in ``source``."""
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    listed = "; ".join(str(p) for p in problems[:MAX_LISTED])
+    more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
+    return f"{source}: {count} {noun} in the {kind} layer: {listed}{more}"
+
+
+class Problems:
+    """Collector of the problems found in one layer.
+
+    Parameters
+    ----------
+    source
+        The file name (or ``"<upload>"``) named in the message.
+    kind
+        The layer kind, named in the message.
+    """
+
+    def __init__(self, source: str, kind: str) -> None:
+        self.source = source
+        self.kind = kind
+        self.items: list[Problem] = []
+
+    def add(self, row: str | None, column: str | None, message: str) -> None:
+        """Record one problem."""
+        self.items.append(Problem(row, column, message))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def error(self) -> InputError:
+        """Return the :class:`InputError` reporting every problem recorded."""
+        err = InputError(format_problems(self.source, self.kind, self.items))
+        err.problems = tuple(self.items)  # type: ignore[attr-defined]
+        return err
+
+    def raise_if_any(self) -> None:
+        """Raise the :class:`InputError` if any problem was recorded."""
+        if self.items:
+            raise self.error()
+
+    def fail(self, column: str | None, message: str) -> InputError:
+        """Record a whole-file problem and return the error to raise at once."""
+        self.add(None, column, message)
+        return self.error()
+
+
+def is_blank(value: object) -> bool:
+    """Return True for a missing value or a string of white space."""
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a column of numbers written as numbers or text.
+
+    A decimal comma (``"33,5"``) is accepted when the value has no dot.
+
+    Returns
+    -------
+    numbers : numpy.ndarray
+        float64, NaN where missing or unreadable.
+    missing : numpy.ndarray
+        bool, True where the cell is empty.
+    bad : numpy.ndarray
+        bool, True where the cell holds something that is not a number.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(numbers)
+        return numbers, missing, np.zeros(len(values), dtype=bool)
+    cells = values.to_numpy(dtype=object)
+    missing = np.fromiter((is_blank(v) for v in cells), dtype=bool, count=len(cells))
+    numbers = np.full(len(cells), np.nan)
+    bad = np.zeros(len(cells), dtype=bool)
+    for i, value in enumerate(cells):
+        if missing[i]:
+            continue
+        if isinstance(value, bool):
+            bad[i] = True
+            continue
+        if isinstance(value, int | float | np.integer | np.floating):
+            numbers[i] = float(value)
+            continue
+        text = str(value).strip()
+        if "," in text and "." not in text:
+            text = text.replace(",", ".")
+        try:
+            numbers[i] = float(text)
+        except ValueError:
+            bad[i] = True
+    bad |= ~missing & ~bad & ~np.isfinite(numbers)
+    return numbers, missing, bad
+
+
+def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Problems) -> None:
+    """Report missing and duplicate ids (``ids`` already as text, NA where missing)."""
+    values = ids.to_numpy(dtype=object)
+    for i, value in enumerate(values):
+        if is_blank(value):
+            problems.add(labels[i], column, "missing id")
+    present = pd.Series(values)[~pd.isna(values)]
+    duplicated = present[present.duplicated(keep=False)]
+    for value, group in duplicated.groupby(duplicated, sort=False):
+        rows = [labels[i] for i in group.index]
+        where = rows[0].split(" ")[0] + "s " + ", ".join(r.split(" ", 1)[1] for r in rows)
+        problems.add(where, column, f"duplicate id {value!r}")
+
+
+def parse_population(
+    values: pd.Series, labels: Sequence[str], column: str, problems: Problems
+) -> np.ndarray:
+    """Return populations as int64 (0 where missing); report bad, negative, fractional."""
+    numbers, missing, bad = to_numbers(values)
+    cells = values.to_numpy(dtype=object)
+    for i in np.flatnonzero(bad):
+        problems.add(labels[i], column, f"population {cells[i]!r} is not a number")
+    ok = ~missing & ~bad
+    for i in np.flatnonzero(ok & (numbers < 0)):
+        problems.add(labels[i], column, f"population {cells[i]!r} is negative")
+    fractional = ok & (numbers >= 0) & (numbers != np.round(numbers))
+    for i in np.flatnonzero(fractional):
+        problems.add(labels[i], column, f"population {cells[i]!r} is not a whole number")
+    clean = np.where(ok & ~fractional & (numbers >= 0), numbers, 0.0)
+    return clean.astype(np.int64)
+
+
+def parse_dates(
+    values: pd.Series, labels: Sequence[str], column: str, problems: Problems
+) -> pd.Series:
+    """Parse dates (ISO ``2019-05-01``, ``2019``, or day first ``01/05/2019``).
+
+    Returns
+    -------
+    pandas.Series
+        datetime64 at midnight, NaT where missing or unreadable (unreadable reported).
+    """
+    cells = values.to_numpy(dtype=object)
+    out = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[s]")
+    for i, value in enumerate(cells):
+        if is_blank(value):
+            continue
+        parsed = _parse_date(value)
+        if parsed is None:
+            problems.add(labels[i], column, f"{value!r} is not a date (use YYYY-MM-DD)")
+        else:
+            out[i] = parsed
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def _parse_date(value: object) -> np.datetime64 | None:
+    if isinstance(value, float | int | np.integer | np.floating) and not isinstance(value, bool):
+        year = float(value)
+        if year == int(year) and 1900 <= year <= 2100:
+            return np.datetime64(f"{int(year):04d}-01-01", "s")
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}(\.0)?", text):
+        return np.datetime64(f"{text[:4]}-01-01", "s")
+    for kwargs in ({"format": "ISO8601"}, {"format": "%d/%m/%Y"}, {"format": "%d.%m.%Y"}):
+        try:
+            stamp = pd.to_datetime(text, **kwargs)  # type: ignore[call-overload]
+        except (ValueError, TypeError, OverflowError):
+            continue
+        if pd.isna(stamp):
+            return None
+        return np.datetime64(stamp.tz_localize(None).normalize().to_datetime64(), "s")
+    return None
+
+
+def canonical_governorates(
+    values: pd.Series, labels: Sequence[str], column: str, problems: Problems
+) -> pd.Series:
+    """Map governorate spellings to canonical names; report names that are not known.
+
+    Returns
+    -------
+    pandas.Series
+        Canonical names (string dtype), missing where the cell was empty or unknown.
+    """
+    cells = values.to_numpy(dtype=object)
+    out = np.full(len(cells), None, dtype=object)
+    for i, value in enumerate(cells):
+        if is_blank(value):
+            continue
+        found = find_governorate(value)
+        if found is None:
+            problems.add(labels[i], column, f"unknown governorate {str(value).strip()!r}")
+        out[i] = found
+    return pd.Series(out, index=values.index, dtype="str", name="governorate")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Return ids or references as stripped text; whole floats lose their ``.0``."""
+
+    def one(value: object) -> object:
+        if is_blank(value):
+            return None
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            return str(int(value))
+        if isinstance(value, np.integer):
+            return str(int(value))
+        return str(value).strip()
+
+    return pd.Series(
+        [one(v) for v in values.to_numpy(dtype=object)], index=values.index, dtype="str"
+    )
+
+
+def check_office_ids(
+    values: pd.Series, labels: Sequence[str], column: str, problems: Problems
+) -> None:
+    """Report office references that cannot be one office's id (lists, spaces, symbols)."""
+    for i, value in enumerate(values.to_numpy(dtype=object)):
+        if is_blank(value):
+            continue
+        if not _OFFICE_ID.match(str(value)):
+            problems.add(
+                labels[i],
+                column,
+                f"office_id {value!r} is malformed: one office id per forum "
+                "(letters, digits, _ - . : / #, no spaces)",
+            )
+
+
+def check_locations(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    km_outside: np.ndarray,
+    km_outside_swapped: np.ndarray,
+    labels: Sequence[str],
+    column: str,
+    problems: Problems,
+) -> None:
+    """Report points far outside Iraq, or whose latitude and longitude look swapped.
+
+    Parameters
+    ----------
+    lon, lat
+        Degrees, EPSG:4326; NaN where missing (not reported here).
+    km_outside, km_outside_swapped
+        Geodesic km outside the nearest embedded governorate, as given and with
+        latitude and longitude exchanged.
+    """
+    tolerance = settings.outside_iraq_tolerance_km
+    for i in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)):
+        if abs(lat[i]) > 90 or abs(lon[i]) > 180:
+            if abs(lon[i]) <= 90 and km_outside_swapped[i] <= tolerance:
+                problems.add(
+                    labels[i],
+                    column,
+                    f"latitude {lat[i]:g} and longitude {lon[i]:g} look swapped",
+                )
+            else:
+                problems.add(
+                    labels[i],
+                    column,
+                    f"latitude {lat[i]:g} / longitude {lon[i]:g} is not a position on Earth",
+                )
+            continue
+        if km_outside[i] <= tolerance:
+            continue
+        if km_outside_swapped[i] <= tolerance:
+            problems.add(
+                labels[i],
+                column,
+                f"latitude {lat[i]:g} and longitude {lon[i]:g} look swapped "
+                "(exchanged, the point falls in Iraq)",
+            )
+        else:
+            problems.add(
+                labels[i],
+                column,
+                f"point at latitude {lat[i]:g}, longitude {lon[i]:g} is "
+                f"{km_outside[i]:.0f} km outside Iraq (more than {tolerance:g} km)",
+            )
+
+
+def looks_like_leading_zero_code(values: pd.Series) -> bool:
+    """Return True when some text value is a number written with leading zeros (a code)."""
+    return bool(values.dropna().astype(str).str.match(_LEADING_ZERO).any())

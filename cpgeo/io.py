@@ -1,0 +1,836 @@
+"""Reading and writing layers: CSV, XLSX, GeoJSON, GeoPackage and (zipped) Shapefile.
+
+Every reader ends in one private builder, :func:`_build_layer`, which validates the
+rows, collects every problem and raises one :class:`~cpgeo.InputError` naming the file,
+the rows and the columns (see :mod:`cpgeo._validate` for how rows are numbered), and
+returns a GeoDataFrame in the layer schema of DESIGN.md, in EPSG:4326.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _io
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from cpgeo import _validate as v
+from cpgeo import settings
+from cpgeo._errors import InputError
+from cpgeo._log import log
+from cpgeo.regions import assign_governorates, find_governorate, load_boundaries
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+__all__ = ["KINDS", "read_layer", "read_layer_frame", "write_layer", "write_layers"]
+
+Kind = Literal["offices", "cpfs", "communities", "stations", "boundaries"]
+
+#: The layer kinds :func:`read_layer` knows.
+KINDS: tuple[str, ...] = ("offices", "cpfs", "communities", "stations", "boundaries")
+_POINT_KINDS = frozenset({"offices", "cpfs", "communities", "stations"})
+
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+_VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+
+# Column spellings, matched without regard to case; the first one found wins.
+_LAT = ("latitude", "lat", "y", "lat_dd", "latitude_dd", "lat_deg", "point_y", "ycoord")
+_LON = (
+    "longitude",
+    "lon",
+    "lng",
+    "long",
+    "x",
+    "lon_dd",
+    "long_dd",
+    "longitude_dd",
+    "lon_deg",
+    "point_x",
+    "xcoord",
+)
+_WKT = ("geometry", "wkt", "geom", "the_geom")
+_ID = ("id", "fid", "code", "uid", "pcode", "identifier", "objectid", "site_id")
+_ID_BY_KIND = {
+    "offices": ("office_id", "cpo_id", "office_code"),
+    "cpfs": ("cpf_id", "forum_id", "cpf_code"),
+    "communities": ("community_id", "place_id", "geonameid"),
+    "stations": ("station_id", "station_code"),
+    "boundaries": ("iso_3166_2", "shapeid", "adm1_pcode"),
+}
+_NAME = ("name", "name_en", "english_name", "title", "label", "shapename", "adm1_en", "name_1")
+_GOVERNORATE = (
+    "governorate",
+    "governorat",  # a Shapefile cuts field names at 10 characters
+    "gov",
+    "province",
+    "admin1",
+    "adm1",
+    "adm1_en",
+    "admin1name",
+    "muhafaza",
+)
+_POPULATION = ("population", "pop", "inhabitants", "pop_total", "people")
+_OFFICE_ID = ("office_id", "office", "cpo_id", "office_cod")
+_ESTABLISHED = ("established", "establishe", "date_established", "established_on", "est_date")
+_DONOR = ("donor", "funded_by", "funder")
+
+
+def read_layer(
+    path: str | os.PathLike[str],
+    kind: Kind | str,
+    *,
+    boundaries: gpd.GeoDataFrame | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read and validate a layer file.
+
+    Formats, by extension: ``.csv`` (also ``.txt`` / ``.tsv``; comma, semicolon, tab
+    or pipe separated; UTF-8 or Windows-1256), ``.xlsx`` (first sheet, or ``layer``),
+    ``.geojson`` / ``.json``, ``.gpkg`` (first layer, or ``layer``), ``.shp`` and a
+    zipped Shapefile ``.zip`` (the first ``.shp`` inside, or the one named ``layer``).
+
+    Tables locate points by latitude / longitude columns in decimal degrees (WGS84) under
+    their usual names (``latitude``, ``lat``, ``y``, ``lat_dd``; ``longitude``, ``lon``,
+    ``lng``, ``long``, ``x``; any case) or by a WKT ``geometry`` column in EPSG:4326.
+    Vector files are reprojected to EPSG:4326 and must declare a CRS (GeoJSON is
+    EPSG:4326 by definition).
+
+    Parameters
+    ----------
+    path
+        The file.
+    kind
+        ``{"offices", "cpfs", "communities", "stations", "boundaries"}``; the first four
+        are points, ``"boundaries"`` polygons.
+    boundaries
+        Governorate polygons used to fill a missing ``governorate`` (default: the
+        embedded governorates). Points outside Iraq are judged against the embedded
+        governorates whatever is passed here.
+    layer
+        Sheet of an XLSX workbook, layer of a GeoPackage or Shapefile inside a zip.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        EPSG:4326, default RangeIndex, columns: ``id`` (unique text; ``"<kind>-<n>"``
+        when the file has none), ``name`` (the id when missing), ``governorate``
+        (canonical; a user's spelling is canonicalised, empty cells are filled by
+        point-in-polygon with a snap of ``settings.governorate_snap_km`` km, missing
+        beyond it), for communities ``population`` (int64 >= 0, 0 when missing), for
+        cpfs ``office_id`` (text, missing when not declared), ``established``
+        (datetime64 at midnight) and ``donor`` when present, the file's other columns,
+        and ``geometry`` (Point; MultiPolygon or Polygon for boundaries).
+        Latitude / longitude columns are replaced by the geometry.
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty, unreadable or of an unsupported type, or rows have
+        problems (missing or non-numeric coordinates, swapped latitude / longitude,
+        points more than ``settings.outside_iraq_tolerance_km`` km outside Iraq,
+        duplicate ids, bad populations, dates or office ids, unknown governorates). All
+        problems are reported at once, naming the file, each row and column.
+    """
+    path = Path(path)
+    kind = _check_kind(kind)
+    problems = v.Problems(path.name, kind)
+    if not path.exists():
+        raise problems.fail(None, f"file not found: {path}")
+    if path.is_dir():
+        raise problems.fail(None, f"{path} is a folder, not a file")
+    suffix = path.suffix.lower()
+    if suffix in _TABLE_SUFFIXES:
+        if suffix in (".xlsx", ".xlsm"):
+            frame, rows = _read_xlsx(path, problems, sheet=layer)
+        else:
+            frame, rows = _read_csv(path, problems)
+        gdf = _build_layer(
+            frame, None, kind, problems=problems, rows=rows, word="row", boundaries=boundaries
+        )
+    elif suffix in _VECTOR_SUFFIXES:
+        vector = _read_vector(path, problems, layer=layer)
+        rows = np.arange(1, len(vector) + 1)
+        geometry = vector.geometry if isinstance(vector, gpd.GeoDataFrame) else None
+        frame = (
+            pd.DataFrame(vector.drop(columns=vector.geometry.name))
+            if geometry is not None
+            else vector
+        )
+        gdf = _build_layer(
+            frame,
+            geometry,
+            kind,
+            problems=problems,
+            rows=rows,
+            word="feature",
+            boundaries=boundaries,
+        )
+    else:
+        supported = ", ".join((*_TABLE_SUFFIXES, *_VECTOR_SUFFIXES))
+        raise problems.fail(
+            None, f"unsupported file type {path.suffix or '(none)'!r}; use {supported}"
+        )
+    log(f"read_layer: {len(gdf)} {kind} from {path.name}")
+    return gdf
+
+
+def read_layer_frame(
+    frame: pd.DataFrame | gpd.GeoDataFrame,
+    kind: Kind | str,
+    *,
+    source: str = "<upload>",
+    boundaries: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Validate a layer already in memory, exactly as :func:`read_layer` does a file.
+
+    Parameters
+    ----------
+    frame
+        A DataFrame with latitude / longitude (or WKT ``geometry``) columns, or a
+        GeoDataFrame with a CRS (reprojected to EPSG:4326).
+    kind
+        ``{"offices", "cpfs", "communities", "stations", "boundaries"}``.
+    source
+        The name given to the data in error messages.
+    boundaries
+        As in :func:`read_layer`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`read_layer`. Rows are named ``row 1``, ``row 2`` ... in frame order.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_layer`.
+    """
+    kind = _check_kind(kind)
+    problems = v.Problems(source, kind)
+    geometry = None
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        if frame.crs is None:
+            raise problems.fail("geometry", "the data has no CRS; set one (e.g. EPSG:4326)")
+        geometry = frame.geometry
+        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    if frame.empty:
+        raise problems.fail(None, "there are no rows")
+    rows = np.arange(1, len(frame) + 1)
+    return _build_layer(
+        frame.reset_index(drop=True),
+        None if geometry is None else geometry.reset_index(drop=True),
+        kind,
+        problems=problems,
+        rows=rows,
+        word="row",
+        boundaries=boundaries,
+    )
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        msg = f"unknown layer kind {kind!r}; use one of {', '.join(KINDS)}"
+        raise InputError(msg)
+    return kind
+
+
+# --- readers ---------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarray]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise problems.fail(None, f"cannot read the file: {exc.strerror or exc}") from exc
+    if not raw.strip():
+        raise problems.fail(None, "the file is empty")
+    if b"\x00" in raw[:4096]:
+        raise problems.fail(None, "the file is not text (is it a spreadsheet saved as .csv?)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1256", errors="replace")
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    try:
+        frame = pd.read_csv(
+            _io.StringIO(text), sep=sep, dtype=str, skip_blank_lines=False, skipinitialspace=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise problems.fail(None, f"cannot read the file as CSV: {reason}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Line 1 is the header, so data row i (from 0) is spreadsheet row i + 2; blank lines
+    # are skipped but keep their place in the numbering.
+    rows = np.arange(2, len(frame) + 2)
+    keep = ~frame.isna().all(axis=1).to_numpy()
+    frame = frame.loc[keep].reset_index(drop=True)
+    if frame.empty:
+        raise problems.fail(None, "the file has a header but no data rows")
+    return frame, rows[keep]
+
+
+def _read_xlsx(
+    path: Path, problems: v.Problems, *, sheet: str | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise problems.fail(None, f"cannot read the file as XLSX: {exc}") from exc
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif sheet in book.sheetnames:
+            ws = book[sheet]
+        else:
+            raise problems.fail(None, f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+        header: list[str] | None = None
+        records: list[tuple[object, ...]] = []
+        rows: list[int] = []
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if all(v.is_blank(cell) for cell in values):
+                continue
+            if header is None:
+                header = [
+                    str(c).strip() if c is not None else f"column_{i + 1}"
+                    for i, c in enumerate(values)
+                ]
+                continue
+            records.append(tuple(values))
+            rows.append(number)
+    finally:
+        book.close()
+    if header is None:
+        raise problems.fail(None, "the file is empty")
+    if not records:
+        raise problems.fail(None, "the file has a header but no data rows")
+    width = len(header)
+    records = [tuple(r[:width]) + (None,) * (width - len(r)) for r in records]
+    frame = pd.DataFrame.from_records(records, columns=header)
+    return frame, np.asarray(rows)
+
+
+def _read_vector(
+    path: Path, problems: v.Problems, *, layer: str | None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    suffix = path.suffix.lower()
+    target = str(path)
+    read_layer_name = layer
+    if suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                shapes = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise problems.fail(None, f"cannot read the file as a zip archive: {exc}") from exc
+        if not shapes:
+            raise problems.fail(None, "the zip archive holds no .shp file")
+        if layer is not None:
+            chosen = [n for n in shapes if Path(n).stem == layer]
+            if not chosen:
+                names = ", ".join(Path(n).stem for n in shapes)
+                raise problems.fail(None, f"no shapefile {layer!r} in the archive; found {names}")
+            shapes = chosen
+        target = f"/vsizip/{path}/{shapes[0]}"
+        read_layer_name = None
+    try:
+        if path.stat().st_size == 0:
+            raise problems.fail(None, "the file is empty")
+        if read_layer_name is None and suffix == ".gpkg":
+            layers = pyogrio.list_layers(target)
+            if len(layers) == 0:
+                raise problems.fail(None, "the GeoPackage holds no layer")
+        frame = pyogrio.read_dataframe(target, layer=read_layer_name)
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise problems.fail(None, f"cannot read the file: {str(exc).splitlines()[0]}") from exc
+    if len(frame) == 0:
+        raise problems.fail(None, "the file has no features")
+    if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is None:
+            if suffix in (".geojson", ".json"):
+                frame = frame.set_crs("EPSG:4326")
+            elif frame.geometry.notna().any():
+                raise problems.fail(
+                    "geometry", "the file has no coordinate reference system (add a .prj / CRS)"
+                )
+        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+            frame = frame.to_crs("EPSG:4326")
+        if not frame.geometry.notna().any():
+            frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
+
+
+# --- the builder -----------------------------------------------------------------------
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    lower = {}
+    for column in columns:
+        lower.setdefault(str(column).strip().lower(), column)
+    for name in names:
+        if name in lower:
+            return lower[name]
+    return None
+
+
+def _build_layer(
+    frame: pd.DataFrame,
+    geometry: gpd.GeoSeries | None,
+    kind: str,
+    *,
+    problems: v.Problems,
+    rows: np.ndarray,
+    word: str,
+    boundaries: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """Turn a frame read from anywhere into a validated layer (the single exit of readers).
+
+    Parameters
+    ----------
+    frame
+        The attribute table, positional rows (RangeIndex), geometry column excluded.
+    geometry
+        Geometries in EPSG:4326 aligned with ``frame``, or None to take them from
+        latitude / longitude or WKT columns.
+    rows, word
+        How each row is named in messages: ``f"{word} {rows[i]}"``.
+    """
+    frame = frame.reset_index(drop=True)
+    labels = [f"{word} {n}" for n in rows]
+    columns = list(frame.columns)
+    used: set[str] = set()
+    is_points = kind in _POINT_KINDS
+
+    # Geometry.
+    if geometry is not None and geometry.notna().any():
+        geometry = geometry.reset_index(drop=True)
+        geoms, geo_column = geometry.to_numpy(), "geometry"
+    else:
+        geoms, geo_column = _geometry_from_columns(frame, kind, problems, labels, used)
+    geoms = _check_geometry_types(geoms, kind, problems, labels, geo_column)
+
+    # Ids.
+    id_col = _find(columns, _ID) or _find(columns, _ID_BY_KIND[kind])
+    if id_col is not None:
+        used.add(id_col)
+        ids = v.as_text(frame[id_col])
+        v.check_ids(ids, labels, id_col, problems)
+    else:
+        ids = pd.Series([f"{kind}-{n}" for n in range(1, len(frame) + 1)], dtype="str")
+
+    name_col = _find(columns, _NAME)
+    if name_col is not None:
+        used.add(name_col)
+        names = v.as_text(frame[name_col])
+        names = names.where(names.notna(), ids)
+    else:
+        names = ids.copy()
+
+    out = pd.DataFrame({"id": ids, "name": names})
+
+    # Governorates: the user's, canonicalised; empty cells from the polygons.
+    gov_col = _find(columns, _GOVERNORATE)
+    if gov_col is not None:
+        used.add(gov_col)
+        governorate = v.canonical_governorates(frame[gov_col], labels, gov_col, problems)
+    else:
+        governorate = pd.Series(np.full(len(frame), None, dtype=object), dtype="str")
+
+    if kind == "boundaries":
+        if gov_col is None:
+            if name_col is None:
+                problems.add(
+                    None,
+                    None,
+                    "no governorate or name column (looked for "
+                    f"{', '.join(_GOVERNORATE[:1] + _NAME[:1])} and their usual spellings)",
+                )
+            else:
+                derived = [find_governorate(n) for n in names]
+                for i, found in enumerate(derived):
+                    if found is None:
+                        problems.add(
+                            labels[i],
+                            name_col,
+                            f"{names[i]!r} is not a governorate name; add a governorate column",
+                        )
+                governorate = pd.Series(derived, dtype="str")
+    elif is_points:
+        _check_and_fill_locations(geoms, governorate, boundaries, problems, labels, geo_column)
+    out["governorate"] = governorate.to_numpy()
+
+    if kind == "communities":
+        pop_col = _find(columns, _POPULATION)
+        if pop_col is not None:
+            used.add(pop_col)
+            out["population"] = v.parse_population(frame[pop_col], labels, pop_col, problems)
+        else:
+            out["population"] = np.zeros(len(frame), dtype=np.int64)
+    if kind == "cpfs":
+        office_col = _find(columns, _OFFICE_ID)
+        if office_col is not None:
+            used.add(office_col)
+            office_ids = v.as_text(frame[office_col])
+            v.check_office_ids(office_ids, labels, office_col, problems)
+            out["office_id"] = office_ids.to_numpy()
+        else:
+            out["office_id"] = pd.Series(np.full(len(frame), None, dtype=object), dtype="str")
+    est_col = _find(columns, _ESTABLISHED)
+    if est_col is not None:
+        used.add(est_col)
+        out["established"] = v.parse_dates(frame[est_col], labels, est_col, problems).to_numpy()
+    donor_col = _find(columns, _DONOR)
+    if donor_col is not None:
+        used.add(donor_col)
+        out["donor"] = v.as_text(frame[donor_col]).to_numpy()
+
+    problems.raise_if_any()
+
+    for column in columns:
+        if column in used or str(column) in out.columns or str(column).lower() == "geometry":
+            continue
+        out[str(column)] = _tidy_extra(frame[column]).to_numpy()
+    gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
+    gdf.index = pd.RangeIndex(len(gdf))
+    return gdf
+
+
+def _geometry_from_columns(
+    frame: pd.DataFrame,
+    kind: str,
+    problems: v.Problems,
+    labels: Sequence[str],
+    used: set[str],
+) -> tuple[np.ndarray, str]:
+    columns = list(frame.columns)
+    lat_col, lon_col = _find(columns, _LAT), _find(columns, _LON)
+    if kind in _POINT_KINDS and lat_col is not None and lon_col is not None:
+        used.update((lat_col, lon_col))
+        lat, lat_missing, lat_bad = v.to_numbers(frame[lat_col])
+        lon, lon_missing, lon_bad = v.to_numbers(frame[lon_col])
+        lat_cells = frame[lat_col].to_numpy(dtype=object)
+        lon_cells = frame[lon_col].to_numpy(dtype=object)
+        for i in range(len(frame)):
+            if lat_missing[i] and lon_missing[i]:
+                problems.add(labels[i], f"{lat_col}/{lon_col}", "missing coordinates")
+                continue
+            for col, miss, bad, cells in (
+                (lat_col, lat_missing, lat_bad, lat_cells),
+                (lon_col, lon_missing, lon_bad, lon_cells),
+            ):
+                if miss[i]:
+                    problems.add(labels[i], col, "missing coordinate")
+                elif bad[i]:
+                    problems.add(labels[i], col, f"{cells[i]!r} is not a number")
+        ok = ~(lat_missing | lat_bad | lon_missing | lon_bad)
+        geoms = np.full(len(frame), None, dtype=object)
+        geoms[ok] = shapely.points(lon[ok], lat[ok])
+        return geoms, f"{lat_col}/{lon_col}"
+    wkt_col = _find(columns, _WKT)
+    if wkt_col is not None:
+        used.add(wkt_col)
+        geoms = np.full(len(frame), None, dtype=object)
+        for i, text in enumerate(frame[wkt_col].to_numpy(dtype=object)):
+            if v.is_blank(text):
+                problems.add(labels[i], wkt_col, "missing geometry")
+                continue
+            try:
+                geoms[i] = shapely.from_wkt(str(text).strip())
+            except shapely.errors.GEOSException:
+                problems.add(labels[i], wkt_col, f"{str(text)[:40]!r} is not WKT geometry")
+        return geoms, wkt_col
+    if kind in _POINT_KINDS:
+        looked = (
+            f"latitude ({', '.join(_LAT)}) and longitude ({', '.join(_LON)}) "
+            f"columns, or a WKT column ({', '.join(_WKT)})"
+        )
+        found = ", ".join(map(str, columns))
+        raise problems.fail(None, f"no coordinate columns: looked for {looked}; found {found}")
+    raise problems.fail(None, f"no geometry: looked for a WKT column ({', '.join(_WKT)})")
+
+
+def _check_geometry_types(
+    geoms: np.ndarray, kind: str, problems: v.Problems, labels: Sequence[str], column: str
+) -> np.ndarray:
+    geoms = np.asarray(geoms, dtype=object).copy()
+    for i, geom in enumerate(geoms):
+        if geom is None:
+            if column == "geometry":
+                problems.add(labels[i], column, "missing geometry")
+            continue
+        if geom.is_empty:
+            problems.add(labels[i], column, "empty geometry")
+            geoms[i] = None
+            continue
+        if shapely.has_z(geom):
+            geom = shapely.force_2d(geom)
+        kind_name = geom.geom_type
+        if kind in _POINT_KINDS:
+            if kind_name == "MultiPoint" and len(geom.geoms) == 1:
+                geom = geom.geoms[0]
+            elif kind_name != "Point":
+                problems.add(labels[i], column, f"a {kind_name} where a point is expected")
+                geoms[i] = None
+                continue
+        elif kind_name not in ("Polygon", "MultiPolygon"):
+            problems.add(labels[i], column, f"a {kind_name} where a polygon is expected")
+            geoms[i] = None
+            continue
+        elif not geom.is_valid:
+            geom = shapely.make_valid(geom)
+        geoms[i] = geom
+    return geoms
+
+
+def _check_and_fill_locations(
+    geoms: np.ndarray,
+    governorate: pd.Series,
+    boundaries: gpd.GeoDataFrame | None,
+    problems: v.Problems,
+    labels: Sequence[str],
+    column: str,
+) -> None:
+    """Report points outside Iraq or swapped; fill missing governorates in place."""
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    if present.any():
+        pts = np.asarray(geoms[present])
+        lon[present], lat[present] = shapely.get_x(pts), shapely.get_y(pts)
+    embedded = load_boundaries()
+    plausible = present & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    km = np.full(len(geoms), np.inf)
+    names = pd.Series(np.full(len(geoms), None, dtype=object), dtype="str")
+    if plausible.any():
+        series = gpd.GeoSeries(shapely.points(lon[plausible], lat[plausible]), crs="EPSG:4326")
+        found, outside = assign_governorates(series, embedded)
+        km[plausible] = outside.to_numpy()
+        names[plausible] = found.to_numpy()
+    far = present & ~(km <= settings.outside_iraq_tolerance_km)
+    km_swapped = np.full(len(geoms), np.inf)
+    swappable = far & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    if swappable.any():
+        series = gpd.GeoSeries(shapely.points(lat[swappable], lon[swappable]), crs="EPSG:4326")
+        km_swapped[swappable] = assign_governorates(series, embedded)[1].to_numpy()
+    v.check_locations(lon, lat, km, km_swapped, labels, column, problems)
+
+    if boundaries is not None and plausible.any():
+        series = gpd.GeoSeries(shapely.points(lon[plausible], lat[plausible]), crs="EPSG:4326")
+        names[plausible] = assign_governorates(series, boundaries)[0].to_numpy()
+    empty = governorate.isna().to_numpy()
+    governorate[empty] = names[empty].to_numpy()
+    unplaced = int((empty & plausible & names.isna().to_numpy()).sum())
+    if unplaced:
+        log(
+            f"{problems.source}: {unplaced} point(s) lie more than "
+            f"{settings.governorate_snap_km:g} km outside every governorate; governorate left empty"
+        )
+
+
+def _tidy_extra(values: pd.Series) -> pd.Series:
+    """Give an extra column a useful dtype: numbers, booleans, dates or text."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return values
+    present = values[[not v.is_blank(x) for x in values.to_numpy(dtype=object)]]
+    if present.empty:
+        return values
+    texts = present.astype(str).str.strip().str.lower()
+    if texts.isin(["true", "false"]).all():
+        mapped = values.map(lambda x: None if v.is_blank(x) else str(x).strip().lower() == "true")
+        return mapped.astype("boolean")
+    if not v.looks_like_leading_zero_code(present):
+        numbers, missing, bad = v.to_numbers(values)
+        if not bad.any():
+            whole = np.all(numbers[~missing] == np.round(numbers[~missing]))
+            if whole and not missing.any():
+                return pd.Series(numbers.astype(np.int64), index=values.index)
+            return pd.Series(numbers, index=values.index)
+    if all(isinstance(x, str) for x in present):
+        return values.astype("str")
+    return values
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _atomic_target(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` at once."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=folder)
+    os.close(fd)
+    tmp = Path(name)
+    tmp.unlink()  # GDAL drivers want to create the file themselves
+    try:
+        yield tmp
+        tmp.replace(path)
+    finally:
+        for leftover in (tmp, *folder.glob(f"{tmp.name}-*")):  # e.g. GeoPackage -wal / -shm
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+
+
+def _for_vector(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if isinstance(series.dtype, pd.BooleanDtype):
+            if series.isna().any():
+                out[column] = series.astype(object)
+            else:
+                out[column] = series.astype(bool)
+    return out
+
+
+def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with geometry as latitude / longitude (points) or WKT, dates as text."""
+    out = pd.DataFrame(frame.copy())
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        geom_name = frame.geometry.name
+        geoms = frame.geometry
+        if geoms.crs is not None and not geoms.crs.equals("EPSG:4326"):
+            geoms = geoms.to_crs("EPSG:4326")
+        values = geoms.to_numpy()
+        present = ~shapely.is_missing(values)
+        out = out.drop(columns=geom_name)
+        if present.any() and bool(np.all(shapely.get_type_id(values[present]) == 0)):
+            lat = np.full(len(values), np.nan)
+            lon = np.full(len(values), np.nan)
+            lat[present], lon[present] = (
+                shapely.get_y(values[present]),
+                shapely.get_x(values[present]),
+            )
+            out["latitude"] = lat
+            out["longitude"] = lon
+        else:
+            out["geometry"] = shapely.to_wkt(values, rounding_precision=-1)
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            stamps = pd.to_datetime(series)
+            if stamps.dt.tz is not None:
+                stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+            midnight = bool((stamps.dropna() == stamps.dropna().dt.normalize()).all())
+            fmt = "%Y-%m-%d" if midnight else "%Y-%m-%dT%H:%M:%S"
+            out[column] = stamps.dt.strftime(fmt)
+        elif pd.api.types.is_bool_dtype(series):
+            out[column] = series.map(lambda x: "" if pd.isna(x) else ("true" if x else "false"))
+    return out
+
+
+def write_layer(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a layer by extension, atomically.
+
+    The data go to a temporary file in the same folder, which then replaces ``path`` in
+    one step: a reader never sees a half-written file, and a failed write leaves the
+    previous file untouched.
+
+    Parameters
+    ----------
+    frame
+        A GeoDataFrame (any CRS; written in EPSG:4326) or a plain DataFrame (a table).
+    path
+        ``.gpkg`` (one layer named after the file), ``.geojson`` or ``.csv``. CSV gets
+        ``latitude`` / ``longitude`` columns (decimal degrees, EPSG:4326, full
+        precision) when every geometry is a point, else a WKT ``geometry`` column;
+        dates as ``YYYY-MM-DD``, booleans as ``true`` / ``false``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        For an unsupported extension, or a GeoDataFrame without a CRS.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".gpkg", ".geojson", ".csv"):
+        what = path.suffix or "files without an extension"
+        msg = f"{path.name}: cannot write {what!r}; use .gpkg, .geojson or .csv"
+        raise InputError(msg)
+    if suffix == ".gpkg":
+        return write_layers({path.stem: frame}, path)
+    gdf = _to_4326(frame, path.name)
+    with _atomic_target(path) as tmp:
+        if suffix == ".csv":
+            _csv_frame(gdf).to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            _write_vector(gdf, tmp, layer=path.stem, driver="GeoJSON")
+    log(f"write_layer: {len(frame)} rows to {path.name}")
+    return path
+
+
+def write_layers(
+    layers: Mapping[str, pd.DataFrame | gpd.GeoDataFrame], path: str | os.PathLike[str]
+) -> Path:
+    """Write several named layers into one GeoPackage, atomically.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> GeoDataFrame (written in EPSG:4326) or DataFrame (an attribute
+        table without geometry).
+    path
+        A ``.gpkg`` file; replaced as a whole.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputError
+        If ``path`` is not ``.gpkg``, ``layers`` is empty, or a GeoDataFrame has no CRS.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        msg = f"{path.name}: several layers go into a GeoPackage (.gpkg), not {path.suffix!r}"
+        raise InputError(msg)
+    if not layers:
+        msg = f"{path.name}: no layers to write"
+        raise InputError(msg)
+    frames = {name: _to_4326(frame, f"{path.name} layer {name}") for name, frame in layers.items()}
+    with _atomic_target(path) as tmp:
+        for name, frame in frames.items():
+            _write_vector(frame, tmp, layer=name, driver="GPKG")
+    log(f"write_layers: {len(frames)} layer(s) to {path.name}")
+    return path
+
+
+def _to_4326(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        if frame.crs is None:
+            msg = f"{what}: the layer has no CRS; set one before writing"
+            raise InputError(msg)
+        if not frame.crs.equals("EPSG:4326"):
+            return frame.to_crs("EPSG:4326")
+    return frame
+
+
+def _write_vector(frame: pd.DataFrame, target: Path, *, layer: str, driver: str) -> None:
+    data = _for_vector(frame)
+    if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns:
+        pyogrio.write_dataframe(data, target, layer=layer, driver=driver)
+    else:
+        pyogrio.write_dataframe(pd.DataFrame(data), target, layer=layer, driver=driver)
