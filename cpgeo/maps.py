@@ -1,0 +1,955 @@
+"""Maps of a scenario: an offline folium map (interactive) and a matplotlib PNG (static).
+
+The folium map loads Leaflet from the installed XStatic packages (inlined as ``data:``
+URIs, or from a static folder), never from a CDN, and needs no tile server: with
+``basemap="none"`` every vector layer draws on a plain background.
+
+Catchments are true geodesic circles on the WGS84 ellipsoid (vertices computed with
+``pyproj.Geod.fwd``), not Leaflet's screen circles. Every text that comes from data is
+HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+from pyproj import Geod
+from shapely.geometry import Polygon
+
+from cpgeo import settings
+from cpgeo._assets import local_links
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from cpgeo.scenario import Scenario
+
+_GEOD = Geod(ellps="WGS84")
+
+#: Colours of the map and the PNG (also shown in the legend).
+COLOURS: dict[str, str] = {
+    "covered": "#1a9850",
+    "uncovered": "#d73027",
+    "office": "#2166ac",
+    "office_over": "#b2182b",
+    "catchment": "#4393c3",
+    "forum": "#7b3294",
+    "forum_problem": "#e66101",
+    "proposal": "#ff7f00",
+    "station": "#666666",
+    "boundary": "#555555",
+    "focus": "#222222",
+    "background": "#f2efe9",
+}
+
+#: Community population classes (lower bounds) and their marker radius in pixels.
+POPULATION_CLASSES: tuple[tuple[int, float], ...] = (
+    (0, 2.5),
+    (10_000, 4.0),
+    (50_000, 5.5),
+    (200_000, 7.5),
+    (1_000_000, 10.0),
+)
+
+Basemap = Literal["none", "osm"]
+
+
+def esc(value: Any) -> str:
+    """Return ``value`` as text safe inside HTML and inside a JavaScript template literal.
+
+    ``html.escape`` plus the backtick, the dollar sign and the backslash, so that a name
+    like ``<script>alert(1)</script>`` or ``${alert(1)}`` shows as text. Missing values
+    give an empty string.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = html.escape(str(value), quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def geodesic_circle(lon: float, lat: float, radius_km: float, *, n: int = 128) -> Polygon:
+    """Return the geodesic circle of ``radius_km`` around a point as a polygon.
+
+    Parameters
+    ----------
+    lon, lat
+        Centre, degrees (EPSG:4326).
+    radius_km
+        Radius, kilometres on the WGS84 ellipsoid; every vertex is at this geodesic
+        distance from the centre.
+    n
+        Number of vertices (equally spaced azimuths).
+
+    Returns
+    -------
+    shapely.Polygon
+        Vertices as (lon, lat) in EPSG:4326.
+    """
+    return geodesic_circles(np.array([lon]), np.array([lat]), radius_km, n=n)[0]
+
+
+def geodesic_circles(
+    lons: np.ndarray, lats: np.ndarray, radius_km: float, *, n: int = 128
+) -> list[Polygon]:
+    """Return a geodesic circle (see :func:`geodesic_circle`) around each point, vectorised."""
+    lons = np.asarray(lons, dtype=float)
+    lats = np.asarray(lats, dtype=float)
+    if radius_km <= 0 or not math.isfinite(radius_km):
+        msg = f"radius_km must be a positive number, got {radius_km}"
+        raise ValueError(msg)
+    azimuths = np.linspace(0.0, 360.0, n, endpoint=False)
+    m = len(lons)
+    lon_v, lat_v, _ = _GEOD.fwd(
+        np.repeat(lons, n),
+        np.repeat(lats, n),
+        np.tile(azimuths, m),
+        np.full(m * n, radius_km * 1000.0),
+    )
+    lon_v = np.asarray(lon_v).reshape(m, n)
+    lat_v = np.asarray(lat_v).reshape(m, n)
+    return [Polygon(np.column_stack([lon_v[i], lat_v[i]])) for i in range(m)]
+
+
+def _check_crs(gdf: gpd.GeoDataFrame | None, name: str) -> None:
+    if gdf is None or len(gdf) == 0:
+        return
+    if gdf.crs is None:
+        msg = f"{name} has no CRS; cpgeo layers are EPSG:4326"
+        raise ValueError(msg)
+    if gdf.crs.to_epsg() != 4326:
+        msg = f"{name} is in {gdf.crs.to_string()}, expected EPSG:4326"
+        raise ValueError(msg)
+
+
+def _population_radius(population: Any) -> float:
+    value = 0 if population is None or pd.isna(population) else float(population)
+    radius = POPULATION_CLASSES[0][1]
+    for bound, r in POPULATION_CLASSES:
+        if value >= bound:
+            radius = r
+    return radius
+
+
+def _fmt_int(value: Any) -> str:
+    if value is None or pd.isna(value):
+        return "unknown"
+    return f"{int(value):,}"
+
+
+def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
+    if name in frame.columns:
+        return frame[name]
+    return pd.Series([default] * len(frame), index=frame.index, dtype=object)
+
+
+def _point_features(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
+    xs = gdf.geometry.x.to_numpy()
+    ys = gdf.geometry.y.to_numpy()
+    features = [
+        {
+            "type": "Feature",
+            "id": str(i),
+            "geometry": {"type": "Point", "coordinates": [float(xs[i]), float(ys[i])]},
+            "properties": props[i],
+        }
+        for i in range(len(gdf))
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _resolve_inputs(
+    scenario: Scenario,
+    coverage: gpd.GeoDataFrame | None,
+    load: gpd.GeoDataFrame | None,
+    forums: gpd.GeoDataFrame | None,
+    radius_km: float,
+    max_cpfs: int,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from cpgeo import coverage as cov
+
+    if coverage is None:
+        coverage = cov.community_coverage(scenario.communities, scenario.offices, radius_km)
+    if load is None:
+        load = cov.office_load(scenario.offices, scenario.cpfs, radius_km, max_cpfs)
+    if forums is None:
+        forums = cov.cpf_status(scenario.offices, scenario.cpfs, radius_km)
+    return coverage, load, forums
+
+
+def build_map(
+    scenario: Scenario,
+    coverage: gpd.GeoDataFrame | None = None,
+    load: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+    *,
+    radius_km: float | None = None,
+    max_cpfs: int | None = None,
+    forums: gpd.GeoDataFrame | None = None,
+    basemap: Basemap = "none",
+    governorates: list[str] | tuple[str, ...] | None = None,
+    show_stations: bool = False,
+    assets_base_url: str | None = None,
+    title: str | None = None,
+) -> folium.Map:
+    """Return an interactive folium map of a scenario that draws without internet access.
+
+    Parameters
+    ----------
+    scenario
+        The layers (EPSG:4326).
+    coverage
+        Output of :func:`cpgeo.coverage.community_coverage`; computed when None.
+    load
+        Output of :func:`cpgeo.coverage.office_load` (offices with ``n_cpfs``,
+        ``over_capacity``); computed when None.
+    proposals
+        Output of :func:`cpgeo.siting.propose_sites` (ranked points), or None.
+    radius_km
+        Catchment radius, kilometres on the WGS84 ellipsoid; default ``settings.radius_km``.
+    max_cpfs
+        Office capacity in forums; default ``settings.max_cpfs``.
+    forums
+        Output of :func:`cpgeo.coverage.cpf_status` (``assigned_office``, ``status``);
+        computed when None.
+    basemap
+        ``{"none", "osm"}``: no tiles (plain background, works offline) or OpenStreetMap
+        tiles (need internet).
+    governorates
+        Governorates to outline in bold and zoom to; default: all of the boundaries.
+    show_stations
+        Show the candidate police stations layer when the map opens.
+    assets_base_url
+        None to inline Leaflet as ``data:`` URIs; else the URL of a folder filled by
+        :func:`cpgeo._assets.copy_assets`.
+    title
+        Optional heading drawn over the map.
+
+    Returns
+    -------
+    folium.Map
+        With layers "Governorates", "Catchments", "Communities", "Forums", "Offices",
+        "Candidate stations" and (with proposals) "Proposed sites", a layer control and a
+        legend.
+    """
+    radius_km = settings.radius_km if radius_km is None else float(radius_km)
+    max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
+    for name, layer in (
+        ("boundaries", scenario.boundaries),
+        ("communities", scenario.communities),
+        ("offices", scenario.offices),
+        ("cpfs", scenario.cpfs),
+        ("stations", scenario.stations),
+        ("proposals", proposals),
+    ):
+        _check_crs(layer, name)
+    coverage, load, forums = _resolve_inputs(scenario, coverage, load, forums, radius_km, max_cpfs)
+
+    m = folium.Map(
+        location=[33.2, 43.7],
+        zoom_start=6,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        zoom_snap=0.25,
+    )
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(m)
+    elif basemap != "none":
+        msg = f"basemap must be 'none' or 'osm', got {basemap!r}"
+        raise ValueError(msg)
+
+    _add_boundaries(m, scenario.boundaries, governorates)
+    _add_catchments(m, load, radius_km, name="Catchments")
+    _add_communities(m, coverage)
+    _add_forums(m, forums, load)
+    _add_offices(m, load, max_cpfs)
+    if scenario.stations is not None and len(scenario.stations):
+        _add_stations(m, scenario.stations, show=show_stations)
+    if proposals is not None and len(proposals):
+        _add_proposals(m, proposals, radius_km)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_Legend(radius_km=radius_km, max_cpfs=max_cpfs, title=title))
+    bounds = _bounds(scenario.boundaries, governorates)
+    if bounds is not None:
+        m.fit_bounds(bounds)
+    make_offline(m, base_url=assets_base_url)
+    return m
+
+
+def _bounds(
+    boundaries: gpd.GeoDataFrame, governorates: list[str] | tuple[str, ...] | None
+) -> list[list[float]] | None:
+    if boundaries is None or len(boundaries) == 0:
+        return None
+    frame = boundaries
+    if governorates:
+        chosen = boundaries[boundaries["governorate"].isin(list(governorates))]
+        if len(chosen):
+            frame = chosen
+    minx, miny, maxx, maxy = frame.total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _add_boundaries(
+    m: folium.Map,
+    boundaries: gpd.GeoDataFrame,
+    governorates: list[str] | tuple[str, ...] | None,
+) -> None:
+    if boundaries is None or len(boundaries) == 0:
+        return
+    focus = set(governorates or ())
+    features = []
+    for i, row in enumerate(boundaries.itertuples(index=False)):
+        gov = getattr(row, "governorate", None) or getattr(row, "name", "")
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": row.geometry.__geo_interface__,
+                "properties": {
+                    "tip": f"<b>{esc(gov)}</b>",
+                    "focus": bool(gov in focus),
+                },
+            }
+        )
+    data = {"type": "FeatureCollection", "features": features}
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        bold = feature["properties"]["focus"]
+        return {
+            "color": COLOURS["focus"] if bold else COLOURS["boundary"],
+            "weight": 2.5 if bold else 1,
+            "fillColor": "#ffffff",
+            "fillOpacity": 0.55 if bold else 0.3,
+        }
+
+    folium.GeoJson(
+        data,
+        name="Governorates",
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    ).add_to(m)
+
+
+def _add_catchments(
+    m: folium.Map,
+    offices: gpd.GeoDataFrame,
+    radius_km: float,
+    *,
+    name: str,
+    colour: str | None = None,
+    dashed: bool = False,
+) -> None:
+    if offices is None or len(offices) == 0:
+        return
+    circles = geodesic_circles(
+        offices.geometry.x.to_numpy(), offices.geometry.y.to_numpy(), radius_km
+    )
+    names = _col(offices, "name", "")
+    features = [
+        {
+            "type": "Feature",
+            "id": str(i),
+            "geometry": circles[i].__geo_interface__,
+            "properties": {
+                "tip": f"{esc(names.iloc[i])}: {radius_km:g} km catchment (geodesic)",
+            },
+        }
+        for i in range(len(offices))
+    ]
+    colour = colour or COLOURS["catchment"]
+    style = {
+        "color": colour,
+        "weight": 1.5,
+        "fillColor": colour,
+        "fillOpacity": 0.08,
+        "dashArray": "6 4" if dashed else None,
+    }
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        style_function=lambda _f: style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    ).add_to(m)
+
+
+def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
+    if coverage is None or len(coverage) == 0:
+        return
+    covered = _col(coverage, "covered", False).fillna(False).astype(bool).to_numpy()
+    names = _col(coverage, "name", "")
+    govs = _col(coverage, "governorate", "")
+    pops = _col(coverage, "population", 0)
+    nearest = _col(coverage, "nearest_office", None)
+    nearest_km = _col(coverage, "nearest_office_km", None)
+    props = []
+    for i in range(len(coverage)):
+        km = nearest_km.iloc[i]
+        near = (
+            f"<br>nearest office: {esc(nearest.iloc[i])} ({float(km):.1f} km)"
+            if km is not None and not pd.isna(km)
+            else ""
+        )
+        props.append(
+            {
+                "tip": (
+                    f"<b>{esc(names.iloc[i])}</b> ({esc(govs.iloc[i])})<br>"
+                    f"population {_fmt_int(pops.iloc[i])}<br>"
+                    f"{'covered' if covered[i] else 'NOT covered'}{near}"
+                ),
+                "c": bool(covered[i]),
+                "r": _population_radius(pops.iloc[i]),
+            }
+        )
+    data = _point_features(coverage, props)
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        p = feature["properties"]
+        colour = COLOURS["covered"] if p["c"] else COLOURS["uncovered"]
+        return {
+            "radius": p["r"],
+            "color": "#ffffff",
+            "weight": 0.6,
+            "fillColor": colour,
+            "fill": True,
+            "fillOpacity": 0.9,
+        }
+
+    folium.GeoJson(
+        data,
+        name="Communities",
+        marker=folium.CircleMarker(radius=3),
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(m)
+
+
+def _add_forums(m: folium.Map, forums: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> None:
+    if forums is None or len(forums) == 0:
+        return
+    group = folium.FeatureGroup(name="Forums")
+    office_xy = {
+        str(oid): (float(g.x), float(g.y))
+        for oid, g in zip(offices["id"], offices.geometry, strict=True)
+    }
+    status = _col(forums, "status", "in_range").fillna("in_range").astype(str)
+    assigned = _col(forums, "assigned_office", None)
+    names = _col(forums, "name", "")
+    km = _col(forums, "assigned_km", None)
+    lines = []
+    props = []
+    for i, geom in enumerate(forums.geometry):
+        office = assigned.iloc[i]
+        office_key = None if office is None or pd.isna(office) else str(office)
+        ok = status.iloc[i] == "in_range"
+        if office_key in office_xy:
+            lines.append(
+                {
+                    "type": "Feature",
+                    "id": str(i),
+                    "geometry": {
+                        "type": "LineString",
+                        "coordinates": [
+                            [float(geom.x), float(geom.y)],
+                            list(office_xy[office_key]),
+                        ],
+                    },
+                    "properties": {"ok": ok},
+                }
+            )
+        dist = km.iloc[i]
+        dist_txt = "" if dist is None or pd.isna(dist) else f" ({float(dist):.1f} km)"
+        props.append(
+            {
+                "tip": (
+                    f"<b>{esc(names.iloc[i])}</b><br>office: "
+                    f"{esc(office_key) if office_key else 'none'}{dist_txt}<br>"
+                    f"{esc(status.iloc[i].replace('_', ' '))}"
+                ),
+                "ok": ok,
+            }
+        )
+    if lines:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": lines},
+            style_function=lambda f: {
+                "color": COLOURS["forum"] if f["properties"]["ok"] else COLOURS["forum_problem"],
+                "weight": 1.5,
+                "opacity": 0.8,
+                "dashArray": None if f["properties"]["ok"] else "4 4",
+            },
+        ).add_to(group)
+    folium.GeoJson(
+        _point_features(forums, props),
+        marker=folium.CircleMarker(radius=4),
+        style_function=lambda f: {
+            "radius": 4,
+            "color": "#ffffff",
+            "weight": 1,
+            "fillColor": COLOURS["forum"] if f["properties"]["ok"] else COLOURS["forum_problem"],
+            "fill": True,
+            "fillOpacity": 1.0,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(group)
+    group.add_to(m)
+
+
+def _add_offices(m: folium.Map, load: gpd.GeoDataFrame, max_cpfs: int) -> None:
+    if load is None or len(load) == 0:
+        return
+    group = folium.FeatureGroup(name="Offices")
+    over = _col(load, "over_capacity", False).fillna(False).astype(bool).to_numpy()
+    n_cpfs = _col(load, "n_cpfs", None)
+    capacity = _col(load, "capacity", max_cpfs)
+    names = _col(load, "name", "")
+    ids = _col(load, "id", "")
+    props = []
+    for i in range(len(load)):
+        cap = capacity.iloc[i]
+        cap = max_cpfs if cap is None or pd.isna(cap) else int(cap)
+        count = n_cpfs.iloc[i]
+        count_txt = "" if count is None or pd.isna(count) else f"{int(count)}/{cap} forums"
+        props.append(
+            {
+                "tip": (
+                    f"<b>{esc(names.iloc[i])}</b> [{esc(ids.iloc[i])}]<br>{count_txt}"
+                    f"{'<br><b>OVER CAPACITY</b>' if over[i] else ''}"
+                ),
+                "over": bool(over[i]),
+            }
+        )
+    folium.GeoJson(
+        _point_features(load, props),
+        marker=folium.CircleMarker(radius=8),
+        style_function=lambda f: {
+            "radius": 8,
+            "color": "#ffffff",
+            "weight": 2,
+            "fillColor": COLOURS["office_over"] if f["properties"]["over"] else COLOURS["office"],
+            "fill": True,
+            "fillOpacity": 1.0,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(group)
+    for i, geom in enumerate(load.geometry):
+        if not over[i]:
+            continue
+        count = n_cpfs.iloc[i]
+        label = "!" if count is None or pd.isna(count) else str(int(count))
+        folium.Marker(
+            [float(geom.y), float(geom.x)],
+            icon=folium.DivIcon(
+                html=f'<div class="cpgeo-badge cpgeo-over">{esc(label)}</div>',
+                icon_size=(22, 22),
+                icon_anchor=(-4, 26),
+                class_name="cpgeo-label",
+            ),
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _add_stations(m: folium.Map, stations: gpd.GeoDataFrame, *, show: bool) -> None:
+    names = _col(stations, "name", "")
+    props = [
+        {"tip": f"<b>{esc(names.iloc[i])}</b><br>candidate station"} for i in range(len(stations))
+    ]
+    folium.GeoJson(
+        _point_features(stations, props),
+        name="Candidate stations",
+        show=show,
+        marker=folium.CircleMarker(radius=4),
+        style_function=lambda _f: {
+            "radius": 4,
+            "color": COLOURS["station"],
+            "weight": 1.5,
+            "fillColor": "#ffffff",
+            "fill": True,
+            "fillOpacity": 1.0,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(m)
+
+
+def proposal_rank(proposals: pd.DataFrame) -> pd.Series:
+    """Return the rank (1 = first chosen) of each proposed site, from its ``rank`` or ``order``."""
+    for column in ("rank", "order"):
+        if column in proposals.columns:
+            return pd.to_numeric(proposals[column], errors="coerce")
+    return pd.Series(np.arange(1, len(proposals) + 1), index=proposals.index)
+
+
+def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, radius_km: float) -> None:
+    group = folium.FeatureGroup(name="Proposed sites")
+    ranks = proposal_rank(proposals)
+    names = _col(proposals, "name", "")
+    kinds = _col(proposals, "type", "")
+    reasons = _col(proposals, "reason", "")
+    circles = geodesic_circles(
+        proposals.geometry.x.to_numpy(), proposals.geometry.y.to_numpy(), radius_km
+    )
+    for i, geom in enumerate(proposals.geometry):
+        rank = ranks.iloc[i]
+        rank_txt = "?" if pd.isna(rank) else str(int(rank))
+        tip = (
+            f"<b>#{esc(rank_txt)} {esc(names.iloc[i])}</b><br>{esc(kinds.iloc[i])}"
+            f"<br>{esc(reasons.iloc[i])}"
+        )
+        folium.Polygon(
+            [[y, x] for x, y in circles[i].exterior.coords],
+            color=COLOURS["proposal"],
+            weight=2,
+            dash_array="6 4",
+            fill=True,
+            fill_opacity=0.06,
+        ).add_to(group)
+        folium.Marker(
+            [float(geom.y), float(geom.x)],
+            icon=folium.DivIcon(
+                html=f'<div class="cpgeo-badge cpgeo-rank">{esc(rank_txt)}</div>',
+                icon_size=(24, 24),
+                icon_anchor=(12, 12),
+                class_name="cpgeo-label",
+            ),
+            tooltip=folium.Tooltip(tip),
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _legend_html(radius_km: float, max_cpfs: int, title: str | None) -> str:
+    def dot(colour: str, size: float = 10, ring: str = "#ffffff") -> str:
+        return (
+            f'<span style="display:inline-block;width:{size}px;height:{size}px;border-radius:50%;'
+            f'background:{colour};border:1px solid {ring};vertical-align:middle;margin-right:4px">'
+            "</span>"
+        )
+
+    rows = [
+        f"{dot(COLOURS['covered'])}community within {radius_km:g} km",
+        f"{dot(COLOURS['uncovered'])}community not covered",
+        f"{dot(COLOURS['office'], 12)}office",
+        f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums)",
+        f"{dot(COLOURS['forum'], 8)}forum (line to its office)",
+        f"{dot(COLOURS['forum_problem'], 8)}forum out of range / no office",
+        f"{dot(COLOURS['proposal'], 12)}proposed site (rank)",
+        (
+            f'<span style="display:inline-block;width:12px;height:8px;border:1.5px solid '
+            f'{COLOURS["catchment"]};margin-right:4px"></span>{radius_km:g} km catchment (geodesic)'
+        ),
+        "dot size: population",
+    ]
+    head = f"<b>{esc(title)}</b><br>" if title else ""
+    return head + "<br>".join(rows)
+
+
+class _Legend(MacroElement):
+    """Legend (a Leaflet control) and the plain map background, as one script element."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            map.getContainer().style.background = {{ this.background|tojson }};
+            var css = document.createElement('style');
+            css.innerHTML = {{ this.css|tojson }};
+            document.head.appendChild(css);
+            var legend = L.control({position: 'bottomleft'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'cpgeo-legend');
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, radius_km: float, max_cpfs: int, title: str | None) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = _legend_html(radius_km, max_cpfs, title)
+        self.background = COLOURS["background"]
+        self.css = _LEGEND_CSS
+
+
+_LEGEND_CSS = """
+.cpgeo-legend { background: rgba(255,255,255,0.92); padding: 6px 8px; font: 12px/1.5 sans-serif;
+  border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); color: #222; }
+.cpgeo-label { background: none; border: none; }
+.cpgeo-badge { width: 22px; height: 22px; border-radius: 11px; color: #fff; font: bold 12px/22px
+  sans-serif; text-align: center; border: 2px solid #fff; box-shadow: 0 0 3px rgba(0,0,0,0.5); }
+.cpgeo-over { background: #b2182b; }
+.cpgeo-rank { background: #ff7f00; }
+"""
+
+
+def make_offline(m: folium.Map, *, base_url: str | None = None) -> folium.Map:
+    """Point every asset link of ``m`` and its children at local copies, in place.
+
+    Parameters
+    ----------
+    m
+        A folium map.
+    base_url
+        None to inline assets as ``data:`` URIs; else the URL of a folder filled by
+        :func:`cpgeo._assets.copy_assets`.
+
+    Returns
+    -------
+    folium.Map
+        ``m``, whose elements' ``default_js`` / ``default_css`` (set per instance; the
+        folium classes are left unchanged) no longer name any CDN.
+
+    Raises
+    ------
+    ValueError
+        If an element needs an asset that has no local copy.
+    """
+    stack: list[Any] = [m]
+    while stack:
+        element = stack.pop()
+        if isinstance(element, JSCSSMixin):
+            element.default_js = local_links(list(element.default_js), base_url=base_url)
+            element.default_css = local_links(list(element.default_css), base_url=base_url)
+        stack.extend(getattr(element, "_children", {}).values())
+    return m
+
+
+def map_html(m: folium.Map) -> str:
+    """Return ``m`` as one standalone HTML document (assets inlined; opens offline)."""
+    make_offline(m)
+    return m.get_root().render()
+
+
+def save_html(m: folium.Map, path: str | Path) -> Path:
+    """Write ``m`` as a standalone HTML file that opens without internet access."""
+    path = Path(path)
+    path.write_text(map_html(m), encoding="utf-8")
+    return path
+
+
+def render_png(
+    scenario: Scenario,
+    path: str | Path,
+    coverage: gpd.GeoDataFrame | None = None,
+    load: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+    *,
+    radius_km: float | None = None,
+    max_cpfs: int | None = None,
+    forums: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    dpi: int = 150,
+) -> Path:
+    """Draw the scenario as a PNG with matplotlib (no tile server).
+
+    Same layers and colours as :func:`build_map`; the axes are longitude / latitude
+    (EPSG:4326) with the aspect corrected for the latitude. The illustrative-data notice
+    is printed under the map when the scenario has one.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    radius_km = settings.radius_km if radius_km is None else float(radius_km)
+    max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
+    coverage, load, forums = _resolve_inputs(scenario, coverage, load, forums, radius_km, max_cpfs)
+    fig = Figure(figsize=(9, 9.5), dpi=dpi)
+    ax = fig.add_axes((0.04, 0.1, 0.92, 0.84))
+    ax.set_facecolor(COLOURS["background"])
+    if scenario.boundaries is not None and len(scenario.boundaries):
+        scenario.boundaries.plot(
+            ax=ax, facecolor="#ffffff", edgecolor=COLOURS["boundary"], linewidth=0.6
+        )
+        minx, miny, maxx, maxy = scenario.boundaries.total_bounds
+        ax.set_xlim(minx - 0.3, maxx + 0.3)
+        ax.set_ylim(miny - 0.3, maxy + 0.3)
+        ax.set_aspect(1.0 / math.cos(math.radians((miny + maxy) / 2)))
+    if len(load):
+        for circle in geodesic_circles(
+            load.geometry.x.to_numpy(), load.geometry.y.to_numpy(), radius_km
+        ):
+            xs, ys = circle.exterior.xy
+            ax.fill(
+                xs,
+                ys,
+                facecolor=COLOURS["catchment"],
+                alpha=0.1,
+                edgecolor=COLOURS["catchment"],
+                linewidth=0.8,
+            )
+    if proposals is not None and len(proposals):
+        for circle in geodesic_circles(
+            proposals.geometry.x.to_numpy(), proposals.geometry.y.to_numpy(), radius_km
+        ):
+            xs, ys = circle.exterior.xy
+            ax.plot(xs, ys, color=COLOURS["proposal"], linestyle="--", linewidth=1)
+    if len(coverage):
+        covered = _col(coverage, "covered", False).fillna(False).astype(bool).to_numpy()
+        sizes = (
+            np.array([_population_radius(p) for p in _col(coverage, "population", 0)]) ** 2 * 0.9
+        )
+        colours = np.where(covered, COLOURS["covered"], COLOURS["uncovered"])
+        ax.scatter(
+            coverage.geometry.x,
+            coverage.geometry.y,
+            s=sizes,
+            c=colours,
+            edgecolors="white",
+            linewidths=0.3,
+            zorder=3,
+        )
+    if len(forums):
+        office_xy = {str(o): (g.x, g.y) for o, g in zip(load["id"], load.geometry, strict=True)}
+        status = _col(forums, "status", "in_range").fillna("in_range").astype(str).to_numpy()
+        assigned = _col(forums, "assigned_office", None)
+        for i, geom in enumerate(forums.geometry):
+            office = assigned.iloc[i]
+            if office is not None and not pd.isna(office) and str(office) in office_xy:
+                ox, oy = office_xy[str(office)]
+                ok = status[i] == "in_range"
+                ax.plot(
+                    [geom.x, ox],
+                    [geom.y, oy],
+                    color=COLOURS["forum"] if ok else COLOURS["forum_problem"],
+                    linewidth=0.7,
+                    linestyle="-" if ok else "--",
+                    zorder=4,
+                )
+        fcol = np.where(status == "in_range", COLOURS["forum"], COLOURS["forum_problem"])
+        ax.scatter(
+            forums.geometry.x,
+            forums.geometry.y,
+            s=14,
+            c=fcol,
+            marker="s",
+            edgecolors="white",
+            linewidths=0.4,
+            zorder=5,
+        )
+    if len(load):
+        over = _col(load, "over_capacity", False).fillna(False).astype(bool).to_numpy()
+        ax.scatter(
+            load.geometry.x,
+            load.geometry.y,
+            s=60,
+            c=np.where(over, COLOURS["office_over"], COLOURS["office"]),
+            edgecolors="white",
+            linewidths=1,
+            zorder=6,
+        )
+        n_cpfs = _col(load, "n_cpfs", None)
+        for i, geom in enumerate(load.geometry):
+            if over[i] and not pd.isna(n_cpfs.iloc[i]):
+                ax.annotate(
+                    str(int(n_cpfs.iloc[i])),
+                    (geom.x, geom.y),
+                    xytext=(6, 6),
+                    textcoords="offset points",
+                    color=COLOURS["office_over"],
+                    fontweight="bold",
+                    fontsize=9,
+                    zorder=7,
+                )
+    if proposals is not None and len(proposals):
+        ranks = proposal_rank(proposals)
+        ax.scatter(
+            proposals.geometry.x,
+            proposals.geometry.y,
+            s=120,
+            c=COLOURS["proposal"],
+            edgecolors="white",
+            zorder=7,
+        )
+        for rank, geom in zip(ranks, proposals.geometry, strict=True):
+            ax.annotate(
+                "?" if pd.isna(rank) else str(int(rank)),
+                (geom.x, geom.y),
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=7,
+                fontweight="bold",
+                zorder=8,
+            )
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=COLOURS["covered"],
+            label=f"community within {radius_km:g} km",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=COLOURS["uncovered"],
+            label="community not covered",
+        ),
+        Line2D([], [], marker="o", linestyle="", color=COLOURS["office"], label="office"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color=COLOURS["office_over"],
+            label=f"office over capacity (> {max_cpfs})",
+        ),
+        Line2D([], [], marker="s", linestyle="", color=COLOURS["forum"], label="forum"),
+        Line2D(
+            [],
+            [],
+            marker="s",
+            linestyle="",
+            color=COLOURS["forum_problem"],
+            label="forum out of range / no office",
+        ),
+    ]
+    if proposals is not None and len(proposals):
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="o",
+                linestyle="",
+                color=COLOURS["proposal"],
+                label="proposed site (rank)",
+            )
+        )
+    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
+    ax.set_xlabel("longitude (EPSG:4326)", fontsize=8)
+    ax.set_ylabel("latitude", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title or f"Offices, {radius_km:g}-km catchments and communities", fontsize=11)
+    if scenario.notice:
+        fig.text(
+            0.5,
+            0.03,
+            scenario.notice,
+            ha="center",
+            va="center",
+            fontsize=7,
+            wrap=True,
+            color="#b2182b",
+        )
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    return path
