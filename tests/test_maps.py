@@ -1,0 +1,217 @@
+"""Offline folium maps and the PNG rendering (cpgeo.maps, cpgeo._assets)."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from folium.plugins import Fullscreen, MarkerCluster
+from pyproj import Geod
+
+from cpgeo import _assets, maps
+from cpgeo.regions import load_boundaries
+from cpgeo.scenario import Scenario
+
+GEOD = Geod(ellps="WGS84")
+EVIL = "<script>alert(1)</script>"
+EVIL_JS = "${alert(2)}`"
+
+
+def _points(rows: list[dict]) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows)
+    geometry = gpd.points_from_xy(frame.pop("lon"), frame.pop("lat"))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def _scenario(seed: int = 1, n: int = 60) -> Scenario:
+    rng = np.random.default_rng(seed)
+    offices = _points(
+        [
+            {"id": "OFF-1", "name": EVIL, "lon": 44.40, "lat": 33.34, "governorate": "Baghdad"},
+            {"id": "OFF-2", "name": "Mosul " + EVIL_JS, "lon": 43.12, "lat": 36.33,
+             "governorate": "Ninewa"},
+        ]
+    )
+    communities = _points(
+        [
+            {"id": f"C{i}", "name": f"Place {i}", "lon": rng.uniform(42.0, 45.5),
+             "lat": rng.uniform(32.5, 36.5), "governorate": "Baghdad",
+             "population": int(rng.integers(0, 500_000))}
+            for i in range(n)
+        ]
+    )
+    cpfs = _points(
+        [
+            {"id": f"F{i}", "name": f"Forum {i}", "lon": 44.40 + 0.12 * i, "lat": 33.30,
+             "governorate": "Baghdad", "office_id": "OFF-1"}
+            for i in range(7)
+        ]
+    )
+    return Scenario(load_boundaries(), communities, offices, cpfs, illustrative=True)
+
+
+def _derived(scn: Scenario, radius_km: float = 50.0, max_cpfs: int = 5):
+    """Coverage / load / forum status computed here with pyproj (independent of cpgeo)."""
+    ox, oy = scn.offices.geometry.x.to_numpy(), scn.offices.geometry.y.to_numpy()
+    cx, cy = scn.communities.geometry.x.to_numpy(), scn.communities.geometry.y.to_numpy()
+    km = np.array(
+        [[GEOD.inv(cx[i], cy[i], ox[j], oy[j])[2] / 1000 for j in range(len(ox))]
+         for i in range(len(cx))]
+    )
+    cov = scn.communities.copy()
+    cov["covered"] = (km <= radius_km).any(axis=1)
+    cov["offices_in_range"] = (km <= radius_km).sum(axis=1)
+    cov["nearest_office"] = scn.offices["id"].to_numpy()[km.argmin(axis=1)]
+    cov["nearest_office_km"] = km.min(axis=1)
+    load = scn.offices.copy()
+    counts = scn.cpfs["office_id"].value_counts()
+    load["n_cpfs"] = [int(counts.get(i, 0)) for i in load["id"]]
+    load["capacity"] = max_cpfs
+    load["over_capacity"] = load["n_cpfs"] > max_cpfs
+    forums = scn.cpfs.copy()
+    forums["assigned_office"] = forums["office_id"]
+    fx, fy = forums.geometry.x.to_numpy(), forums.geometry.y.to_numpy()
+    forums["assigned_km"] = [GEOD.inv(fx[i], fy[i], ox[0], oy[0])[2] / 1000 for i in range(7)]
+    forums["status"] = np.where(forums["assigned_km"] <= radius_km, "in_range", "out_of_range")
+    return cov, load, forums
+
+
+def _html(basemap: str = "none", proposals: gpd.GeoDataFrame | None = None) -> str:
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    m = maps.build_map(scn, cov, load, proposals, forums=forums, radius_km=50, basemap=basemap)
+    return maps.map_html(m)
+
+
+def _asset_sources(html: str) -> list[str]:
+    return re.findall(r"<(?:script|link)\b[^>]*\b(?:src|href)=[\"']([^\"']*)", html, re.I)
+
+
+def test_map_html_loads_no_external_asset():
+    html = _html()
+    sources = _asset_sources(html)
+    assert len(sources) >= 2  # Leaflet's script and stylesheet
+    assert all(src.startswith("data:") for src in sources), [s[:60] for s in sources]
+    assert re.search(r"https?://", html) is None
+    assert "cdn" not in html.lower()  # no CDN host of any kind
+    # the inlined script is XStatic's Leaflet 1.9.3
+    leaflet = _assets.asset_path("leaflet").read_text(encoding="utf-8")
+    assert 'version = "1.9.3"' in leaflet or "1.9.3" in leaflet
+
+
+def test_osm_basemap_only_adds_tiles_not_assets():
+    html = _html(basemap="osm")
+    assert all(src.startswith("data:") for src in _asset_sources(html))
+    assert "tile.openstreetmap.org" in html
+
+
+def test_folium_classes_left_unchanged():
+    _html()
+    assert any("http" in url for _, url in folium.Map.default_js)
+
+
+def test_plugins_are_localised_or_refused():
+    m = folium.Map(tiles=None)
+    MarkerCluster().add_to(m)
+    maps.make_offline(m)
+    html = m.get_root().render()
+    assert all(src.startswith("data:") for src in _asset_sources(html))
+    assert "markerClusterGroup" in html
+    m2 = folium.Map(tiles=None)
+    Fullscreen().add_to(m2)
+    with pytest.raises(ValueError, match="no local copy of the map asset"):
+        maps.make_offline(m2)
+
+
+def test_css_images_are_inlined():
+    css = _assets.asset_text("leaflet_css")
+    assert "url(images/" not in css
+    assert "data:image/png;base64," in css
+
+
+def test_data_labels_are_escaped():
+    html = _html()
+    assert EVIL not in html
+    assert "alert(1)" in html  # the name is there, as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.replace("\\u0026", "&")
+    assert "${alert(2)}" not in html
+    assert maps.esc(EVIL) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert maps.esc("a`b${c}\\") == "a&#96;b&#36;{c}&#92;"
+    assert maps.esc(None) == ""
+    assert maps.esc(pd.NA) == ""
+
+
+def test_proposal_reason_is_escaped():
+    props = _points(
+        [{"id": "P1", "name": "Site " + EVIL, "lon": 43.7, "lat": 34.6, "rank": 1,
+          "type": "new_build", "reason": "covers <b>x</b>"}]
+    )
+    html = _html(proposals=props)
+    assert EVIL not in html
+    assert "covers <b>x</b>" not in html
+    assert "Proposed sites" in html
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "radius_km"),
+    [(44.4, 33.3, 50.0), (43.1, 36.3, 50.0), (47.8, 30.5, 12.5), (39.0, 37.4, 120.0)],
+)
+def test_geodesic_circle_vertices_are_at_the_radius(lon, lat, radius_km):
+    circle = maps.geodesic_circle(lon, lat, radius_km)
+    xs, ys = np.asarray(circle.exterior.xy)
+    assert len(xs) == 129  # 128 vertices, closed
+    _, _, dist = GEOD.inv(np.full(128, lon), np.full(128, lat), xs[:-1], ys[:-1])
+    assert np.all(np.abs(dist - radius_km * 1000) <= 1.0)
+    # not a planar circle in degrees: east-west extent in degrees exceeds north-south
+    assert (xs.max() - xs.min()) > (ys.max() - ys.min()) * 1.1
+
+
+def test_geodesic_circle_rejects_bad_radius():
+    with pytest.raises(ValueError, match="radius_km must be a positive number"):
+        maps.geodesic_circle(44.0, 33.0, 0.0)
+
+
+def test_map_layers_and_flags():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    m = maps.build_map(scn, cov, load, forums=forums, radius_km=50)
+    html = maps.map_html(m)
+    for layer in ("Governorates", "Catchments", "Communities", "Forums", "Offices"):
+        assert f'"{layer}"' in html or f"'{layer}'" in html or layer in html
+    assert "cpgeo-over" in html  # OFF-1 carries 7 forums > 5
+    assert 'cpgeo-over\\"\\u003e7\\u003c/div' in html  # badge with the count
+    assert "L.control.layers" in html
+    assert "cpgeo-legend" in html
+    # one catchment polygon per office with 128 vertices each
+    assert html.count('50 km catchment (geodesic)"') == len(scn.offices)
+
+
+def test_bad_basemap_and_missing_crs():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    with pytest.raises(ValueError, match="basemap must be"):
+        maps.build_map(scn, cov, load, forums=forums, basemap="satellite")  # type: ignore[arg-type]
+    bad = scn.with_layers(offices=scn.offices.set_crs(None, allow_override=True))
+    with pytest.raises(ValueError, match="offices has no CRS"):
+        maps.build_map(bad, cov, load, forums=forums)
+
+
+def test_render_png(tmp_path):
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    out = maps.render_png(scn, tmp_path / "map.png", cov, load, forums=forums, radius_km=50)
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000
+
+
+def test_copy_assets_for_static_serving(tmp_path):
+    dest = _assets.copy_assets(tmp_path / "vendor")
+    assert (dest / "leaflet" / "leaflet.js").is_file()
+    links = _assets.local_links([("leaflet", "https://x/leaflet.js")], base_url="app/static/vendor")
+    assert links == [("leaflet", "app/static/vendor/leaflet/leaflet.js")]
+    assert _assets.local_links([("bootstrap", "https://x/b.js")]) == []
