@@ -17,6 +17,7 @@ from cpgeo._errors import InputError
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
     "cpgeo.cli.coverage",
+    "cpgeo.cli.snapshot",
 )
 
 
