@@ -221,7 +221,7 @@ def read_layer_frame(
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         if frame.crs is None:
             raise problems.fail("geometry", "the data has no CRS; set one (e.g. EPSG:4326)")
-        geometry = frame.geometry
+        geometry = frame.geometry.to_crs("EPSG:4326")
         frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if frame.empty:
         raise problems.fail(None, "there are no rows")
