@@ -1,0 +1,21 @@
+"""Geodesic coverage: distances, radius membership, office load and forum assignment.
+
+Every distance is the geodesic on the WGS84 ellipsoid in kilometres; every radius test is
+inclusive (``<= radius_km``) and exact: a KD-tree on ECEF coordinates proposes candidates
+and the exact geodesic settles the pairs the chord bounds cannot.
+"""
+
+from __future__ import annotations
+
+from cpgeo.coverage._community import community_coverage, governorate_summary
+from cpgeo.coverage._geodesic import geodesic_km
+from cpgeo.coverage._index import coverage_matrix, nearest, pairs_within
+
+__all__ = [
+    "community_coverage",
+    "coverage_matrix",
+    "geodesic_km",
+    "governorate_summary",
+    "nearest",
+    "pairs_within",
+]
