@@ -10,6 +10,7 @@ from __future__ import annotations
 from cpgeo.coverage._community import community_coverage, governorate_summary
 from cpgeo.coverage._geodesic import geodesic_km
 from cpgeo.coverage._index import coverage_matrix, nearest, pairs_within
+from cpgeo.coverage.network import network_coverage
 
 __all__ = [
     "community_coverage",
@@ -17,5 +18,6 @@ __all__ = [
     "geodesic_km",
     "governorate_summary",
     "nearest",
+    "network_coverage",
     "pairs_within",
 ]
