@@ -145,12 +145,20 @@ def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         missing = np.isnan(numbers)
         return numbers, missing, np.zeros(len(values), dtype=bool)
     cells = values.to_numpy(dtype=object)
-    missing = np.fromiter((is_blank(v) for v in cells), dtype=bool, count=len(cells))
-    numbers = np.full(len(cells), np.nan)
+    if pd.api.types.is_string_dtype(values.dtype):
+        # Fast path for text columns (CSV); only the cells that fail go one by one.
+        text = values.str.strip()
+        missing = (values.isna() | (text == "")).to_numpy(dtype=bool)
+        parsed = pd.to_numeric(text.where(~missing), errors="coerce")
+        numbers = parsed.to_numpy(dtype="float64", na_value=np.nan, copy=True)
+        pending = np.flatnonzero(np.isnan(numbers) & ~missing)
+    else:
+        missing = np.fromiter((is_blank(v) for v in cells), dtype=bool, count=len(cells))
+        numbers = np.full(len(cells), np.nan)
+        pending = np.flatnonzero(~missing)
     bad = np.zeros(len(cells), dtype=bool)
-    for i, value in enumerate(cells):
-        if missing[i]:
-            continue
+    for i in pending.tolist():
+        value = cells[i]
         if isinstance(value, bool):
             bad[i] = True
             continue
@@ -188,13 +196,13 @@ def parse_population(
     """Return populations as int64 (0 where missing); report bad, negative, fractional."""
     numbers, missing, bad = to_numbers(values)
     cells = values.to_numpy(dtype=object)
-    for i in np.flatnonzero(bad):
+    for i in np.flatnonzero(bad).tolist():
         problems.add(labels[i], column, f"population {cells[i]!r} is not a number")
     ok = ~missing & ~bad
-    for i in np.flatnonzero(ok & (numbers < 0)):
+    for i in np.flatnonzero(ok & (numbers < 0)).tolist():
         problems.add(labels[i], column, f"population {cells[i]!r} is negative")
     fractional = ok & (numbers >= 0) & (numbers != np.round(numbers))
-    for i in np.flatnonzero(fractional):
+    for i in np.flatnonzero(fractional).tolist():
         problems.add(labels[i], column, f"population {cells[i]!r} is not a whole number")
     clean = np.where(ok & ~fractional & (numbers >= 0), numbers, 0.0)
     return clean.astype(np.int64)
@@ -318,7 +326,7 @@ def check_locations(
         latitude and longitude exchanged.
     """
     tolerance = settings.outside_iraq_tolerance_km
-    for i in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)):
+    for i in np.flatnonzero(np.isfinite(lon) & np.isfinite(lat)).tolist():
         if abs(lat[i]) > 90 or abs(lon[i]) > 180:
             if abs(lon[i]) <= 90 and km_outside_swapped[i] <= tolerance:
                 problems.add(
@@ -347,7 +355,7 @@ def check_locations(
                 labels[i],
                 column,
                 f"point at latitude {lat[i]:g}, longitude {lon[i]:g} is "
-                f"{km_outside[i]:.0f} km outside Iraq (more than {tolerance:g} km)",
+                f"{km_outside[i]:.1f} km outside Iraq (more than {tolerance:g} km)",
             )
 
 

@@ -380,7 +380,7 @@ def _read_vector(
 
 
 def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
-    lower = {}
+    lower: dict[str, str] = {}
     for column in columns:
         lower.setdefault(str(column).strip().lower(), column)
     for name in names:
@@ -569,6 +569,15 @@ def _check_geometry_types(
     geoms: np.ndarray, kind: str, problems: v.Problems, labels: Sequence[str], column: str
 ) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object).copy()
+    present = ~shapely.is_missing(geoms)
+    if kind in _POINT_KINDS and present.all():
+        plain = (
+            bool(np.all(shapely.get_type_id(geoms) == 0))
+            and not shapely.has_z(geoms).any()
+            and not shapely.is_empty(geoms).any()
+        )
+        if plain:
+            return geoms  # all plain 2-D points: nothing to check one by one
     for i, geom in enumerate(geoms):
         if geom is None:
             if column == "geometry":

@@ -517,7 +517,7 @@ def test_point_100_km_outside_iraq_is_rejected(tmp_path):
     with pytest.raises(
         cpgeo.InputError,
         match=r"far\.csv: 1 problem .*row 3, column latitude/longitude: point at latitude "
-        r".* is \d+ km outside Iraq",
+        r".* is 100\.0 km outside Iraq",
     ):
         cpgeo.read_layer(path, "offices")
 
