@@ -10,14 +10,20 @@ from __future__ import annotations
 from cpgeo.coverage._community import community_coverage, governorate_summary
 from cpgeo.coverage._geodesic import geodesic_km
 from cpgeo.coverage._index import coverage_matrix, nearest, pairs_within
+from cpgeo.coverage._load import CPF_STATUSES, CpfAssignment, assign_cpfs, cpf_status, office_load
 from cpgeo.coverage.network import network_coverage
 
 __all__ = [
+    "CPF_STATUSES",
+    "CpfAssignment",
+    "assign_cpfs",
     "community_coverage",
     "coverage_matrix",
+    "cpf_status",
     "geodesic_km",
     "governorate_summary",
     "nearest",
     "network_coverage",
+    "office_load",
     "pairs_within",
 ]

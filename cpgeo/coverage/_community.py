@@ -27,7 +27,7 @@ def layer_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(values.astype("string").to_numpy(dtype=object, na_value=None), dtype=object)
 
 
-def _output_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def output_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Copy ``layer`` into EPSG:4326 (lonlat() has already checked the CRS)."""
     out = layer.copy()
     if not out.crs.equals("EPSG:4326"):
@@ -88,7 +88,7 @@ def community_coverage(
     km = np.empty(n, dtype=np.float64)
     km[order] = km_s
 
-    out = _output_frame(communities)
+    out = output_frame(communities)
     out["covered"] = counts > 0
     out["offices_in_range"] = counts
     if office_ids.size:
