@@ -1,0 +1,1 @@
+"""Pages of the Streamlit app (run by app.py through st.navigation)."""

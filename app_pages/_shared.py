@@ -1,0 +1,278 @@
+"""What the app's pages share: data loading, cached computations, sidebar, map, downloads.
+
+UI only: every figure, table and map comes from the cpgeo package.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+import cpgeo
+from cpgeo import maps, settings
+from cpgeo import snapshot as snapshots
+from cpgeo.coverage import (
+    assign_cpfs,
+    community_coverage,
+    cpf_status,
+    governorate_summary,
+    office_load,
+)
+from cpgeo.io import read_layer, write_layer
+
+KINDS = {
+    "offices": "Offices",
+    "cpfs": "Forums (CPFs)",
+    "communities": "Communities",
+    "stations": "Police stations (candidates)",
+    "boundaries": "Governorate boundaries",
+}
+UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
+ILLUSTRATIVE_KINDS = ("offices", "cpfs", "stations")
+MAP_HEIGHT = 620
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@st.cache_resource(show_spinner=False)
+def demo_scenario() -> cpgeo.Scenario:
+    return cpgeo.load_demo()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def read_upload(name: str, payload: bytes, kind: str, _boundaries: Any, boundaries_key: str):
+    """Read an uploaded file through a temporary copy that is always deleted."""
+    with tempfile.TemporaryDirectory(prefix="cpgeo-upload-") as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(payload)
+        try:
+            return read_layer(path, kind, boundaries=_boundaries)
+        except cpgeo.InputError as exc:
+            raise cpgeo.InputError(str(exc).replace(str(path), name)) from None
+
+
+def scenario() -> tuple[cpgeo.Scenario, str]:
+    """Return the demo with the accepted uploads over it, and a token naming that data."""
+    base = demo_scenario()
+    uploads: dict[str, tuple[str, str, Any]] = st.session_state.uploads
+    if not uploads:
+        return base, "demo"
+    layers = {kind: gdf for kind, (_n, _h, gdf) in uploads.items()}
+    sources = dict(base.sources)
+    sources.update({kind: f"uploaded file {name}" for kind, (name, _h, _g) in uploads.items()})
+    illustrative = any(k not in uploads for k in ILLUSTRATIVE_KINDS)
+    scn = replace(base, illustrative=illustrative, sources=sources, **layers)
+    token = "|".join(f"{k}:{h}" for k, (_n, h, _g) in sorted(uploads.items()))
+    return scn, token
+
+
+def handle_uploads() -> None:
+    """Read new uploads; on bad input keep the previous data and remember the message."""
+    base_boundaries = demo_scenario().boundaries
+    for kind in ["boundaries", *[k for k in KINDS if k != "boundaries"]]:
+        file = st.session_state.get(f"upload_{kind}")
+        if file is None:
+            if kind in st.session_state.uploads and st.session_state.upload_ids.get(kind):
+                st.session_state.uploads.pop(kind)  # the user removed the file
+                st.session_state.upload_ids.pop(kind)
+            continue
+        if st.session_state.upload_ids.get(kind) == file.file_id:
+            continue
+        st.session_state.upload_ids[kind] = file.file_id
+        payload = file.getvalue()
+        digest = hashlib.sha256(payload).hexdigest()[:16]
+        boundaries = st.session_state.uploads.get("boundaries", (None, "embedded", base_boundaries))
+        try:
+            gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
+        except cpgeo.InputError as exc:
+            st.session_state.upload_errors[kind] = f"{file.name}: {exc}"
+            continue
+        st.session_state.upload_errors.pop(kind, None)
+        st.session_state.uploads[kind] = (file.name, digest, gdf)
+
+
+# ----------------------------------------------------------------------- computation
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def coverage_of(_scn: cpgeo.Scenario, token: str, radius_km: float):
+    cov = community_coverage(_scn.communities, _scn.offices, radius_km=radius_km)
+    return cov, governorate_summary(cov)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_of(_scn: cpgeo.Scenario, token: str, radius_km: float, max_cpfs: int):
+    load = office_load(_scn.offices, _scn.cpfs, radius_km=radius_km, max_cpfs=max_cpfs)
+    forums = cpf_status(_scn.offices, _scn.cpfs, radius_km=radius_km)
+    assignment = assign_cpfs(_scn.offices, _scn.cpfs, radius_km=radius_km, max_cpfs=max_cpfs)
+    return load, forums, assignment
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def proposals_of(
+    _scn: cpgeo.Scenario,
+    token: str,
+    n_sites: int,
+    kinds: tuple[str, ...],
+    governorates: tuple[str, ...],
+    radius_km: float,
+    max_cpfs: int,
+    method: str,
+):
+    from cpgeo.siting import propose_sites
+
+    return propose_sites(
+        _scn,
+        n_sites,
+        governorates=governorates,
+        radius_km=radius_km,
+        max_cpfs=max_cpfs,
+        method=method,
+        candidate_types=kinds,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def snapshot_of(_scn, token: str, as_of: dt.date | None, donor: str | None, radius_km, max_cpfs):
+    return snapshots.build_snapshot(
+        _scn, as_of=as_of, donor=donor, radius_km=radius_km, max_cpfs=max_cpfs
+    )
+
+
+def file_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="cpgeo-download-") as folder:
+        path = Path(folder) / f"layer{suffix}"
+        write_layer(frame, path)
+        return path.read_bytes()
+
+
+def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
+    """Download buttons (CSV, GeoPackage, GeoJSON) for a table; files made on click."""
+    formats = [
+        (".csv", "CSV", "text/csv"),
+        (".gpkg", "GeoPackage", "application/geopackage+sqlite3"),
+    ]
+    if "geometry" in frame.columns:
+        formats.append((".geojson", "GeoJSON", "application/geo+json"))
+    for column, (suffix, label, mime) in zip(st.columns(len(formats)), formats, strict=True):
+        column.download_button(
+            f"{label}",
+            data=lambda f=frame, s=suffix: file_bytes(f, s),
+            file_name=f"{stem}{suffix}",
+            mime=mime,
+            key=f"dl_{key}_{suffix}",
+            on_click="ignore",
+        )
+
+
+# --------------------------------------------------------------------------- sidebar
+
+
+def init_state() -> None:
+    if "initialised" in st.session_state:
+        return
+    qp = st.query_params
+    st.session_state.uploads = {}
+    st.session_state.upload_ids = {}
+    st.session_state.upload_errors = {}
+    st.session_state.proposals = None
+    try:
+        st.session_state.radius = float(qp.get("radius", settings.radius_km))
+        st.session_state.capacity = int(qp.get("capacity", settings.max_cpfs))
+    except ValueError:
+        st.session_state.radius, st.session_state.capacity = settings.radius_km, settings.max_cpfs
+    st.session_state.basemap = "osm" if qp.get("basemap") == "osm" else "none"
+    govs = [g for g in qp.get_all("gov") if g]
+    st.session_state.governorates = govs or list(settings.FOCUS_GOVERNORATES)
+    st.session_state.initialised = True
+
+
+def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
+    sb = st.sidebar
+    sb.header("Data")
+    with sb.expander("Use your own files", expanded=bool(st.session_state.upload_errors)):
+        st.caption(
+            "CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile. Layers you do not "
+            "upload come from the embedded demo."
+        )
+        for kind, label in KINDS.items():
+            st.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
+    for message in st.session_state.upload_errors.values():
+        sb.error(message)
+    sb.header("Parameters")
+    sb.slider("Radius (km)", 5.0, 150.0, step=5.0, key="radius")
+    sb.number_input("Capacity (forums per office)", 1, 20, step=1, key="capacity")
+    all_govs = sorted(scn.boundaries["governorate"].astype(str).unique())
+    st.session_state.governorates = [g for g in st.session_state.governorates if g in all_govs]
+    sb.multiselect("Governorates (focus)", all_govs, key="governorates")
+    sb.radio(
+        "Basemap",
+        ["none", "osm"],
+        key="basemap",
+        horizontal=True,
+        format_func=lambda b: "None (offline)" if b == "none" else "OpenStreetMap (online)",
+    )
+    st.query_params.from_dict(
+        {
+            "radius": f"{st.session_state.radius:g}",
+            "capacity": str(st.session_state.capacity),
+            "basemap": st.session_state.basemap,
+            "gov": st.session_state.governorates,
+        }
+    )
+    return {
+        "radius_km": float(st.session_state.radius),
+        "max_cpfs": int(st.session_state.capacity),
+        "governorates": tuple(st.session_state.governorates),
+        "basemap": st.session_state.basemap,
+    }
+
+
+def banner(scn: cpgeo.Scenario) -> None:
+    if scn.illustrative:
+        st.warning(scn.notice, icon="⚠️")
+    for message in st.session_state.upload_errors.values():
+        st.error(f"Upload not used, previous data kept. {message}")
+
+
+def show_map(scn, p, *, key: str, proposals=None, center=None, zoom=None) -> None:
+    """Draw the scenario's map (offline assets) in the page."""
+    token = st.session_state.ctx[1]
+    cov, _summary = coverage_of(scn, token, p["radius_km"])
+    load, forums, _assignment = load_of(scn, token, p["radius_km"], p["max_cpfs"])
+    m = maps.build_map(
+        scn,
+        cov,
+        load,
+        proposals,
+        forums=forums,
+        radius_km=p["radius_km"],
+        max_cpfs=p["max_cpfs"],
+        basemap=p["basemap"],
+        governorates=p["governorates"],
+        show_stations=proposals is not None,
+    )
+    st_folium(
+        m,
+        key=key,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=[],
+        center=center,
+        zoom=zoom,
+    )
+
+
+
+def context() -> tuple[cpgeo.Scenario, str, dict[str, Any]]:
+    """Return the scenario, its data token and the sidebar parameters of this run."""
+    return st.session_state.ctx
