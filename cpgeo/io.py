@@ -744,7 +744,12 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_layer(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+def write_layer(
+    frame: pd.DataFrame | gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    layer: str | None = None,
+) -> Path:
     """Write a layer by extension, atomically.
 
     The data go to a temporary file in the same folder, which then replaces ``path`` in
@@ -760,6 +765,9 @@ def write_layer(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | os.PathLike[
         ``latitude`` / ``longitude`` columns (decimal degrees, EPSG:4326, full
         precision) when every geometry is a point, else a WKT ``geometry`` column;
         dates as ``YYYY-MM-DD``, booleans as ``true`` / ``false``.
+    layer
+        Layer name inside a GeoPackage or GeoJSON (default: the file name without its
+        extension); CSV ignores it.
 
     Returns
     -------
@@ -777,14 +785,15 @@ def write_layer(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | os.PathLike[
         what = path.suffix or "files without an extension"
         msg = f"{path.name}: cannot write {what!r}; use .gpkg, .geojson or .csv"
         raise InputError(msg)
+    layer = path.stem if layer is None else layer
     if suffix == ".gpkg":
-        return write_layers({path.stem: frame}, path)
+        return write_layers({layer: frame}, path)
     gdf = _to_4326(frame, path.name)
     with _atomic_target(path) as tmp:
         if suffix == ".csv":
             _csv_frame(gdf).to_csv(tmp, index=False, lineterminator="\n")
         else:
-            _write_vector(gdf, tmp, layer=path.stem, driver="GeoJSON")
+            _write_vector(gdf, tmp, layer=layer, driver="GeoJSON")
     log(f"write_layer: {len(frame)} rows to {path.name}")
     return path
 

@@ -398,6 +398,14 @@ def test_write_layers_several_layers_and_a_table(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["all.gpkg"]
 
 
+def test_write_layer_names_the_geopackage_layer(tmp_path):
+    gdf = cio.read_layer_frame(offices_frame(), "offices")
+    path = cio.write_layer(gdf, tmp_path / "out.gpkg", layer="offices")
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["offices"]
+    default = cio.write_layer(gdf, tmp_path / "plain.gpkg")
+    assert [name for name, _ in pyogrio.list_layers(default)] == ["plain"]
+
+
 def test_write_unsupported_extension(tmp_path):
     gdf = cio.read_layer_frame(offices_frame(), "offices")
     with pytest.raises(cpgeo.InputError, match=r"out\.shp: cannot write '\.shp'"):
