@@ -1,0 +1,275 @@
+"""OpenStreetMap loaders on small generated OSM XML files; the online path offline."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+
+import cpgeo
+import cpgeo.osm
+from cpgeo import InputError, NetworkUnavailableError
+from cpgeo.osm import (
+    check_online,
+    parse_population,
+    places_from_place,
+    places_from_xml,
+    query_polygon,
+    stations_from_place,
+    stations_from_xml,
+)
+from cpgeo.regions import load_boundaries
+
+GEOD = Geod(ellps="WGS84")
+
+# Well-known towns, by governorate.
+BAGHDAD = (44.366, 33.315)
+TIKRIT = (43.679, 34.607)
+RAMADI = (43.305, 33.420)
+MOSUL = (43.130, 36.340)
+TEHRAN = (51.389, 35.689)  # far outside Iraq
+
+
+def write_osm(path: Path, nodes: dict, ways: dict, relations: dict | None = None) -> Path:
+    def tags_xml(tags: dict) -> str:
+        return "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>", '<osm version="0.6" generator="test">']
+    for nid, (lon, lat, tags) in nodes.items():
+        body = tags_xml(tags)
+        lines.append(f'<node id="{nid}" lat="{lat}" lon="{lon}" version="1">{body}</node>')
+    for wid, (refs, tags) in ways.items():
+        body = "".join(f'<nd ref="{r}"/>' for r in refs) + tags_xml(tags)
+        lines.append(f'<way id="{wid}" version="1">{body}</way>')
+    for rid, (members, tags) in (relations or {}).items():
+        body = "".join(f'<member type="way" ref="{r}" role="{role}"/>' for r, role in members)
+        lines.append(f'<relation id="{rid}" version="1">{body}{tags_xml(tags)}</relation>')
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def square(first_id: int, lon: float, lat: float, half: float) -> dict:
+    return {
+        first_id: (lon - half, lat - half, {}),
+        first_id + 1: (lon + half, lat - half, {}),
+        first_id + 2: (lon + half, lat + half, {}),
+        first_id + 3: (lon - half, lat + half, {}),
+    }
+
+
+# A U-shaped building whose centroid falls in its courtyard.
+U_SHAPE = [(43.300, 33.400), (43.303, 33.400), (43.303, 33.403), (43.302, 33.403),
+           (43.302, 33.401), (43.301, 33.401), (43.301, 33.403), (43.300, 33.403)]
+
+
+@pytest.fixture(scope="module")
+def osm_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    nodes = {
+        1: (*BAGHDAD, {"amenity": "police", "name": "مركز شرطة", "name:en": "Central Station"}),
+        2: (*TIKRIT, {"amenity": "police", "name": "Tikrit Police"}),
+        3: (*MOSUL, {"amenity": "police"}),
+        4: (*TEHRAN, {"amenity": "police", "name": "Far away"}),
+        5: (*RAMADI, {"amenity": "hospital", "name": "Not police"}),
+        # places
+        50: (*BAGHDAD, {"place": "city", "name": "بغداد", "name:en": "Baghdad",
+                        "population": "7,665,292"}),
+        51: (43.70, 34.50, {"place": "village", "name": "Qaryat", "population": "~5000"}),
+        52: (44.40, 33.35, {"place": "suburb", "name": "A suburb", "population": "9000"}),
+        53: (43.40, 33.50, {"place": "hamlet", "name": "Untagged"}),
+        54: (43.20, 36.20, {"place": "town", "name": "Words", "population": "unknown"}),
+    }
+    nodes |= square(10, 44.40, 33.30, 0.001)  # square police building in Baghdad
+    nodes |= {20 + i: (x, y, {}) for i, (x, y) in enumerate(U_SHAPE)}
+    nodes |= {30: (43.60, 34.60, {}), 31: (43.62, 34.60, {})}  # an unclosed police way
+    nodes |= square(40, 43.75, 34.55, 0.01)  # a town drawn as an area
+    nodes |= square(60, 44.60, 33.20, 0.002)  # a police multipolygon's outer ring
+    ways = {
+        100: ([10, 11, 12, 13, 10], {"amenity": "police", "building": "yes"}),
+        101: ([*range(20, 28), 20], {"amenity": "police", "building": "yes", "name": "U"}),
+        102: ([30, 31], {"amenity": "police", "name": "Checkpoint line"}),
+        103: ([40, 41, 42, 43, 40], {"place": "town", "name": "Area town",
+                                     "population": "12 000"}),
+        104: ([60, 61, 62, 63, 60], {}),
+    }
+    relations = {500: ([(104, "outer")], {"type": "multipolygon", "amenity": "police",
+                                          "name:en": "Compound"})}
+    return write_osm(tmp_path_factory.mktemp("osm") / "sample.osm", nodes, ways, relations)
+
+
+def test_stations_schema_ids_and_names(osm_file):
+    s = stations_from_xml(osm_file)
+    assert s.crs == "EPSG:4326"
+    assert list(s.columns[:3]) == ["id", "name", "governorate"]
+    by_id = s.set_index("id")
+    assert set(by_id.index) == {"osm:node/1", "osm:node/2", "osm:node/3", "osm:way/100",
+                                "osm:way/101", "osm:way/102", "osm:relation/500"}
+    assert by_id.loc["osm:node/1", "name"] == "Central Station"
+    assert by_id.loc["osm:node/1", "name_local"] == "مركز شرطة"
+    assert by_id.loc["osm:node/2", "name"] == "Tikrit Police"
+    assert by_id.loc["osm:node/3", "name"] == "osm:node/3"  # no name at all
+    assert by_id.loc["osm:relation/500", "name"] == "Compound"
+    assert by_id.loc["osm:node/1", "governorate"] == "Baghdad"
+    assert by_id.loc["osm:node/2", "governorate"] == "Salah al-Din"
+    assert by_id.loc["osm:node/3", "governorate"] == "Ninewa"
+    assert "amenity=police" in by_id.loc["osm:way/100", "osm_tags"]
+    assert (s.geometry.geom_type == "Point").all()
+    assert s.index.equals(pd.RangeIndex(len(s)))
+
+
+def test_station_ways_become_points_inside_or_on_them(osm_file):
+    s = stations_from_xml(osm_file).set_index("id")
+    node = s.geometry
+    # The square's centre, within a metre.
+    assert GEOD.inv(node["osm:way/100"].x, node["osm:way/100"].y, 44.40, 33.30)[2] < 1.0
+    assert GEOD.inv(node["osm:relation/500"].x, node["osm:relation/500"].y, 44.60, 33.20)[2] < 1
+    # The U's centroid lies in the courtyard: the point must be inside the building.
+    u = shapely.Polygon(U_SHAPE)
+    assert not u.contains(u.centroid)
+    assert u.contains(node["osm:way/101"])
+    # A line: its midpoint, halfway along it geodesically (to 1 m).
+    p = node["osm:way/102"]
+    d1 = GEOD.inv(43.60, 34.60, p.x, p.y)[2]
+    d2 = GEOD.inv(43.62, 34.60, p.x, p.y)[2]
+    assert abs(d1 - d2) < 1.0
+    assert d1 + d2 == pytest.approx(GEOD.inv(43.60, 34.60, 43.62, 34.60)[2], abs=1.0)
+
+
+def test_stations_outside_iraq_dropped_unless_kept(osm_file):
+    assert "osm:node/4" not in set(stations_from_xml(osm_file)["id"])
+    kept = stations_from_xml(osm_file, keep_outside=True).set_index("id")
+    assert kept["governorate"].isna()["osm:node/4"]
+    assert kept.loc["osm:node/4", "name"] == "Far away"
+
+
+def test_places_population_and_types(osm_file):
+    p = places_from_xml(osm_file).set_index("id")
+    assert set(p.index) == {"osm:node/50", "osm:node/51", "osm:node/53", "osm:node/54",
+                            "osm:way/103"}  # the suburb is not a community
+    assert str(p["population"].dtype) == "int64"
+    assert p["population"].to_dict() == {
+        "osm:node/50": 7_665_292, "osm:node/51": 5000, "osm:node/53": 0,
+        "osm:node/54": 0, "osm:way/103": 12_000,
+    }
+    assert p.loc["osm:node/50", "name"] == "Baghdad"
+    assert p.loc["osm:node/50", "place"] == "city"
+    assert p.loc["osm:node/51", "governorate"] == "Salah al-Din"
+    assert p.loc["osm:node/53", "governorate"] == "Anbar"
+    town = p.geometry["osm:way/103"]
+    assert GEOD.inv(town.x, town.y, 43.75, 34.55)[2] < 1.0
+    only_cities = places_from_xml(osm_file, place_types=("city",))
+    assert only_cities["id"].tolist() == ["osm:node/50"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("12000", 12000), ("12,000", 12000), ("~5000", 5000), ("12 000", 12000),
+     ("ca. 3.500", 3500), ("1,234,567", 1234567), ("1.2 million", 1_200_000), ("3k", 3000),
+     ("5000-6000", 5000), ("4500 (2014)", 4500), ("-50", 0), ("unknown", 0), ("", 0),
+     (None, 0), (float("nan"), 0), (250.4, 250), (7, 7), ("2.5", 2)],
+)
+def test_parse_population(text, expected):
+    assert parse_population(text) == expected
+
+
+def test_empty_and_bad_files(tmp_path):
+    empty = write_osm(tmp_path / "empty.osm", {1: (44.0, 33.0, {"shop": "bakery"})}, {})
+    s = stations_from_xml(empty)
+    assert len(s) == 0
+    assert list(s.columns) == ["id", "name", "governorate", "name_local", "osm_tags",
+                               "geometry"]
+    p = places_from_xml(empty)
+    assert len(p) == 0
+    assert str(p["population"].dtype) == "int64"
+    bad = tmp_path / "bad.osm"
+    bad.write_text("<osm><node id=", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.osm: not a readable OSM XML"):
+        stations_from_xml(bad)
+    with pytest.raises(FileNotFoundError, match="no such OSM XML file"):
+        places_from_xml(tmp_path / "missing.osm")
+
+
+def test_query_polygon():
+    salah = query_polygon("Salahuddin")
+    b = load_boundaries()
+    expected = b.loc[b["governorate"] == "Salah al-Din"].geometry.iloc[0]
+    assert salah is not None
+    assert salah.equals(expected)
+    assert query_polygon("Some village") is None
+    box = query_polygon((44.0, 33.0, 44.5, 33.5))
+    assert box.bounds == (44.0, 33.0, 44.5, 33.5)
+    with pytest.raises(InputError, match="min lon, min lat, max lon, max lat"):
+        query_polygon((44.5, 33.0, 44.0, 33.5))
+    with pytest.raises(InputError, match="min lon, min lat, max lon, max lat"):
+        query_polygon((44.0, 33.0, 44.5))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def no_network(monkeypatch, tmp_path):
+    def refuse(*args, **kwargs):
+        raise OSError("[Errno 101] Network is unreachable")
+
+    monkeypatch.setattr(cpgeo.osm.socket, "create_connection", refuse)
+    monkeypatch.setattr(cpgeo.settings, "cache_folder", tmp_path / "cache")
+
+
+def test_offline_failure_is_fast_and_clear(no_network):
+    for call, query in ((stations_from_place, "Anbar"), (places_from_place, (44, 33, 44.1, 33.1)),
+                        (stations_from_place, "Some town, Iraq")):
+        start = time.perf_counter()
+        with pytest.raises(NetworkUnavailableError, match=r"no network: cannot reach .*--xml"):
+            call(query)
+        assert time.perf_counter() - start < 10
+
+
+def test_a_stalled_connection_is_abandoned(monkeypatch):
+    release = threading.Event()
+
+    def stall(*args, **kwargs):
+        release.wait(60)
+        raise OSError("late")
+
+    monkeypatch.setattr(cpgeo.osm.socket, "create_connection", stall)
+    monkeypatch.setattr(cpgeo.settings, "requests_timeout_s", 120.0)
+    start = time.perf_counter()
+    try:
+        with pytest.raises(NetworkUnavailableError, match=r"did not answer within 3 s"):
+            check_online("https://overpass-api.de/api")
+        elapsed = time.perf_counter() - start
+    finally:
+        release.set()
+    assert 2.5 < elapsed < 10
+
+
+def test_check_online_passes_when_the_host_answers(monkeypatch):
+    seen = []
+
+    class Conn:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def accept(address, timeout):
+        seen.append((address, timeout))
+        return Conn()
+
+    monkeypatch.setattr(cpgeo.osm.socket, "create_connection", accept)
+    monkeypatch.setattr(cpgeo.settings, "requests_timeout_s", 1.5)
+    check_online("https://overpass-api.de/api")
+    assert seen == [(("overpass-api.de", 443), 1.5)]
+
+
+@pytest.mark.network
+def test_real_overpass_call(tmp_path, monkeypatch):
+    monkeypatch.setattr(cpgeo.settings, "cache_folder", tmp_path)
+    stations = stations_from_place((44.30, 33.25, 44.45, 33.40))  # central Baghdad
+    assert len(stations) > 0
+    assert (stations["governorate"] == "Baghdad").any()
