@@ -131,6 +131,7 @@ def print_table(
     table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if columns is not None:
         table = table[[c for c in columns if c in table.columns]]
+    table = table.astype(object).where(table.notna(), "")
     if title:
         print(title)
     with pd.option_context(

@@ -1,0 +1,82 @@
+"""The ``cpgeo`` command line: tables on stdout, outputs by extension, exit 2 on bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from cpgeo.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_coverage_on_demo_prints_summary_and_notice(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "coverage")
+    assert code == 0
+    assert "ILLUSTRATIVE" in out
+    for governorate in ("Salah al-Din", "Anbar", "Diyala", "Ninewa", "Total"):
+        assert governorate in out
+
+
+def test_radius_changes_the_answer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    counts = []
+    for radius in ("30", "80"):
+        out_file = tmp_path / f"c{radius}.csv"
+        assert _run(capsys, "coverage", "--radius-km", radius, "-o", str(out_file))[0] == 0
+        counts.append(pd.read_csv(out_file)["covered"].sum())
+    assert counts[0] < counts[1]
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".csv"])
+def test_outputs_by_extension(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                              suffix: str) -> None:
+    out_file = tmp_path / f"offices{suffix}"
+    code, out, _ = _run(capsys, "load", "-o", str(out_file))
+    assert code == 0
+    assert f"wrote {out_file}" in out
+    frame = pd.read_csv(out_file) if suffix == ".csv" else gpd.read_file(out_file)
+    assert len(frame) == 7
+    assert {"n_cpfs", "over_capacity"} <= set(frame.columns)
+    assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_load_reports_overload_and_reassignment(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "load")
+    assert code == 0
+    assert "Offices over capacity: 2" in out
+    assert "OFF-MOS" in out and "OFF-BAQ" in out
+    assert "no_office_in_range" in out and "out_of_range" in out
+
+
+def test_missing_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                         tmp_path: Path) -> None:
+    code, out, err = _run(capsys, "coverage", "--offices", str(tmp_path / "nope.csv"))
+    assert code == 2
+    assert "nope.csv" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_swapped_coordinates_name_the_row(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    bad = tmp_path / "offices.csv"
+    # Tikrit with latitude and longitude exchanged in the second data row
+    bad.write_text("id,name,latitude,longitude\nA,Ramadi,33.42,43.31\nB,Tikrit,43.68,34.62\n")
+    code, _, err = _run(capsys, "load", "--offices", str(bad))
+    assert code == 2
+    assert "offices.csv" in err and "swapped" in err
+    assert "row 3" in err and "latitude" in err
+
+
+def test_bad_radius_and_output_are_rejected(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "coverage", "--radius-km", "-5")
+    assert code == 2 and "--radius-km" in err
+    code, _, err = _run(capsys, "coverage", "-o", str(tmp_path / "out.shp"))
+    assert code == 2 and ".gpkg" in err
