@@ -1,0 +1,249 @@
+"""Benchmark cpgeo's covering solvers against PySAL spopt (PuLP + CBC) in the same run.
+
+Synthetic instances in Iraq's extent: demand clustered around the embedded GeoNames
+places (cluster sizes weighted by population, weights log-normal), candidates half at
+demand points and half uniform inside the governorates; coverage = geodesic distance on
+WGS84 <= 50 km. Sizes (demand, candidates) = (1k, 200), (5k, 1k), (20k, 2k), p in {5, 20},
+plus LSCP on each size.
+
+spopt gets the same coverage as a 0/1 cost matrix with radius 0.5 (its MCLP / LSCP
+compare cost <= radius), built and solved with its defaults (``PULP_CBC_CMD``).
+
+Usage: ``python bench/siting.py [--sizes small|all] [--no-spopt] [--ablation]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from cpgeo._paths import data_dir
+from cpgeo.siting import greedy_mclp, solve_lscp, solve_mclp
+
+RADIUS_KM = 50.0
+SIZES = ((1_000, 200), (5_000, 1_000), (20_000, 2_000))
+PS = (5, 20)
+# spopt runs that would take longer than this (estimated from the smaller sizes) are skipped
+SPOPT_BUDGET_S = 300.0
+
+
+def synthetic_instance(
+    n_demand: int, n_sites: int, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return demand lon/lat, weights and site lon/lat (degrees, EPSG:4326)."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    places = pd.read_csv(data_dir() / "communities" / "iraq_geonames_places.csv")
+    pop = places["population"].to_numpy(float) + 2_000.0
+    centre = rng.choice(len(places), size=n_demand, p=pop / pop.sum())
+    spread_km = rng.uniform(5.0, 30.0, size=len(places))[centre]
+    lat = places["latitude"].to_numpy()[centre] + rng.normal(0, 1, n_demand) * spread_km / 111.0
+    lon = places["longitude"].to_numpy()[centre] + rng.normal(0, 1, n_demand) * spread_km / (
+        111.0 * np.cos(np.radians(lat))
+    )
+    weights = np.round(rng.lognormal(6.0, 1.2, n_demand))
+    boundaries = gpd.read_file(data_dir() / "boundaries" / "iraq_governorates.geojson")
+    n_uniform = n_sites // 2
+    uniform = boundaries.union_all().buffer(0)
+    points = gpd.GeoSeries([uniform], crs=4326).sample_points(n_uniform, rng=rng).explode()
+    at_demand = rng.choice(n_demand, size=n_sites - n_uniform, replace=False)
+    site_lon = np.concatenate([points.x.to_numpy(), lon[at_demand]])
+    site_lat = np.concatenate([points.y.to_numpy(), lat[at_demand]])
+    return lon, lat, weights, site_lon, site_lat
+
+
+def coverage_within(
+    lon: np.ndarray, lat: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray
+) -> sp.csr_array:
+    """Boolean demand x site matrix, geodesic WGS84 distance <= RADIUS_KM."""
+    try:
+        import geopandas as gpd
+
+        from cpgeo.coverage import coverage_matrix
+
+        demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(site_lon, site_lat), crs=4326)
+        return sp.csr_array(coverage_matrix(demand, sites, RADIUS_KM))
+    except ImportError:
+        pass
+    from pyproj import Geod
+    from scipy.spatial import cKDTree
+
+    def unit(lo: np.ndarray, la: np.ndarray) -> np.ndarray:
+        lo, la = np.radians(lo), np.radians(la)
+        return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+    # chord prefilter on the sphere with a 1% margin, then the exact ellipsoidal geodesic
+    chord = 2 * np.sin(RADIUS_KM * 1.01 / 6_371.0 / 2)
+    pairs = cKDTree(unit(site_lon, site_lat)).query_ball_point(unit(lon, lat), chord)
+    rows = np.repeat(np.arange(len(lon)), [len(p) for p in pairs])
+    cols = np.fromiter((j for p in pairs for j in p), dtype=np.int64, count=rows.size)
+    _, _, dist_m = Geod(ellps="WGS84").inv(lon[rows], lat[rows], site_lon[cols], site_lat[cols])
+    keep = np.asarray(dist_m) <= RADIUS_KM * 1_000.0
+    return sp.csr_array(
+        (np.ones(int(keep.sum()), dtype=bool), (rows[keep], cols[keep])),
+        shape=(len(lon), len(site_lon)),
+    )
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = function()
+    return value, time.perf_counter() - started
+
+
+def spopt_mclp(cover: sp.csr_array, weights: np.ndarray, p: int) -> tuple[float, float, float]:
+    """Build, solve; return (build s, solve s, objective)."""
+    import pulp
+    from spopt.locate import MCLP
+
+    def build() -> Any:
+        cost = np.where(cover.toarray(), 0.0, 1.0)
+        return MCLP.from_cost_matrix(cost, weights, service_radius=0.5, p_facilities=p)
+
+    model, build_s = timed(build)
+    _, solve_s = timed(lambda: model.solve(pulp.PULP_CBC_CMD(msg=False), results=False))
+    chosen = [j for j, var in enumerate(model.fac_vars) if var.value() > 0.5]
+    covered = np.asarray(cover[:, chosen].sum(axis=1)).ravel() > 0
+    return build_s, solve_s, float(weights[covered].sum())
+
+
+def spopt_lscp(cover: sp.csr_array) -> tuple[float, float, float]:
+    import pulp
+    from spopt.locate import LSCP
+
+    required = np.flatnonzero(np.diff(cover.indptr) > 0)
+
+    def build() -> Any:
+        cost = np.where(cover[required].toarray(), 0.0, 1.0)
+        return LSCP.from_cost_matrix(cost, service_radius=0.5)
+
+    model, build_s = timed(build)
+    _, solve_s = timed(lambda: model.solve(pulp.PULP_CBC_CMD(msg=False), results=False))
+    chosen = [j for j, var in enumerate(model.fac_vars) if var.value() > 0.5]
+    return build_s, solve_s, float(len(chosen))
+
+
+def run(sizes: tuple[tuple[int, int], ...], *, with_spopt: bool) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    spopt_rate: dict[tuple[str, int], float] = {}
+    for n_demand, n_sites in sizes:
+        (lon, lat, weights, slon, slat), gen_s = timed(
+            partial(synthetic_instance, n_demand, n_sites)
+        )
+        cover, cover_s = timed(partial(coverage_within, lon, lat, slon, slat))
+        print(
+            f"instance {n_demand}x{n_sites}: generated {gen_s:.1f} s, coverage {cover_s:.2f} s, "
+            f"{cover.nnz:,} pairs within {RADIUS_KM:g} km"
+        )
+        for model, p in [*(("MCLP", p) for p in PS), ("LSCP", 0)]:
+            if model == "MCLP":
+                result, ours = timed(partial(solve_mclp, cover, weights, p))
+                greedy = greedy_mclp(cover, weights, p)
+                greedy_gap = 1.0 - greedy.objective / result.objective
+            else:
+                result, ours = timed(partial(solve_lscp, cover))
+                greedy_gap = float("nan")
+            row: dict[str, Any] = {
+                "model": model,
+                "demand": n_demand,
+                "sites": n_sites,
+                "p": p or "-",
+                "reduced": f"{result.stats['rows_reduced']}x{result.stats['cols_reduced']}",
+                "cpgeo_build_s": result.stats["build_seconds"],
+                "cpgeo_solve_s": result.stats["solve_seconds"],
+                "cpgeo_total_s": ours,
+                "cpgeo_obj": result.objective,
+                "optimal": result.optimal,
+                "greedy_gap": greedy_gap,
+            }
+            key = (model, p)
+            cells = cover.shape[0] * cover.shape[1]
+            # spopt's build is dense in cells; extrapolate from the previous size
+            estimate = spopt_rate.get(key, 0.0) * cells
+            if not with_spopt:
+                row["spopt"] = "not run (--no-spopt)"
+            elif estimate > SPOPT_BUDGET_S:
+                row["spopt"] = f"not run (estimated {estimate:.0f} s > {SPOPT_BUDGET_S:.0f} s)"
+            else:
+                if model == "MCLP":
+                    build_s, solve_s, objective = spopt_mclp(cover, weights, p)
+                else:
+                    build_s, solve_s, objective = spopt_lscp(cover)
+                spopt_rate[key] = (build_s + solve_s) / cells
+                row.update(
+                    spopt_build_s=build_s,
+                    spopt_solve_s=solve_s,
+                    spopt_total_s=build_s + solve_s,
+                    spopt_obj=objective,
+                    same_objective=bool(np.isclose(objective, result.objective, rtol=1e-9)),
+                    speedup=(build_s + solve_s) / ours,
+                )
+            rows.append(row)
+            print("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
+    return pd.DataFrame(rows)
+
+
+def ablation(n_demand: int, n_sites: int, p: int) -> pd.DataFrame:
+    """Time the MCLP with each speed-up switched off in turn (same instance)."""
+    from cpgeo.siting._covering import _mclp_milp
+    from cpgeo.siting._reduce import reduce_mclp
+
+    lon, lat, weights, slon, slat = synthetic_instance(n_demand, n_sites)
+    cover = coverage_within(lon, lat, slon, slat)
+    rows = []
+    for label, kwargs in [
+        ("all on", {}),
+        ("no warm start", {"warm_start": False}),
+        ("no reduction", {"reduce": False}),
+        ("neither", {"reduce": False, "warm_start": False}),
+    ]:
+        result, seconds = timed(lambda kwargs=kwargs: solve_mclp(cover, weights, p, **kwargs))
+        rows.append({"variant": label, "seconds": seconds, "objective": result.objective})
+    reduced = reduce_mclp(cover, weights, np.zeros(0, dtype=np.int64))
+    answer, seconds = timed(
+        lambda: _mclp_milp(reduced.matrix, reduced.weights, p, None, None, binary_coverage=True)
+    )
+    rows.append(
+        {
+            "variant": "reduced, binary y, no warm start",
+            "seconds": seconds,
+            "objective": answer.objective,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", choices=("small", "all"), default="all")
+    parser.add_argument("--no-spopt", action="store_true")
+    parser.add_argument("--ablation", action="store_true")
+    args = parser.parse_args()
+    sizes = SIZES[:2] if args.sizes == "small" else SIZES
+    table = run(sizes, with_spopt=not args.no_spopt)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.ablation:
+        for n_demand, n_sites in sizes[1:]:
+            for p in PS:
+                print(f"\nablation {n_demand}x{n_sites}, p={p}")
+                print(ablation(n_demand, n_sites, p).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""One thin wrapper around HiGHS for every MILP in cpgeo.siting."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from cpgeo._errors import SolverError
+
+
+@dataclass(frozen=True)
+class MilpAnswer:
+    """Solution of a MILP: values, proven status, objective, best bound and time (s)."""
+
+    x: np.ndarray
+    optimal: bool
+    objective: float
+    bound: float
+    seconds: float
+    status: str
+
+
+def solve_milp(
+    cost: np.ndarray,
+    matrix: sp.csc_array,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    integer: np.ndarray,
+    *,
+    maximize: bool,
+    time_limit_s: float | None = None,
+    start: np.ndarray | None = None,
+    abs_gap: float = 1e-6,
+    rel_gap: float = 1e-9,
+) -> MilpAnswer:
+    """Solve ``opt cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper``.
+
+    Parameters
+    ----------
+    integer
+        Boolean mask of integer columns.
+    start
+        A feasible solution handed to HiGHS as its first incumbent (a warm start).
+    abs_gap, rel_gap
+        HiGHS' ``mip_abs_gap`` and ``mip_rel_gap`` stopping tolerances.
+
+    Raises
+    ------
+    SolverError
+        When HiGHS ends without a feasible solution.
+    """
+    import highspy
+
+    started = time.perf_counter()
+    n_rows, n_cols = matrix.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.asarray(col_lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(col_upper, dtype=np.float64)
+    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
+    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    csc = sp.csc_array(matrix, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+        for flag in integer
+    ]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("mip_rel_gap", float(rel_gap))
+    highs.setOptionValue("mip_abs_gap", float(abs_gap))
+    highs.setOptionValue("random_seed", 0)
+    if time_limit_s is not None:
+        highs.setOptionValue("time_limit", float(time_limit_s))
+    highs.passModel(lp)
+    if start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = np.asarray(start, dtype=np.float64)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    highs.run()
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    seconds = time.perf_counter() - started
+    values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    if info.primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible or (
+        values.size != n_cols
+    ):
+        msg = f"HiGHS found no feasible solution ({highs.modelStatusToString(status)})"
+        raise SolverError(msg)
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    objective = float(info.objective_function_value)
+    bound = objective if optimal else float(info.mip_dual_bound)
+    return MilpAnswer(values, optimal, objective, bound, seconds, highs.modelStatusToString(status))
