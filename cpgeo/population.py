@@ -444,9 +444,9 @@ def population_coverage(
         As :func:`population_within`; also boundaries without CRS or name column.
 
     """
+    from rasterio import Affine
     from rasterio.features import rasterize
     from rasterio.windows import Window
-    from rasterio.windows import transform as window_transform
 
     from cpgeo.regions import load_boundaries
 
@@ -485,8 +485,10 @@ def population_coverage(
             window = Window(0, start, grid.width, h)
             data = _read_clean(dataset, band, window)
             if shapes:
+                # The strip's own transform (rasterio's helper uses a deprecated operator).
+                strip = Affine(grid.a, 0.0, grid.c, 0.0, grid.e, grid.f + start * grid.e)
                 codes = rasterize(shapes, out_shape=(h, grid.width), fill=0, dtype="int32",
-                                  transform=window_transform(window, dataset.transform))
+                                  transform=strip)
             else:
                 codes = np.zeros((h, grid.width), dtype=np.int32)
             lo_i = np.searchsorted(row, start, side="left")
