@@ -26,6 +26,8 @@ both bounds keep a 1e-9 km (1 micrometre) margin on top of it.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -39,6 +41,8 @@ _E2 = GEOD.es
 #: Smallest radius of curvature on the WGS84 ellipsoid (meridional, at the equator), km.
 RHO_MIN_KM = _A_KM * (1.0 - _E2)
 _FLOAT_SLACK_KM = 1e-9
+# below this many lines per thread, threads cost more than they save
+_PARALLEL_CHUNK = 50_000
 
 
 def geodesic_km(
@@ -65,8 +69,28 @@ def geodesic_km(
     flat = [np.ascontiguousarray(a).ravel() for a in arrays]
     if flat[0].size == 0:
         return np.zeros(shape, dtype=np.float64)
-    _, _, dist_m = GEOD.inv(flat[0], flat[1], flat[2], flat[3])
-    return np.asarray(dist_m, dtype=np.float64).reshape(shape) / 1000.0
+    return _inv_m(flat).reshape(shape) / 1000.0
+
+
+def _inv_m(flat: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Geodesic lengths (m) of flat coordinate arrays, on several threads when large.
+
+    pyproj releases the GIL inside its loop, so chunks run in parallel.
+    """
+    size = flat[0].size
+    workers = min(os.cpu_count() or 1, size // _PARALLEL_CHUNK)
+    if workers <= 1:
+        return np.asarray(GEOD.inv(flat[0], flat[1], flat[2], flat[3])[2], dtype=np.float64)
+    bounds = np.linspace(0, size, workers + 1).astype(int)
+    out = np.empty(size, dtype=np.float64)
+
+    def run(k: int) -> None:
+        sl = slice(bounds[k], bounds[k + 1])
+        out[sl] = GEOD.inv(flat[0][sl], flat[1][sl], flat[2][sl], flat[3][sl])[2]
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(run, range(workers)))
+    return out
 
 
 def ecef_km(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
