@@ -25,6 +25,8 @@ rasters are not supported; warp them first. rasterio is imported only when used.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +45,7 @@ if TYPE_CHECKING:
 
     import geopandas as gpd
 
-__all__ = ["BATCH_RUNS", "STRIP_CELLS", "population_coverage", "population_within"]
+__all__ = ["BATCH_RUNS", "GDAL_CACHE_MB", "STRIP_CELLS", "population_coverage", "population_within"]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -277,8 +279,18 @@ def _batches(grid: _Grid, lon: np.ndarray, lat: np.ndarray, radius_m: float) -> 
 # --------------------------------------------------------------------------- reading
 
 
-def _strip_height(width: int) -> int:
-    return max(1, STRIP_CELLS // max(width, 1))
+#: GDAL block cache (MB) while cpgeo reads a raster: strips are read once in order, so a
+#: small cache suffices, where GDAL's default (5% of the machine's memory) would fill up.
+GDAL_CACHE_MB: int = 64
+
+
+def _strip_height(dataset: Any, band: int) -> int:
+    """Rows per strip: about STRIP_CELLS cells, a whole number of the file's blocks."""
+    base = max(1, STRIP_CELLS // max(dataset.width, 1))
+    block = int(dataset.block_shapes[band - 1][0])
+    if 1 < block < dataset.height:
+        return max(block, base // block * block)
+    return base
 
 
 def _read_clean(dataset: Any, band: int, window: Any) -> np.ndarray:
@@ -292,17 +304,22 @@ def _read_clean(dataset: Any, band: int, window: Any) -> np.ndarray:
     return data
 
 
-def _open(raster_path: str | Path) -> Any:
+@contextmanager
+def _open(raster_path: str | Path) -> Iterator[Any]:
+    """Open a raster with a small GDAL block cache."""
     rasterio = _require_rasterio()
     path = Path(raster_path)
     if not path.is_file():
         msg = f"{path}: no such raster file"
         raise FileNotFoundError(msg)
-    try:
-        return rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        msg = f"{path}: not a readable raster ({exc})"
-        raise InputError(msg) from exc
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        try:
+            dataset = rasterio.open(path)
+        except rasterio.errors.RasterioIOError as exc:
+            msg = f"{path}: not a readable raster ({exc})"
+            raise InputError(msg) from exc
+        with dataset:
+            yield dataset
 
 
 def _check_band(dataset: Any, band: int, source: str) -> None:
@@ -379,13 +396,13 @@ def _sum_runs(dataset: Any, band: int, grid: _Grid, runs: _Runs, n: int) -> np.n
     order = np.argsort(runs.row, kind="stable")
     row, left, right, office = (runs.row[order], runs.left[order], runs.right[order],
                                 runs.office[order])
-    height = _strip_height(grid.width)
-    start = int(row[0])
+    height = _strip_height(dataset, band)
+    start = int(row[0]) // height * height
     while start <= row[-1]:
         lo_i = np.searchsorted(row, start, side="left")
         hi_i = np.searchsorted(row, start + height, side="left")
         if lo_i == hi_i:
-            start = int(row[hi_i]) if hi_i < row.size else start + height
+            start = int(row[hi_i]) // height * height if hi_i < row.size else start + height
             continue
         c0 = int(left[lo_i:hi_i].min())
         c1 = int(right[lo_i:hi_i].max())
@@ -479,7 +496,7 @@ def population_coverage(
         row, left, right = row[order], left[order], right[order]
         total = np.zeros(len(names) + 1)
         covered = np.zeros(len(names) + 1)
-        height = _strip_height(grid.width)
+        height = _strip_height(dataset, band)
         for start in range(0, grid.height, height):
             h = min(height, grid.height - start)
             window = Window(0, start, grid.width, h)
