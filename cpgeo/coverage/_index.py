@@ -86,7 +86,7 @@ def locality_order(lon: FloatArray, lat: FloatArray) -> IntArray:
     step = np.floor((lon + 180.0) / 0.0005).astype(np.int64)
     # serpentine: alternate bands run east-west so consecutive queries stay close
     step = np.where(band % 2 == 0, step, 1_000_000 - step)
-    return np.argsort(band * 2_000_000 + step, kind="stable")
+    return np.argsort(band * 2_000_000 + step)
 
 
 def _tree(lon: FloatArray, lat: FloatArray) -> cKDTree:
@@ -158,8 +158,12 @@ def count_within_arrays(
     outer = outer_chord_km(radius_km)
     inner = inner_chord_km(radius_km)
     n_outer = np.asarray(tree.query_ball_point(pts, outer, return_length=True, workers=-1))
-    n_inner = np.asarray(tree.query_ball_point(pts, inner, return_length=True, workers=-1))
-    counts = n_inner.astype(np.int64)
+    # the inner count only matters where the outer one found something
+    some = np.flatnonzero(n_outer)
+    n_inner = np.zeros(alon.size, dtype=np.int64)
+    if some.size:
+        n_inner[some] = tree.query_ball_point(pts[some], inner, return_length=True, workers=-1)
+    counts = n_inner.copy()
     band_rows = np.flatnonzero(n_outer > n_inner)
     if band_rows.size:
         lists = tree.query_ball_point(pts[band_rows], outer, workers=-1)
