@@ -274,3 +274,27 @@ def test_online_graph_fails_fast_offline(monkeypatch, tmp_path):
     with pytest.raises(NetworkUnavailableError, match="no network: cannot reach"):
         road_graph_from_place((44.3, 33.2, 44.5, 33.4))
     assert time.perf_counter() - start < 10
+
+
+def test_cli_roads(osm_file, tmp_path, capsys):
+    from cpgeo.cli import main
+    from cpgeo.io import read_layer
+
+    offices = tmp_path / "offices.csv"
+    offices.write_text(f"id,name,longitude,latitude\nA,Office A,{NODES[1][0]},{NODES[1][1]}\n")
+    communities = tmp_path / "communities.csv"
+    communities.write_text(
+        "id,name,longitude,latitude,population\n"
+        f"c,Near C,{NODES[3][0]},{NODES[3][1]},100\n"
+        f"e,Near E,{NODES[5][0]},{NODES[5][1]},50\n"
+    )
+    out = tmp_path / "roads.csv"
+    radius = (AB_C + CD) / 1000 + 0.001  # E is beyond it by road, within it on the map
+    code = main(["roads", "--graph-xml", str(osm_file), "--offices", str(offices),
+                 "--communities", str(communities), "--radius-km", str(radius),
+                 "--travel-time", "-o", str(out)])
+    assert code == 0
+    table = read_layer(out, "communities").set_index("id")
+    assert table.loc["c", "road_km"] == pytest.approx(AB_C / 1000, abs=1e-6)
+    assert table.loc["e", "radius_but_not_road"] in (True, "true")
+    assert "Within the radius but not by road (1)" in capsys.readouterr().out

@@ -273,3 +273,30 @@ def test_real_overpass_call(tmp_path, monkeypatch):
     stations = stations_from_place((44.30, 33.25, 44.45, 33.40))  # central Baghdad
     assert len(stations) > 0
     assert (stations["governorate"] == "Baghdad").any()
+
+
+def test_cli_osm_stations_and_places(osm_file, tmp_path, capsys):
+    from cpgeo.cli import main
+
+    out = tmp_path / "stations.geojson"
+    assert main(["osm", "stations", "--xml", str(osm_file), "-o", str(out)]) == 0
+    written = cpgeo.read_layer(out, "stations")
+    assert set(written["id"]) == set(stations_from_xml(osm_file)["id"])
+    assert "stations from" in capsys.readouterr().out
+    out = tmp_path / "places.csv"
+    assert main(["osm", "places", "--xml", str(osm_file), "-o", str(out)]) == 0
+    places = cpgeo.read_layer(out, "communities").set_index("id")
+    assert places.loc["osm:node/51", "population"] == 5000
+
+
+def test_cli_osm_offline_is_a_one_line_error(no_network, tmp_path, capsys):
+    from cpgeo.cli import main
+
+    start = time.perf_counter()
+    code = main(["osm", "places", "--place", "Anbar", "-o", str(tmp_path / "p.csv")])
+    assert code == 2
+    assert time.perf_counter() - start < 10
+    err = capsys.readouterr().err
+    assert err.startswith("cpgeo osm: error: no network")
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "p.csv").exists()

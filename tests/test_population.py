@@ -263,3 +263,24 @@ def test_bad_inputs(geo_raster, tmp_path):
     with pytest.raises(InputError, match="boundaries need a 'governorate'"):
         population_coverage(geo_raster, offices, two_governorates().rename(
             columns={"governorate": "label"}), 10)
+
+
+def test_cli_population(geo_raster, tmp_path, capsys):
+    from cpgeo.cli import main
+
+    offices = tmp_path / "offices.csv"
+    offices.write_text("id,name,longitude,latitude\n"
+                       + "".join(f"o{i},Office {i},{x},{y}\n"
+                                 for i, (x, y) in enumerate(GEO_OFFICES[:2])))
+    out = tmp_path / "out.csv"
+    summary = tmp_path / "summary.csv"
+    code = main(["population", str(geo_raster), "--offices", str(offices), "--radius-km", "20",
+                 "-o", str(out), "--summary-output", str(summary)])
+    assert code == 0
+    written = pd.read_csv(out).set_index("id")
+    expected = brute_within(geo_raster, GEO_OFFICES[:2], 20.0)
+    np.testing.assert_array_equal(written.loc[["o0", "o1"], "population_within"], expected)
+    table = pd.read_csv(summary)
+    _, _, values = centres_lonlat(geo_raster)
+    assert table["population"].iloc[-1] == values.sum()
+    assert "People within 20 km of each office" in capsys.readouterr().out

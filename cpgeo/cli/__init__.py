@@ -18,6 +18,8 @@ from cpgeo._errors import InputError
 _COMMAND_MODULES = (
     "cpgeo.cli.coverage",
     "cpgeo.cli.snapshot",
+    "cpgeo.cli.osm",
+    "cpgeo.cli.population",
 )
 
 

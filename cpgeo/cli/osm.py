@@ -1,0 +1,162 @@
+"""``cpgeo osm`` (stations and places from OpenStreetMap) and ``cpgeo roads`` (road distance)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cpgeo import settings
+from cpgeo._errors import InputError, NetworkUnavailableError
+from cpgeo.cli._common import (
+    add_layer_options,
+    add_output_option,
+    add_radius_option,
+    check_options,
+    load_scenario,
+    print_notice,
+    print_table,
+    write_output,
+)
+
+
+def _add_source_options(parser: argparse.ArgumentParser, *, xml_flag: str) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument(xml_flag, type=Path, metavar="FILE", help="local OSM XML file (.osm)")
+    group.add_argument(
+        "--place", metavar="NAME",
+        help="governorate (its embedded polygon) or place name, downloaded from Overpass "
+        f"(needs internet; cached in {settings.cache_folder})",
+    )
+    group.add_argument(
+        "--bbox", type=float, nargs=4, metavar=("W", "S", "E", "N"),
+        help="bounding box in degrees (min lon, min lat, max lon, max lat), downloaded",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``osm`` and ``roads`` commands."""
+    p = subparsers.add_parser(
+        "osm",
+        help="police stations or populated places from OpenStreetMap",
+        description="Read police stations (amenity=police) or populated places "
+        "(place=city|town|village|hamlet, with population when tagged) from a local OSM "
+        "XML file or from Overpass, as a stations / communities layer with governorates.",
+    )
+    p.add_argument("what", choices=("stations", "places"), help="which features to read")
+    _add_source_options(p, xml_flag="--xml")
+    p.add_argument("--keep-outside", action="store_true",
+                   help="keep features outside Iraq's governorates (default: drop them)")
+    add_output_option(p, required=True)
+    p.set_defaults(func=run_osm)
+
+    p = subparsers.add_parser(
+        "roads",
+        help="road distance from the nearest office to each community",
+        description="Snap communities and offices to an OpenStreetMap road graph and find "
+        "each community's shortest road distance from an office (cut off at the radius); "
+        "flag communities within the radius as the crow flies but not by road. Offices "
+        "and communities default to the embedded demo.",
+    )
+    _add_source_options(p, xml_flag="--graph-xml")
+    add_layer_options(p, "offices", "communities", "boundaries")
+    add_radius_option(p)
+    p.add_argument("--travel-time", action="store_true",
+                   help="add travel_min (minutes at default speeds per road type)")
+    add_output_option(p)
+    p.set_defaults(func=run_roads)
+
+
+def _query(args: argparse.Namespace) -> str | tuple[float, float, float, float]:
+    if args.place is not None:
+        return str(args.place)
+    west, south, east, north = args.bbox
+    return (west, south, east, north)
+
+
+def _offline(args: argparse.Namespace, exc: NetworkUnavailableError) -> int:
+    print(f"cpgeo {args.command}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def run_osm(args: argparse.Namespace) -> int:
+    """Read stations or places and write them as a layer (exit 2 when offline)."""
+    try:
+        return _run_osm(args)
+    except NetworkUnavailableError as exc:
+        return _offline(args, exc)
+
+
+def run_roads(args: argparse.Namespace) -> int:
+    """Compare road and radius coverage (exit 2 when a download is asked for offline)."""
+    try:
+        return _run_roads(args)
+    except NetworkUnavailableError as exc:
+        return _offline(args, exc)
+
+
+def _run_osm(args: argparse.Namespace) -> int:
+    from cpgeo import osm
+
+    check_options(args)
+    if args.xml is not None:
+        reader = osm.stations_from_xml if args.what == "stations" else osm.places_from_xml
+        layer = reader(args.xml, keep_outside=args.keep_outside)
+        source = str(args.xml)
+    else:
+        online = osm.stations_from_place if args.what == "stations" else osm.places_from_place
+        layer = online(_query(args), keep_outside=args.keep_outside)
+        source = "Overpass"
+    columns = ["id", "name", "governorate"] + (["population", "place"]
+                                               if args.what == "places" else [])
+    counts = layer.groupby("governorate", dropna=False).size().rename("n").reset_index()
+    print_table(counts, title=f"{len(layer)} {args.what} from {source}, by governorate")
+    print_table(layer.head(10), columns, title="First rows")
+    write_output(layer, args.output, layer=args.what)
+    return 0
+
+
+def _run_roads(args: argparse.Namespace) -> int:
+    """Print road versus radius coverage per governorate; write the communities."""
+    import pandas as pd
+
+    from cpgeo.coverage import network_coverage
+    from cpgeo.coverage.network import road_graph_from_place, road_graph_from_xml
+
+    scenario = load_scenario(args)
+    if args.graph_xml is not None:
+        graph = road_graph_from_xml(args.graph_xml)
+    else:
+        graph = road_graph_from_place(_query(args))
+    radius = settings.radius_km if args.radius_km is None else args.radius_km
+    out = network_coverage(scenario.communities, scenario.offices, graph, radius,
+                           travel_time=args.travel_time)
+    if "governorate" not in out.columns:
+        msg = "communities have no governorate column"
+        raise InputError(msg)
+    table = (
+        out.assign(
+            communities=1,
+            population_radius=out["population"].where(out["within_radius"], 0),
+            population_road=out["population"].where(out["covered_by_road"], 0),
+        )
+        .groupby("governorate", dropna=False)[
+            ["communities", "within_radius", "covered_by_road", "radius_but_not_road",
+             "population_radius", "population_road"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    total = table.drop(columns="governorate").sum().to_frame().T
+    total.insert(0, "governorate", "Total")
+    table = pd.concat([table, total], ignore_index=True)
+    print_notice(scenario)
+    print_table(table, title=f"Communities within {radius:g} km: as the crow flies "
+                f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
+                f"offices, {len(graph):,} road nodes")
+    gap = out[out["radius_but_not_road"]].sort_values("population", ascending=False)
+    print_table(gap.head(15), ["name", "governorate", "population", "nearest_office_km",
+                               "road_km", "snap_m"],
+                title=f"Within the radius but not by road ({len(gap)})")
+    write_output(out, args.output, layer="communities")
+    return 0
