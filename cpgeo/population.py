@@ -157,7 +157,11 @@ class _Runs:
 
 def _windows(grid: _Grid, lon: np.ndarray, lat: np.ndarray,
              radius_m: float) -> tuple[np.ndarray, ...]:
-    """Row and column ranges (inclusive, clipped) that can hold each office's catchment."""
+    """Row and column ranges (inclusive, clipped) that can hold each office's catchment.
+
+    Also returns the circle's points (one row per office) in fractional pixel columns
+    and rows.
+    """
     n = lon.size
     finite = np.isfinite(lon) & np.isfinite(lat)
     lon, lat = np.where(finite, lon, 0.0), np.where(finite, lat, 0.0)
@@ -189,13 +193,46 @@ def _windows(grid: _Grid, lon: np.ndarray, lat: np.ndarray,
     row0, col0, col1 = (np.where(bad, 0, v) for v in (row0, col0, col1))
     row1 = np.where(bad, -1, row1)
     return (row0.astype(np.int64), row1.astype(np.int64), col0.astype(np.int64),
-            col1.astype(np.int64))
+            col1.astype(np.int64), cols, rows)
+
+
+def _guess_ends(ring_cols: np.ndarray, ring_rows: np.ndarray, counts: np.ndarray,
+                row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First guess of each run's ends: where the row's centre line crosses the circle.
+
+    The circle's points are split into the halves east and west of the north-south
+    line (azimuths 0-180 and 180-360); each is interpolated along rows. Rows the circle
+    does not reach get an empty guess (left > right).
+    """
+    half = _RING_POINTS // 2
+    left = np.empty(row.size)
+    right = np.empty(row.size)
+    start = 0
+    for k, count in enumerate(counts):
+        if count == 0:
+            continue
+        y = row[start:start + count] + 0.5
+        east_r, east_c = ring_rows[k, :half + 1], ring_cols[k, :half + 1]
+        west_r = np.r_[ring_rows[k, half:], ring_rows[k, :1]]
+        west_c = np.r_[ring_cols[k, half:], ring_cols[k, :1]]
+        oe, ow = np.argsort(east_r), np.argsort(west_r)
+        xe = np.interp(y, east_r[oe], east_c[oe], left=np.nan, right=np.nan)
+        xw = np.interp(y, west_r[ow], west_c[ow], left=np.nan, right=np.nan)
+        lo_x, hi_x = np.fmin(xe, xw), np.fmax(xe, xw)
+        left[start:start + count] = np.ceil(lo_x - 0.5)
+        right[start:start + count] = np.floor(hi_x - 0.5)
+        start += count
+    empty = ~(np.isfinite(left) & np.isfinite(right)) | (left > right)
+    left = np.where(empty, 1, left)
+    right = np.where(empty, 0, right)
+    return left.astype(np.int64), right.astype(np.int64)
 
 
 def _runs(grid: _Grid, lon: np.ndarray, lat: np.ndarray, radius_m: float,
           offices: np.ndarray) -> _Runs:
     """Find, row by row, the run of cells whose centres are within ``radius_m``."""
-    row0, row1, col0, col1 = _windows(grid, lon[offices], lat[offices], radius_m)
+    row0, row1, col0, col1, ring_cols, ring_rows = _windows(
+        grid, lon[offices], lat[offices], radius_m)
     counts = np.maximum(row1 - row0 + 1, 0)
     office = np.repeat(offices, counts)
     first = np.repeat(row0 - np.cumsum(np.r_[0, counts[:-1]]), counts)
@@ -208,8 +245,30 @@ def _runs(grid: _Grid, lon: np.ndarray, lat: np.ndarray, radius_m: float,
         x, y = grid.centres_lonlat(row[idx].astype(float), cols.astype(float))
         return np.asarray(_GEOD.inv(olon[idx], olat[idx], x, y)[2])
 
-    # 1. The cell of each row nearest the office: start below the office and walk
-    #    downhill (a geographic raster needs no step; a projected one one or two).
+    # 0. Fast path: guess the ends from the circle's outline and check them exactly.
+    #    With one minimum per row, ends l <= r are right when f(l) <= R < f(l - 1) and
+    #    f(r) <= R < f(r + 1) (or l, r at the window's edge): every cell between is then
+    #    within R and every cell outside is not.
+    gl, gr = _guess_ends(ring_cols, ring_rows, counts, row)
+    gl, gr = np.clip(gl, lo, hi + 1), np.clip(gr, lo - 1, hi)
+    maybe = np.flatnonzero(gl <= gr)
+    ok = dist(maybe, gl[maybe]) <= radius_m
+    ok &= dist(maybe, gr[maybe]) <= radius_m
+    inner = maybe[ok]
+    at_lo = gl[inner] == lo[inner]
+    out_l = np.ones(inner.size, dtype=bool)
+    out_l[~at_lo] = dist(inner[~at_lo], gl[inner[~at_lo]] - 1) > radius_m
+    at_hi = gr[inner] == hi[inner]
+    out_r = np.ones(inner.size, dtype=bool)
+    out_r[~at_hi] = dist(inner[~at_hi], gr[inner[~at_hi]] + 1) > radius_m
+    good = inner[out_l & out_r]
+    fast = _Runs(office[good], row[good], gl[good], gr[good])
+    rest = np.setdiff1d(np.arange(office.size), good, assume_unique=True)
+    office, row, lo, hi = office[rest], row[rest], lo[rest], hi[rest]
+    olon, olat = olon[rest], olat[rest]
+
+    # 1. Otherwise find the cell of each row nearest the office: start below the office
+    #    and walk downhill (a geographic raster needs no step; a projected one one or two).
     if grid.from_lonlat is not None:
         ox, _ = grid.from_lonlat.transform(olon, olat)
     else:
@@ -255,12 +314,13 @@ def _runs(grid: _Grid, lon: np.ndarray, lat: np.ndarray, radius_m: float,
         b[active[~ok]] = m[~ok] - 1
         active = active[a[active] < b[active]]
     right = a
-    return _Runs(office[idx], row[idx], left, right)
+    return _Runs(np.r_[fast.office, office[idx]], np.r_[fast.row, row[idx]],
+                 np.r_[fast.left, left], np.r_[fast.right, right])
 
 
 def _batches(grid: _Grid, lon: np.ndarray, lat: np.ndarray, radius_m: float) -> list[np.ndarray]:
     """Split offices (sorted north to south) into batches of at most BATCH_RUNS rows."""
-    row0, row1, _, _ = _windows(grid, lon, lat, radius_m)
+    row0, row1, *_ = _windows(grid, lon, lat, radius_m)
     sizes = np.maximum(row1 - row0 + 1, 0)
     order = np.argsort(row0, kind="stable")
     order = order[sizes[order] > 0]

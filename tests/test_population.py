@@ -284,3 +284,19 @@ def test_cli_population(geo_raster, tmp_path, capsys):
     _, _, values = centres_lonlat(geo_raster)
     assert table["population"].iloc[-1] == values.sum()
     assert "People within 20 km of each office" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("shift", [-3, 2])
+def test_wrong_first_guesses_are_corrected(geo_raster, utm_raster, monkeypatch, shift):
+    real = cpgeo.population._guess_ends
+
+    def off_by(*args):
+        left, right = real(*args)
+        return left + shift, right - shift
+
+    monkeypatch.setattr(cpgeo.population, "_guess_ends", off_by)
+    got = population_within(geo_raster, office_layer(GEO_OFFICES), 25.0)
+    np.testing.assert_array_equal(got.to_numpy(), brute_within(geo_raster, GEO_OFFICES, 25.0))
+    utm = utm_offices()
+    got = population_within(utm_raster, office_layer(utm), 12.0)
+    np.testing.assert_array_equal(got.to_numpy(), brute_within(utm_raster, utm, 12.0))
