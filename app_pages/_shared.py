@@ -209,7 +209,7 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
     for message in st.session_state.upload_errors.values():
         sb.error(message)
     sb.header("Parameters")
-    sb.slider("Radius (km)", 5.0, 150.0, step=5.0, key="radius")
+    sb.slider("Radius (km)", 5.0, 150.0, step=5.0, format="%g km", key="radius")
     sb.number_input("Capacity (forums per office)", 1, 20, step=1, key="capacity")
     all_govs = sorted(scn.boundaries["governorate"].astype(str).unique())
     st.session_state.governorates = [g for g in st.session_state.governorates if g in all_govs]
