@@ -32,7 +32,7 @@ e2e: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m browser
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check cpgeo app.py tests bench scripts
+	$(BIN)/ruff check cpgeo app.py app_pages tests bench scripts
 	$(BIN)/mypy
 
 bench: $(VENV)/.dev
