@@ -51,8 +51,9 @@ def write_raster(path: Path, seed: int = 3) -> None:
     dx, dy = (east - west) / WIDTH, (north - south) / HEIGHT
     transform = rasterio.Affine(dx, 0.0, west, 0.0, -dy, north)
     rng = np.random.default_rng(seed)
-    towns = np.column_stack((rng.uniform(west, east, 300), rng.uniform(south, north, 300),
-                             rng.uniform(200, 5000, 300), rng.uniform(0.02, 0.3, 300)))
+    # 120 towns: centre, peak people per cell, spread in degrees (about 45 million people).
+    towns = np.column_stack((rng.uniform(west, east, 120), rng.uniform(south, north, 120),
+                             rng.uniform(20, 400, 120), rng.uniform(0.005, 0.03, 120)))
     profile = {"driver": "GTiff", "width": WIDTH, "height": HEIGHT, "count": 1,
                "dtype": "float32", "crs": "EPSG:4326", "transform": transform,
                "nodata": NODATA, "tiled": True, "blockxsize": 512, "blockysize": 512,
@@ -62,7 +63,7 @@ def write_raster(path: Path, seed: int = 3) -> None:
         for start in range(0, HEIGHT, 512):
             h = min(512, HEIGHT - start)
             lat = north - (start + np.arange(h) + 0.5) * dy
-            block = np.full((h, WIDTH), 2.0, dtype=np.float32)
+            block = np.full((h, WIDTH), 0.2, dtype=np.float32)
             for tx, ty, peak, scale in towns:
                 near = np.abs(lat - ty) < 4 * scale
                 if not near.any():
@@ -70,7 +71,6 @@ def write_raster(path: Path, seed: int = 3) -> None:
                 cols = np.abs(lon - tx) < 4 * scale
                 d2 = ((lon[cols][None, :] - tx) ** 2 + (lat[near][:, None] - ty) ** 2)
                 block[np.ix_(near, cols)] += (peak * np.exp(-d2 / scale**2)).astype(np.float32)
-            block = np.round(block)
             block[:, lon > 48.3] = NODATA  # "sea"
             block[(lat > 33.0) & (lat < 33.05), :] = NODATA  # a strip of missing data
             dst.write(block, 1, window=rasterio.windows.Window(0, start, WIDTH, h))
@@ -80,8 +80,8 @@ def make_offices(n: int, seed: int = 11):
     import geopandas as gpd
 
     rng = np.random.default_rng(seed)
-    lon = rng.uniform(39.0, 48.0, n)
-    lat = rng.uniform(29.5, 37.0, n)
+    # Pairs drawn together: the first k offices are the same whatever n.
+    lon, lat = rng.uniform((39.0, 29.5), (48.0, 37.0), size=(n, 2)).T
     return gpd.GeoDataFrame({"id": [f"o{i}" for i in range(n)]},
                             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
@@ -191,10 +191,10 @@ def main() -> None:
         est = per_office_naive * args.offices
         print(f"{'naive, extrapolated':<38} {args.offices:>7} {est:>9.0f} "
               f"{per_office_naive * 1e3:>10.1f} {naive['peak_mb']:>8.0f} {1.0:>9.1f}x")
-    diff = np.max(np.abs(part_sums - naive_sums)) if sub else 0.0
+    diff = np.max(np.abs(part_sums - naive_sums) / np.maximum(naive_sums, 1)) if sub else 0.0
     same = np.max(np.abs(full_sums[:sub] - part_sums)) if sub else 0.0
-    print(f"\nlargest |cpgeo - naive| over {sub} offices: {diff:.3g} people "
-          f"(sums up to {naive_sums.max():,.0f}); cpgeo subset vs full run: {same:.3g}")
+    print(f"\nlargest relative |cpgeo - naive| over {sub} offices: {diff:.2g} "
+          f"(float32 cells summed in another order); cpgeo subset vs full run: {same:.3g}")
     print(f"population_coverage: {cov_sums[1]:,.0f} of {cov_sums[0]:,.0f} people covered")
 
 

@@ -150,13 +150,17 @@ def _run_roads(args: argparse.Namespace) -> int:
     total = table.drop(columns="governorate").sum().to_frame().T
     total.insert(0, "governorate", "Total")
     table = pd.concat([table, total], ignore_index=True)
-    print_notice(scenario)
+    if args.offices is None:  # only the demo offices are illustrative here
+        print_notice(scenario)
     print_table(table, title=f"Communities within {radius:g} km: as the crow flies "
                 f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
                 f"offices, {len(graph):,} road nodes")
     gap = out[out["radius_but_not_road"]].sort_values("population", ascending=False)
-    print_table(gap.head(15), ["name", "governorate", "population", "nearest_office_km",
-                               "road_km", "snap_m"],
-                title=f"Within the radius but not by road ({len(gap)})")
+    if len(gap):
+        print_table(gap.head(15), ["name", "governorate", "population", "nearest_office_km",
+                                   "road_km", "snap_m"],
+                    title=f"Within the radius but not by road ({len(gap)})")
+    else:
+        print("Within the radius but not by road: none")
     write_output(out, args.output, layer="communities")
     return 0

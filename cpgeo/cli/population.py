@@ -57,7 +57,8 @@ def run_population(args: argparse.Namespace) -> int:
     people = population_within(args.raster, scenario.offices, radius)
     offices = scenario.offices.copy()
     offices["population_within"] = people.to_numpy()
-    print_notice(scenario)
+    if args.offices is None:  # only the demo offices are illustrative here
+        print_notice(scenario)
     print_table(
         offices.sort_values("population_within", ascending=False),
         ["id", "name", "governorate", "population_within"],
