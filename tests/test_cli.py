@@ -57,7 +57,7 @@ def test_load_reports_overload_and_reassignment(capsys: pytest.CaptureFixture[st
 
 def test_missing_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
                                          tmp_path: Path) -> None:
-    code, out, err = _run(capsys, "coverage", "--offices", str(tmp_path / "nope.csv"))
+    code, _, err = _run(capsys, "coverage", "--offices", str(tmp_path / "nope.csv"))
     assert code == 2
     assert "nope.csv" in err
     assert len(err.strip().splitlines()) == 1
