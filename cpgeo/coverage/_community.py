@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 
 from cpgeo._log import log
-from cpgeo.coverage._geodesic import ecef_km
 from cpgeo.coverage._index import (
+    PointQuadtree,
     build_tree,
-    count_within_arrays,
-    locality_order,
+    count_within_quadtree,
     lonlat,
     nearest_arrays,
     resolve_radius,
@@ -42,10 +41,12 @@ def community_coverage(
 ) -> gpd.GeoDataFrame:
     """Which communities lie within ``radius_km`` of an office, and their nearest office.
 
-    Counts come from two KD-tree counting queries on ECEF coordinates (the inner and
-    outer chord bounds of the radius) plus an exact geodesic for the rare pairs in the
-    0.13-m band between them, so the community-office pairs are never materialised; the
-    nearest office comes from chord candidates re-ranked by exact geodesic.
+    Counts come from a quadtree of the communities that each office walks down,
+    settling whole cells by the ECEF chord bounds of the radius and checking single
+    communities only in cells that straddle the circle (an exact geodesic only for
+    pairs in the 0.13-m band between the bounds), so the community-office pairs are
+    never materialised; the nearest office comes from KD-tree chord candidates
+    re-ranked by exact geodesic.
 
     Parameters
     ----------
@@ -75,12 +76,13 @@ def community_coverage(
     office_ids = layer_ids(offices)
     n = clon.size
 
-    order = locality_order(clon, clat)
-    slon, slat = clon[order], clat[order]
-    pts = ecef_km(slon, slat)
-    tree = build_tree(olon, olat)
-    counts_s = count_within_arrays(slon, slat, tree, olon, olat, radius, pts=pts)
-    pos_s, km_s = nearest_arrays(slon, slat, tree, olon, olat, pts=pts)
+    # the quadtree's Morton order also keeps consecutive KD-tree queries close
+    quad = PointQuadtree(clon, clat)
+    order = quad.order
+    counts_s = count_within_quadtree(quad, olon, olat, radius)
+    pos_s, km_s = nearest_arrays(
+        quad.lon, quad.lat, build_tree(olon, olat), olon, olat, pts=quad.pts
+    )
     counts = np.empty(n, dtype=np.int64)
     counts[order] = counts_s
     pos = np.empty(n, dtype=np.int64)

@@ -135,49 +135,6 @@ def pairs_arrays(
     return ia[order], ib[order], (dist[order] if with_distance else dist)
 
 
-def count_within_arrays(
-    alon: FloatArray,
-    alat: FloatArray,
-    tree: cKDTree,
-    blon: FloatArray,
-    blat: FloatArray,
-    radius_km: float,
-    *,
-    pts: FloatArray | None = None,
-) -> IntArray:
-    """For each point of a, the number of points of b (in ``tree``) with geodesic ``<= radius_km``.
-
-    Never materialises the pairs: two counting queries (inner and outer chord bound) and
-    an exact geodesic only for the points that have a pair in the thin band between them.
-    ``alon`` / ``alat`` should be in locality order for speed.
-    """
-    if alon.size == 0 or tree.n == 0:
-        return np.zeros(alon.size, dtype=np.int64)
-    if pts is None:
-        pts = ecef_km(alon, alat)
-    outer = outer_chord_km(radius_km)
-    inner = inner_chord_km(radius_km)
-    n_outer = np.asarray(tree.query_ball_point(pts, outer, return_length=True, workers=-1))
-    # the inner count only matters where the outer one found something
-    some = np.flatnonzero(n_outer)
-    n_inner = np.zeros(alon.size, dtype=np.int64)
-    if some.size:
-        n_inner[some] = tree.query_ball_point(pts[some], inner, return_length=True, workers=-1)
-    counts = n_inner.copy()
-    band_rows = np.flatnonzero(n_outer > n_inner)
-    if band_rows.size:
-        lists = tree.query_ball_point(pts[band_rows], outer, workers=-1)
-        lengths = np.fromiter((len(x) for x in lists), dtype=np.int64, count=band_rows.size)
-        rows = np.repeat(band_rows, lengths)
-        cols = np.fromiter((j for x in lists for j in x), dtype=np.int64, count=int(lengths.sum()))
-        chord = np.linalg.norm(pts[rows] - tree.data[cols], axis=1)
-        in_band = chord > inner
-        rows, cols = rows[in_band], cols[in_band]
-        exact_in = geodesic_km(alon[rows], alat[rows], blon[cols], blat[cols]) <= radius_km
-        counts += np.bincount(rows[exact_in], minlength=alon.size)
-    return counts
-
-
 def nearest_arrays(
     alon: FloatArray,
     alat: FloatArray,
@@ -333,3 +290,197 @@ def build_tree(lon: FloatArray, lat: FloatArray) -> cKDTree:
     if lon.size == 0:
         return cKDTree(np.empty((0, 3)))
     return _tree(lon, lat)
+
+
+# -- counting through a quadtree of the counted points ----------------------------------
+#
+# Counting offices in range of every community one pair at a time costs as many steps as
+# there are pairs (hundreds of millions when both layers cluster in the same towns). The
+# quadtree below groups communities into nested cells; each office walks down the tree and
+# settles whole cells at once. Exactness rests on one fact: every member of a cell lies in
+# the cell's ECEF bounding box, so its chord to the office is between the box's nearest and
+# farthest distance from the office. A cell whose farthest corner is within the inner chord
+# bound is wholly in range (each member gets +1); one whose nearest point is beyond the
+# outer bound is wholly out; only cells straddling the bounds are split, and in the leaves
+# each member gets the same per-pair test as before (chord bounds, exact geodesic in the
+# 0.13-m band). The work per office grows with the number of cells along its circle, not
+# with the communities inside it.
+
+_QUAD_BITS = 16  # deepest level: cells 2**-16 of the extent (about 15 m over Iraq)
+_QUAD_LEAF = 8  # a cell with at most this many points is not split further
+_QUAD_CHUNK = 1024  # offices walked together (bounds the memory of the frontier)
+
+
+def _spread_bits(v: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """Insert a zero bit between each of the low 16 bits of ``v`` (Morton interleave)."""
+    v = v & np.uint64(0xFFFF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+    return (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+
+
+class PointQuadtree:
+    """Quadtree (Morton order) of points with the ECEF bounding box of every cell.
+
+    Cells are squares in longitude / latitude, used only to group nearby points; all
+    geometry is done on the ECEF boxes of the members, which bound them rigorously.
+
+    Attributes
+    ----------
+    order : numpy.ndarray
+        Permutation putting the input points in Morton order (also a good locality
+        order for tree queries); every other array here is in that order.
+    lon, lat : numpy.ndarray
+        Degrees, EPSG:4326, sorted.
+    pts : numpy.ndarray
+        ECEF coordinates (km), shape ``(n, 3)``, sorted.
+    """
+
+    def __init__(self, lon: FloatArray, lat: FloatArray) -> None:
+        n = lon.size
+        if n:
+            lon0, lat0 = float(lon.min()), float(lat.min())
+            span = max(float(lon.max()) - lon0, float(lat.max()) - lat0, 1e-9)
+            scale = (2**_QUAD_BITS - 1) / span
+            qx = ((lon - lon0) * scale).astype(np.uint64)
+            qy = ((lat - lat0) * scale).astype(np.uint64)
+            key = _spread_bits(qx) | (_spread_bits(qy) << np.uint64(1))
+            self.order = np.argsort(key, kind="stable")
+            key = key[self.order]
+        else:
+            self.order = np.empty(0, np.int64)
+            key = np.empty(0, np.uint64)
+        self.lon = lon[self.order]
+        self.lat = lat[self.order]
+        self.pts = ecef_km(self.lon, self.lat)
+        self.n = n
+        self._build(key)
+
+    def _build(self, key: NDArray[np.uint64]) -> None:
+        """Cells level by level; only points of cells that are split go one level down."""
+        starts, counts, prefixes, levels = [], [], [], []
+        active = np.arange(self.n)
+        for level in range(_QUAD_BITS + 1):
+            if active.size == 0:
+                break
+            prefix = key[active] >> np.uint64(2 * (_QUAD_BITS - level))
+            # the points of a cell are consecutive in Morton order
+            first = np.flatnonzero(np.r_[True, prefix[1:] != prefix[:-1]])
+            size = np.diff(np.r_[first, active.size])
+            starts.append(active[first])
+            counts.append(size)
+            prefixes.append(prefix[first])
+            levels.append(np.full(first.size, level))
+            split = size > _QUAD_LEAF if level < _QUAD_BITS else np.zeros(first.size, bool)
+            active = active[np.repeat(split, size)]
+        self.start = np.concatenate(starts).astype(np.int64)
+        self.count = np.concatenate(counts).astype(np.int64)
+        n_nodes = self.start.size
+        # children: cells one level down whose points lie in the parent's range
+        offsets = np.cumsum([0] + [s.size for s in starts])
+        self.child_first = np.zeros(n_nodes, np.int64)
+        self.child_count = np.zeros(n_nodes, np.int64)
+        for lv in range(len(starts) - 1):
+            kids = slice(offsets[lv + 1], offsets[lv + 2])
+            parent_of = np.searchsorted(starts[lv], starts[lv + 1], side="right") - 1
+            parent = offsets[lv] + parent_of
+            self.child_count += np.bincount(parent, minlength=n_nodes)
+            first_kid = np.flatnonzero(np.r_[True, parent[1:] != parent[:-1]])
+            self.child_first[parent[first_kid]] = np.arange(kids.start, kids.stop)[first_kid]
+        # ECEF bounding boxes: the leaves' from their points (the leaves partition the
+        # points), then each level's from its children's, deepest level first
+        self.lo = np.empty((3, n_nodes))
+        self.hi = np.empty((3, n_nodes))
+        leaves = np.flatnonzero(self.child_count == 0)
+        leaves = leaves[np.argsort(self.start[leaves])]
+        for k in range(3):
+            coord = np.ascontiguousarray(self.pts[:, k])
+            self.lo[k, leaves] = np.minimum.reduceat(coord, self.start[leaves])
+            self.hi[k, leaves] = np.maximum.reduceat(coord, self.start[leaves])
+        for lv in range(len(starts) - 2, -1, -1):
+            level = np.arange(offsets[lv], offsets[lv + 1])
+            parents = level[self.child_count[level] > 0]
+            if parents.size == 0:
+                continue
+            kids = slice(offsets[lv + 1], offsets[lv + 2])
+            first = self.child_first[parents] - kids.start
+            self.lo[:, parents] = np.minimum.reduceat(self.lo[:, kids], first, axis=1)
+            self.hi[:, parents] = np.maximum.reduceat(self.hi[:, kids], first, axis=1)
+
+
+def _ranges(start: IntArray, count: IntArray) -> IntArray:
+    """Concatenation of ``arange(s, s + c)`` for each (s, c), vectorised."""
+    total = int(count.sum())
+    if total == 0:
+        return np.empty(0, np.int64)
+    offsets = np.cumsum(count) - count
+    return np.repeat(start - offsets, count) + np.arange(total)
+
+
+def count_within_quadtree(
+    qt: PointQuadtree, blon: FloatArray, blat: FloatArray, radius_km: float
+) -> IntArray:
+    """For each point of ``qt`` (in its Morton order), the points of b within ``radius_km``.
+
+    Exact (see the comment above :class:`PointQuadtree`); pairs are never materialised.
+    """
+    n = qt.n
+    if n == 0 or blon.size == 0:
+        return np.zeros(n, dtype=np.int64)
+    outer2 = outer_chord_km(radius_km) ** 2
+    inner2 = inner_chord_km(radius_km) ** 2
+    bpts = np.ascontiguousarray(ecef_km(blon, blat).T)
+    chunks = [
+        np.arange(c0, min(c0 + _QUAD_CHUNK, blon.size)) for c0 in range(0, blon.size, _QUAD_CHUNK)
+    ]
+
+    def walk(office: IntArray) -> tuple[IntArray, IntArray]:
+        """Cells wholly in range of these offices (one entry per hit), and point hits."""
+        node = np.zeros(office.size, np.int64)  # every office starts at the root
+        hits, leaf_office, leaf_node = [], [], []
+        while office.size:
+            near2 = np.zeros(office.size)  # squared distance to the cell's box
+            far2 = np.zeros(office.size)  # squared distance to its farthest corner
+            for k in range(3):
+                p = bpts[k, office]
+                below = qt.lo[k, node] - p
+                above = p - qt.hi[k, node]
+                gap = np.maximum(np.maximum(below, above), 0.0)
+                near2 += gap * gap
+                reach = np.maximum(-below, -above)
+                far2 += reach * reach
+            inside = far2 <= inner2
+            hits.append(node[inside])
+            straddle = ~inside & (near2 <= outer2)
+            office, node = office[straddle], node[straddle]
+            leaf = qt.child_count[node] == 0
+            leaf_office.append(office[leaf])
+            leaf_node.append(node[leaf])
+            office, node = office[~leaf], node[~leaf]
+            kids = qt.child_count[node]
+            office = np.repeat(office, kids)
+            node = _ranges(qt.child_first[node], kids)
+        lnode = np.concatenate(leaf_node)
+        sizes = qt.count[lnode]
+        member = _ranges(qt.start[lnode], sizes)
+        office = np.repeat(np.concatenate(leaf_office), sizes)
+        d = qt.pts[member] - bpts[:, office].T
+        chord2 = np.einsum("ij,ij->i", d, d)
+        sure = chord2 <= inner2
+        band = np.flatnonzero(~sure & (chord2 <= outer2))
+        if band.size:
+            i, j = member[band], office[band]
+            sure[band] = geodesic_km(qt.lon[i], qt.lat[i], blon[j], blat[j]) <= radius_km
+        return np.concatenate(hits), member[sure]
+
+    node_hits = np.zeros(qt.start.size, np.int64)
+    point_hits = np.zeros(n, np.int64)
+    for chunk in chunks:
+        cells, points = walk(chunk)
+        node_hits += np.bincount(cells, minlength=node_hits.size)
+        point_hits += np.bincount(points, minlength=n)
+    # a hit on a cell counts for each of its points: spread with a difference array
+    diff = np.bincount(qt.start, weights=node_hits, minlength=n + 1)
+    diff -= np.bincount(qt.start + qt.count, weights=node_hits, minlength=n + 1)
+    return point_hits + np.rint(np.cumsum(diff[:n])).astype(np.int64)
