@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from cpgeo._errors import InputError
+from cpgeo._errors import InputError, NetworkUnavailableError
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (InputError, FileNotFoundError) as exc:
+    except (InputError, FileNotFoundError, NetworkUnavailableError) as exc:
         message = " ".join(str(exc).split())
         print(f"cpgeo {args.command}: error: {message}", file=sys.stderr)
         return 2
