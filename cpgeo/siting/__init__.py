@@ -6,10 +6,23 @@ points, columns = candidate sites); :func:`propose_sites` builds them from a sce
 
 from cpgeo.siting._covering import greedy_mclp, solve_lscp, solve_mclp
 from cpgeo.siting._result import SitingResult
+from cpgeo.siting.candidates import (
+    CANDIDATE_TYPES,
+    NEW_BUILD_COST,
+    REHAB_COST,
+    candidate_sites,
+)
+from cpgeo.siting.propose import Proposal, propose_sites
 
 __all__ = [
+    "CANDIDATE_TYPES",
+    "NEW_BUILD_COST",
+    "REHAB_COST",
+    "Proposal",
     "SitingResult",
+    "candidate_sites",
     "greedy_mclp",
+    "propose_sites",
     "solve_lscp",
     "solve_mclp",
 ]
