@@ -17,6 +17,7 @@ from cpgeo._errors import InputError, NetworkUnavailableError
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
     "cpgeo.cli.coverage",
+    "cpgeo.cli.siting",
     "cpgeo.cli.snapshot",
     "cpgeo.cli.osm",
     "cpgeo.cli.population",
