@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import cpgeo
 from cpgeo import maps, settings
@@ -64,7 +63,7 @@ def scenario() -> tuple[cpgeo.Scenario, str]:
     """Return the demo with the accepted uploads over it, and a token naming that data."""
     base = demo_scenario()
     uploads: dict[str, tuple[str, str, Any]] = st.session_state.uploads
-    if not uploads:
+    if not uploads or st.session_state.data_source != "files":
         return base, "demo"
     layers = {kind: gdf for kind, (_n, _h, gdf) in uploads.items()}
     sources = dict(base.sources)
@@ -77,6 +76,10 @@ def scenario() -> tuple[cpgeo.Scenario, str]:
 
 def handle_uploads() -> None:
     """Read new uploads; on bad input keep the previous data and remember the message."""
+    if st.session_state.data_source != "files":
+        st.session_state.uploads, st.session_state.upload_ids = {}, {}
+        st.session_state.upload_errors = {}
+        return
     base_boundaries = demo_scenario().boundaries
     for kind in ["boundaries", *[k for k in KINDS if k != "boundaries"]]:
         file = st.session_state.get(f"upload_{kind}")
@@ -184,6 +187,7 @@ def init_state() -> None:
     st.session_state.uploads = {}
     st.session_state.upload_ids = {}
     st.session_state.upload_errors = {}
+    st.session_state.data_source = "demo"
     st.session_state.proposals = None
     try:
         st.session_state.radius = float(qp.get("radius", settings.radius_km))
@@ -199,13 +203,19 @@ def init_state() -> None:
 def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
     sb = st.sidebar
     sb.header("Data")
-    with sb.expander("Use your own files", expanded=bool(st.session_state.upload_errors)):
-        st.caption(
+    sb.radio(
+        "Data source",
+        ["demo", "files"],
+        key="data_source",
+        format_func=lambda s: "Embedded demo" if s == "demo" else "Your files",
+    )
+    if st.session_state.data_source == "files":
+        sb.caption(
             "CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile. Layers you do not "
             "upload come from the embedded demo."
         )
         for kind, label in KINDS.items():
-            st.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
+            sb.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
     for message in st.session_state.upload_errors.values():
         sb.error(message)
     sb.header("Parameters")
@@ -244,33 +254,97 @@ def banner(scn: cpgeo.Scenario) -> None:
         st.error(f"Upload not used, previous data kept. {message}")
 
 
-def show_map(scn, p, *, key: str, proposals=None, center=None, zoom=None) -> None:
-    """Draw the scenario's map (offline assets) in the page."""
-    token = st.session_state.ctx[1]
-    cov, _summary = coverage_of(scn, token, p["radius_km"])
-    load, forums, _assignment = load_of(scn, token, p["radius_km"], p["max_cpfs"])
+@st.cache_data(show_spinner=False, max_entries=32)
+def map_component_args(
+    _scn: cpgeo.Scenario,
+    token: str,
+    radius_km: float,
+    max_cpfs: int,
+    basemap: str,
+    governorates: tuple[str, ...],
+    _proposals: Any,
+    proposals_key: str | None,
+) -> dict[str, Any]:
+    """Build the map once per data and settings; return what the map component is sent.
+
+    st_folium renders the folium map to JavaScript on every call (~0.2 s here); the
+    rendered strings depend only on the arguments above, so they are cached and every
+    later session or rerun with the same settings sends them straight away.
+    """
+    cov, _summary = coverage_of(_scn, token, radius_km)
+    load, forums, _assignment = load_of(_scn, token, radius_km, max_cpfs)
     m = maps.build_map(
-        scn,
+        _scn,
         cov,
         load,
-        proposals,
+        _proposals,
         forums=forums,
-        radius_km=p["radius_km"],
-        max_cpfs=p["max_cpfs"],
-        basemap=p["basemap"],
-        governorates=p["governorates"],
-        show_stations=proposals is not None,
+        radius_km=radius_km,
+        max_cpfs=max_cpfs,
+        basemap=basemap,
+        governorates=governorates,
+        show_stations=_proposals is not None,
     )
-    st_folium(
-        m,
-        key=key,
-        height=MAP_HEIGHT,
-        use_container_width=True,
-        returned_objects=[],
-        center=center,
-        zoom=zoom,
-    )
+    return folium_args(m)
 
+
+def folium_args(m: Any) -> dict[str, Any]:
+    """Return the arguments st_folium sends to its front end for ``m`` (no interaction)."""
+    import streamlit_folium as sf
+
+    m.get_root().render()
+    m.render()
+    html = sf._get_html(m)  # the same steps as st_folium, cached
+    header = sf._get_header(m)
+    script = sf._get_map_string(m)
+    js_links: list[str] = []
+    css_links: list[str] = []
+    stack = [m]
+    while stack:
+        element = stack.pop(0)
+        css_links.extend(href for _n, href in getattr(element, "default_css", []))
+        js_links.extend(src for _n, src in getattr(element, "default_js", []))
+        stack.extend(getattr(element, "_children", {}).values())
+    return {
+        "script": script,
+        "header": header,
+        "html": html,
+        "id": sf.get_full_id(m),
+        "js_links": list(dict.fromkeys(js_links)),
+        "css_links": list(dict.fromkeys(css_links)),
+    }
+
+
+def show_map(scn, p, *, key: str, proposals=None, proposals_key=None, center=None, zoom=None):
+    """Draw the scenario's map (offline assets) in the page."""
+    import streamlit_folium as sf
+
+    token = st.session_state.ctx[1]
+    args = map_component_args(
+        scn,
+        token,
+        p["radius_km"],
+        p["max_cpfs"],
+        p["basemap"],
+        tuple(p["governorates"]),
+        proposals,
+        proposals_key if proposals is not None else None,
+    )
+    sf._component_func(  # st_folium's own component, fed cached strings
+        **args,
+        key=sf.generate_js_hash(args["script"], key, False),
+        height=MAP_HEIGHT,
+        width=None,
+        returned_objects=[],
+        default={},
+        zoom=zoom,
+        center=center,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        wrap_longitude=False,
+    )
 
 
 def context() -> tuple[cpgeo.Scenario, str, dict[str, Any]]:

@@ -11,9 +11,7 @@ st.title("Coverage")
 cov, summary = coverage_of(scn, token, p["radius_km"])
 total = summary[summary["governorate"] == "Total"].iloc[0]
 c = st.columns(4)
-c[0].metric(
-    "Communities covered", f"{int(total['covered']):,} of {int(total['communities']):,}"
-)
+c[0].metric("Communities covered", f"{int(total['covered']):,} of {int(total['communities']):,}")
 c[1].metric(
     "Population covered",
     f"{total['share_covered']:.1%}",
@@ -37,8 +35,8 @@ st.dataframe(
     },
 )
 downloads(summary, "coverage_by_governorate", "summary")
-st.subheader("Communities")
-uncovered = st.toggle("Only communities not covered", key="only_uncovered")
-table = cov[~cov["covered"]] if uncovered else cov
-st.dataframe(table.drop(columns="geometry"), hide_index=True, width="stretch")
-downloads(cov, "communities_coverage", "communities")
+with st.expander(f"Communities ({len(cov):,}), nearest office and distance"):
+    uncovered = st.toggle("Only communities not covered", key="only_uncovered")
+    table = cov[~cov["covered"]] if uncovered else cov
+    st.dataframe(table.drop(columns="geometry"), hide_index=True, width="stretch")
+    downloads(cov, "communities_coverage", "communities")

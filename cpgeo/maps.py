@@ -62,6 +62,32 @@ POPULATION_CLASSES: tuple[tuple[int, float], ...] = (
 
 Basemap = Literal["none", "osm"]
 
+#: Decimals kept in the coordinates sent to the browser: 1e-5 degree is at most 1.1 m,
+#: far below a pixel at any zoom the maps use, and halves the size of the map's data.
+COORD_DECIMALS = 5
+
+
+def _round_coords(coordinates: Any) -> Any:
+    """Return GeoJSON ``coordinates`` (nested sequences) rounded to COORD_DECIMALS."""
+    if (
+        isinstance(coordinates, (list, tuple))
+        and coordinates
+        and isinstance(coordinates[0], (int, float, np.floating))
+    ):
+        return [round(float(c), COORD_DECIMALS) for c in coordinates]
+    return [_round_coords(c) for c in coordinates]
+
+
+def _geometry(geom: Any) -> dict[str, Any]:
+    """Return a shapely geometry as a GeoJSON mapping with rounded coordinates."""
+    mapping = geom.__geo_interface__
+    if mapping["type"] == "GeometryCollection":
+        return {
+            "type": "GeometryCollection",
+            "geometries": [_geometry(g) for g in geom.geoms],
+        }
+    return {"type": mapping["type"], "coordinates": _round_coords(mapping["coordinates"])}
+
 
 def esc(value: Any) -> str:
     """Return ``value`` as text safe inside HTML and inside a JavaScript template literal.
@@ -158,7 +184,13 @@ def _point_features(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[
         {
             "type": "Feature",
             "id": str(i),
-            "geometry": {"type": "Point", "coordinates": [float(xs[i]), float(ys[i])]},
+            "geometry": {
+                "type": "Point",
+                "coordinates": [
+                    round(float(xs[i]), COORD_DECIMALS),
+                    round(float(ys[i]), COORD_DECIMALS),
+                ],
+            },
             "properties": props[i],
         }
         for i in range(len(gdf))
@@ -316,7 +348,7 @@ def _add_boundaries(
             {
                 "type": "Feature",
                 "id": str(i),
-                "geometry": row.geometry.__geo_interface__,
+                "geometry": _geometry(row.geometry),
                 "properties": {
                     "tip": f"<b>{esc(gov)}</b>",
                     "focus": bool(gov in focus),
@@ -361,7 +393,7 @@ def _add_catchments(
         {
             "type": "Feature",
             "id": str(i),
-            "geometry": circles[i].__geo_interface__,
+            "geometry": _geometry(circles[i]),
             "properties": {
                 "tip": f"{esc(names.iloc[i])}: {radius_km:g} km catchment (geodesic)",
             },
@@ -460,10 +492,9 @@ def _add_forums(m: folium.Map, forums: gpd.GeoDataFrame, offices: gpd.GeoDataFra
                     "id": str(i),
                     "geometry": {
                         "type": "LineString",
-                        "coordinates": [
-                            [float(geom.x), float(geom.y)],
-                            list(office_xy[office_key]),
-                        ],
+                        "coordinates": _round_coords(
+                            [[float(geom.x), float(geom.y)], list(office_xy[office_key])]
+                        ),
                     },
                     "properties": {"ok": ok},
                 }
@@ -607,7 +638,7 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, radius_km: float)
             f"<br>{esc(reasons.iloc[i])}"
         )
         folium.Polygon(
-            [[y, x] for x, y in circles[i].exterior.coords],
+            [[y, x] for x, y in _round_coords(circles[i].exterior.coords)],
             color=COLOURS["proposal"],
             weight=2,
             dash_array="6 4",
