@@ -8,6 +8,7 @@ Screenshots go to tests/artifacts/.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,14 +121,34 @@ def _new_page(browser, url: str, blocked: list[str]):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
 
     def route(r):
-        if r.request.url.startswith(url) or r.request.url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
+        blocked.append(r.request.url)
+        r.abort()
 
-    context.route("**/*", route)
+    # only requests that leave the local server are intercepted (and blocked): routing
+    # every request through Python would slow the page down and distort the timings
+    context.route(re.compile(rf"^(?!{re.escape(url)}/|{re.escape(url)}$|data:|blob:|file:)"), route)
     return context, context.new_page()
+
+
+def _wait_map(page, min_circles: int, timeout_s: float = 30.0, ranks: int = 0) -> dict:
+    """Wait, polling inside the browser, until the map frame has drawn its layers."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left_ms = max(1.0, deadline - time.monotonic()) * 1000
+        try:
+            handle = page.wait_for_selector(FRAME, state="attached", timeout=left_ms)
+            frame = handle.content_frame()
+            frame.wait_for_function(
+                f"([n, r]) => {{ const c = ({COUNT_LAYERS})(); return c && c.circle_markers >= n"
+                " && document.querySelectorAll('.cpgeo-rank').length >= r; }",
+                arg=[min_circles, ranks],
+                timeout=left_ms,
+                polling="raf",
+            )
+            return frame.evaluate(COUNT_LAYERS)
+        except Exception as exc:  # the frame was replaced by a newer map: wait for that
+            if "detached" not in str(exc) or time.monotonic() > deadline:
+                raise
 
 
 def _map_frame(page, timeout_s: float = 30.0, min_circles: int = 1, legend: str = ""):
@@ -159,36 +180,47 @@ def _covered_text(page) -> str:
     return page.locator('[data-testid="stMetricValue"]').first.inner_text()
 
 
+def _shot(page, name: str, *, full_page: bool = True) -> None:
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+
+
 def test_map_offline_controls_proposal_snapshot(server, browser):
     import cpgeo
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     demo = cpgeo.load_demo()
+    n_points = len(demo.communities)
     blocked: list[str] = []
-    context, page = _new_page(browser, server, blocked)
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
 
-    # warm the server's caches once (its own first start-up is not what is measured)
+    # warm the server once (its own first start-up and imports are not what is measured)
+    context, page = _new_page(browser, server, blocked)
     page.goto(server)
-    _map_frame(page, timeout_s=90)
+    _wait_map(page, n_points, timeout_s=90)
     context.close()
 
-    # a fresh browser context: time until the full map is drawn
+    # fresh browsers (new contexts: empty cache): time until the full map is drawn
+    t_maps = []
+    for _ in range(3):
+        context, page = _new_page(browser, server, blocked)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        t0 = time.perf_counter()
+        page.goto(server)
+        counts = _wait_map(page, n_points)
+        t_maps.append(time.perf_counter() - t0)
+        context.close()
     context, page = _new_page(browser, server, blocked)
     page.on("pageerror", lambda e: errors.append(str(e)))
-    t0 = time.perf_counter()
     page.goto(server)
-    _frame, counts = _map_frame(page, min_circles=len(demo.communities))
-    t_map = time.perf_counter() - t0
-    n_boundaries = len(demo.boundaries)
+    counts = _wait_map(page, n_points)
     # governorate polygons (multi-polygons count once per layer) + one catchment per office
-    assert counts["polygons"] >= n_boundaries + len(demo.offices)
+    assert counts["polygons"] >= len(demo.boundaries) + len(demo.offices)
     assert counts["circle_markers"] >= len(demo.communities) + len(demo.offices) + len(demo.cpfs)
     assert counts["lines"] >= 1  # forum -> office lines
     assert counts["markers"] >= 1  # over-capacity badges
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / "coverage.png"), full_page=False)
+    page.get_by_text("ILLUSTRATIVE DATA").first.wait_for(timeout=10_000)
+    _shot(page, "coverage")
 
     # change the radius: the covered figure and the map change
     before = _covered_text(page)
@@ -200,39 +232,53 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
         "b => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== b",
         arg=before,
         timeout=15_000,
+        polling="raf",
     )
     t_figure = time.perf_counter() - t0
     _map_frame(page, legend="55 km catchment")
     t_control = time.perf_counter() - t0
-    page.wait_for_timeout(300)
     after = _covered_text(page)
     assert after != before
-    page.screenshot(path=str(ARTIFACTS / "coverage_radius55.png"))
-    print(
-        f"\nfresh browser -> full map: {t_map:.2f} s; radius change -> figure: {t_figure:.2f} s,"
-        f" -> map redrawn: {t_control:.2f} s; covered {before} -> {after}"
+    _shot(page, "coverage_radius55", full_page=False)
+    t_map = sorted(t_maps)[len(t_maps) // 2]
+    timings = (
+        f"fresh browser -> full map: {', '.join(f'{t:.2f}' for t in t_maps)} s "
+        f"(median {t_map:.2f} s, target < 3 s); radius change -> new figure: "
+        f"{t_figure:.2f} s, -> map redrawn: {t_control:.2f} s (target < 1 s); "
+        f"covered {before} -> {after}"
     )
-    assert t_map < 3.0
-    assert t_figure < 1.0
+    print(f"\nTIMINGS {timings}")
+    (ARTIFACTS / "timings.txt").write_text(timings + "\n", encoding="utf-8")
+    assert t_map < 3.0, timings
+    assert t_figure < 1.0, timings
 
-    # a site proposal
+    # a site proposal, exact, with its proven gap and before/after figures
     page.get_by_role("link", name="Site proposals").click()
+    page.get_by_role("button", name="Propose sites").wait_for(timeout=30_000)
+    page.get_by_text("Exact (optimal, with proven gap)").click()
     page.get_by_role("button", name="Propose sites").click()
     page.get_by_text("Ranked proposals").wait_for(timeout=60_000)
-    _map_frame(page)
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(ARTIFACTS / "proposals.png"), full_page=True)
+    page.get_by_text("proven optimal").wait_for(timeout=10_000)
+    page.get_by_text("Before / after").wait_for(timeout=10_000)
+    _wait_map(page, n_points, ranks=1)
+    with page.expect_download(timeout=60_000) as info:
+        page.locator('[data-testid="stDownloadButton"] button').filter(has_text="CSV").last.click()
+    proposals_csv = ARTIFACTS / "site_proposals.csv"
+    info.value.save_as(proposals_csv)
+    assert "reason" in proposals_csv.read_text(encoding="utf-8").splitlines()[0]
+    _shot(page, "proposals")
 
     # office load page
     page.get_by_role("link", name="Office load").click()
     page.get_by_text("Offices over capacity").wait_for(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "office_load.png"), full_page=True)
+    _wait_map(page, n_points)
+    _shot(page, "office_load")
 
     # export a snapshot
     page.get_by_role("link", name="Snapshot").click()
     button = page.get_by_role("button", name="Export snapshot (zip)")
     button.wait_for(timeout=30_000)
-    page.screenshot(path=str(ARTIFACTS / "snapshot.png"), full_page=True)
+    _shot(page, "snapshot")
     with page.expect_download(timeout=60_000) as info:
         button.click()
     target = ARTIFACTS / "snapshot.zip"
@@ -245,13 +291,43 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
     with zipfile.ZipFile(target) as archive:
         member = next(n for n in archive.namelist() if n.endswith("map.html"))
         html_path.write_bytes(archive.read(member))
+        (ARTIFACTS / "snapshot_map_static.png").write_bytes(
+            archive.read(next(n for n in archive.namelist() if n.endswith("map.png")))
+        )
     standalone = context.new_page()
     standalone.goto(html_path.as_uri())
     standalone.wait_for_function(
         "() => window.L && document.querySelectorAll('.leaflet-pane').length > 0"
     )
-    standalone.wait_for_timeout(300)
-    standalone.screenshot(path=str(ARTIFACTS / "snapshot_map.png"))
+    _shot(standalone, "snapshot_map", full_page=False)
+    standalone.close()
+
+    # a bad upload (latitude and longitude swapped in row 3): a message naming the file,
+    # row and column, and the previous data stays in use
+    page.get_by_role("link", name="Coverage").click()
+    _wait_map(page, n_points)
+    covered = _covered_text(page)
+    bad = ARTIFACTS / "offices_swapped.csv"
+    bad.write_text(
+        "id,name,latitude,longitude\nA,Good,33.3,44.4\nB,Swapped,44.5,33.4\n", encoding="utf-8"
+    )
+    page.locator('[data-testid="stSidebar"]').get_by_text("Your files").click()
+    uploader = page.locator('[data-testid="stFileUploader"]').first
+    uploader.wait_for(timeout=30_000)
+    uploader.locator('input[type="file"]').set_input_files(str(bad))
+    alert = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
+        has_text="Upload not used"
+    )
+    alert.wait_for(timeout=30_000)
+    message = alert.inner_text()
+    assert "offices_swapped.csv" in message, message
+    assert "row 3" in message, message
+    assert "latitude" in message, message
+    assert "swapped" in message, message
+    _wait_map(page, n_points)
+    assert _covered_text(page) == covered
+    page.get_by_text("ILLUSTRATIVE DATA").first.wait_for(timeout=10_000)
+    _shot(page, "bad_upload", full_page=False)
     context.close()
 
     assert not blocked, blocked[:5]
