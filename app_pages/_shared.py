@@ -97,7 +97,10 @@ def handle_uploads() -> None:
         try:
             gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
         except cpgeo.InputError as exc:
-            st.session_state.upload_errors[kind] = f"{file.name}: {exc}"
+            text = str(exc)
+            if file.name not in text:
+                text = f"{file.name}: {text}"
+            st.session_state.upload_errors[kind] = text
             continue
         st.session_state.upload_errors.pop(kind, None)
         st.session_state.uploads[kind] = (file.name, digest, gdf)
@@ -166,8 +169,9 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     ]
     if "geometry" in frame.columns:
         formats.append((".geojson", "GeoJSON", "application/geo+json"))
-    for column, (suffix, label, mime) in zip(st.columns(len(formats)), formats, strict=True):
-        column.download_button(
+    row = st.container(horizontal=True)
+    for suffix, label, mime in formats:
+        row.download_button(
             f"{label}",
             data=lambda f=frame, s=suffix: file_bytes(f, s),
             file_name=f"{stem}{suffix}",

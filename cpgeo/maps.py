@@ -309,7 +309,14 @@ def build_map(
     if proposals is not None and len(proposals):
         _add_proposals(m, proposals, radius_km)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.add_child(_Legend(radius_km=radius_km, max_cpfs=max_cpfs, title=title))
+    m.add_child(
+        _Legend(
+            radius_km=radius_km,
+            max_cpfs=max_cpfs,
+            title=title,
+            proposals=proposals is not None and len(proposals) > 0,
+        )
+    )
     bounds = _bounds(scenario.boundaries, governorates)
     if bounds is not None:
         m.fit_bounds(bounds)
@@ -658,7 +665,9 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, radius_km: float)
     group.add_to(m)
 
 
-def _legend_html(radius_km: float, max_cpfs: int, title: str | None) -> str:
+def _legend_html(
+    radius_km: float, max_cpfs: int, title: str | None, *, proposals: bool = True
+) -> str:
     def dot(colour: str, size: float = 10, ring: str = "#ffffff") -> str:
         return (
             f'<span style="display:inline-block;width:{size}px;height:{size}px;border-radius:50%;'
@@ -673,7 +682,7 @@ def _legend_html(radius_km: float, max_cpfs: int, title: str | None) -> str:
         f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums)",
         f"{dot(COLOURS['forum'], 8)}forum (line to its office)",
         f"{dot(COLOURS['forum_problem'], 8)}forum out of range / no office",
-        f"{dot(COLOURS['proposal'], 12)}proposed site (rank)",
+        f"{dot(COLOURS['proposal'], 12)}proposed site (rank)" if proposals else "",
         (
             f'<span style="display:inline-block;width:12px;height:8px;border:1.5px solid '
             f'{COLOURS["catchment"]};margin-right:4px"></span>{radius_km:g} km catchment (geodesic)'
@@ -681,7 +690,7 @@ def _legend_html(radius_km: float, max_cpfs: int, title: str | None) -> str:
         "dot size: population",
     ]
     head = f"<b>{esc(title)}</b><br>" if title else ""
-    return head + "<br>".join(rows)
+    return head + "<br>".join(r for r in rows if r)
 
 
 class _Legend(MacroElement):
@@ -708,10 +717,12 @@ class _Legend(MacroElement):
         """
     )
 
-    def __init__(self, *, radius_km: float, max_cpfs: int, title: str | None) -> None:
+    def __init__(
+        self, *, radius_km: float, max_cpfs: int, title: str | None, proposals: bool = True
+    ) -> None:
         super().__init__()
         self._name = "Legend"
-        self.html = _legend_html(radius_km, max_cpfs, title)
+        self.html = _legend_html(radius_km, max_cpfs, title, proposals=proposals)
         self.background = COLOURS["background"]
         self.css = _LEGEND_CSS
 

@@ -181,8 +181,19 @@ def _covered_text(page) -> str:
 
 
 def _shot(page, name: str, *, full_page: bool = True) -> None:
+    """Screenshot; full_page grows the viewport to Streamlit's scrolling main area."""
     page.wait_for_timeout(400)
+    size = page.viewport_size
+    if full_page and size:
+        height = page.evaluate(
+            '() => Math.max(...[...document.querySelectorAll(\'[data-testid="stMain"],'
+            ' [data-testid="stSidebarContent"]\')].map(e => e.scrollHeight), 0)'
+        )
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+        page.wait_for_timeout(600)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
+    if size:
+        page.set_viewport_size(size)
 
 
 def test_map_offline_controls_proposal_snapshot(server, browser):
