@@ -16,7 +16,9 @@ c[1].metric("Forums out of range", int((status == "out_of_range").sum()))
 c[2].metric("Forums with no office in range", int((status == "no_office_in_range").sum()))
 c[3].metric("Forums served after reassignment", f"{assignment.n_served} of {len(forums)}")
 (st.success if assignment.removes_overload else st.info)(assignment.message)
+first = ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"]
 table = load.drop(columns="geometry")
+table = table[[c for c in first if c in table] + [c for c in table if c not in first]]
 st.dataframe(table, hide_index=True, width="stretch")
 downloads(load, "office_load", "load")
 st.subheader("Forums")

@@ -32,7 +32,16 @@ m[3].metric(
     help=f"{h['share_covered']:.1%} of {h['population']:,}",
 )
 st.subheader("By governorate")
-st.dataframe(snap.by_governorate, hide_index=True, width="stretch")
+st.dataframe(
+    snap.by_governorate,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "share_covered": st.column_config.ProgressColumn(
+            "share covered", format="percent", min_value=0.0, max_value=1.0
+        )
+    },
+)
 downloads(snap.by_governorate, "snapshot_by_governorate", "snap_gov")
 if snap.by_donor is not None:
     st.subheader("By donor")
