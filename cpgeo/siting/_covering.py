@@ -16,7 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from cpgeo._log import log
-from cpgeo.siting._greedy import greedy_max_cover, greedy_set_cover
+from cpgeo.siting._benders import benders_lp, benders_mip, covered_value, fixings
+from cpgeo.siting._greedy import greedy_max_cover, greedy_set_cover, improve_by_interchange
 from cpgeo.siting._milp import solve_milp
 from cpgeo.siting._reduce import Reduced, reduce_lscp, reduce_mclp
 from cpgeo.siting._result import (
@@ -81,6 +82,8 @@ def greedy_mclp(
     *,
     fixed: Any = None,
     interchange: bool = True,
+    restarts: int | None = None,
+    seed: int = 0,
 ) -> SitingResult:
     """Maximal covering by lazy greedy and 1-swap interchange (instant, near-optimal).
 
@@ -102,6 +105,11 @@ def greedy_mclp(
         Positions (or a boolean mask) of candidates that are already open.
     interchange
         Run the interchange improvement after greedy.
+    restarts
+        Extra randomised greedy runs, each followed by interchange, keeping the best
+        (default ``GREEDY_RESTARTS``; 0 for plain greedy + interchange).
+    seed
+        Seed of the random generator of the restarts (same seed, same answer).
 
     Returns
     -------
@@ -116,6 +124,8 @@ def greedy_mclp(
         reduced.weights,
         min(count, reduced.matrix.shape[1]),
         interchange=interchange,
+        restarts=GREEDY_RESTARTS if restarts is None else restarts,
+        seed=seed,
     )
     selected = _fill(reduced.cols[local], count, matrix.shape[1], fixed_positions)
     objective = float(vector[_covered(matrix, np.concatenate([selected, fixed_positions]))].sum())
@@ -138,6 +148,8 @@ def solve_mclp(
     time_limit_s: float | None = None,
     reduce: bool = True,
     warm_start: bool = True,
+    algorithm: str = "auto",
+    seed: int = 0,
 ) -> SitingResult:
     r"""Maximal covering location problem (Church and ReVelle, 1974), solved exactly.
 
@@ -157,6 +169,25 @@ def solve_mclp(
     whose cover lies inside another's leave; see :mod:`cpgeo.siting._reduce`), and HiGHS
     starts from the greedy + interchange answer.
 
+    Two exact algorithms solve the reduced model:
+
+    ``"compact"``
+        The model above handed to HiGHS as is (fastest when the reduced matrix is small).
+    ``"benders"``
+        For large matrices (where the compact root LP alone takes tens of seconds):
+        ``y`` is projected out and replaced by Benders cuts
+        ``theta_k <= c_k(xbar) + g_k(xbar) . x`` over groups of rows (derivation in
+        :mod:`cpgeo.siting._benders`). (1) The LP relaxation is solved by stabilised
+        cutting planes, giving an upper bound; (2) the incumbent (greedy + interchange,
+        also from the rounded LP point) is compared with bounds derived from the LP duals,
+        fixing to 0 (or 1) every site that cannot be in (or out of) a better solution;
+        (3) the master with its cuts becomes a MILP over the sites left, re-solved with
+        the cuts at each integer answer until its bound meets the incumbent. Every bound
+        used is valid, so ``optimal`` and ``gap`` are proven.
+
+    ``"auto"`` picks ``"benders"`` when the reduced matrix has more than
+    ``BENDERS_MIN_NONZEROS`` nonzeros, else ``"compact"``.
+
     Parameters
     ----------
     coverage
@@ -173,6 +204,10 @@ def solve_mclp(
     reduce, warm_start
         Apply the reductions / the greedy warm start (on by default; off only to measure
         what they are worth).
+    algorithm
+        ``"auto"``, ``"compact"`` or ``"benders"`` (see above); the answer is the same.
+    seed
+        Seed of the randomised greedy restarts used for the warm start.
 
     Returns
     -------
@@ -187,6 +222,9 @@ def solve_mclp(
         ``p`` negative or larger than the free candidates, fixed positions out of range.
     """
     started = time.perf_counter()
+    if algorithm not in ("auto", "compact", "benders"):
+        msg = f"algorithm must be 'auto', 'compact' or 'benders', not {algorithm!r}"
+        raise ValueError(msg)
     matrix, vector, count, fixed_positions = _prepare_mclp(coverage, weights, p, fixed)
     limit = as_time_limit(time_limit_s)
     reduced = (
@@ -200,18 +238,32 @@ def solve_mclp(
     local_p = min(count, n_cols)
     optimal, bound_local = True, None
     solve_seconds = 0.0
+    extra: dict[str, Any] = {}
     if n_rows == 0 or local_p == 0:
         local = np.arange(local_p, dtype=np.int64)
     elif local_p == n_cols:
         local = np.arange(n_cols, dtype=np.int64)
     else:
-        start_cols = None
-        if warm_start:
-            start_cols, _, _ = greedy_max_cover(sub, sub_weights, local_p)
-        answer = _mclp_milp(sub, sub_weights, local_p, limit, start_cols)
-        local = np.flatnonzero(answer.x[:n_cols] > 0.5).astype(np.int64)
-        optimal, bound_local = answer.optimal, answer.bound
-        solve_seconds = answer.seconds
+        if algorithm == "auto":
+            algorithm = "benders" if sub.nnz > BENDERS_MIN_NONZEROS else "compact"
+        if algorithm == "benders":
+            deadline = None if limit is None else started + limit
+            local, optimal, bound_local, solve_seconds, extra = _benders_mclp(
+                sub, sub_weights, local_p, deadline, warm_start=warm_start, seed=seed
+            )
+        else:
+            start_cols, trivial_bound = None, float(sub_weights.sum())
+            if warm_start:
+                start_cols, _, trivial_bound = greedy_max_cover(
+                    sub, sub_weights, local_p, restarts=GREEDY_RESTARTS, seed=seed
+                )
+            answer = _mclp_milp(sub, sub_weights, local_p, limit, start_cols)
+            local = np.flatnonzero(answer.x[:n_cols] > 0.5).astype(np.int64)
+            optimal, bound_local = answer.optimal, answer.bound
+            # HiGHS stopped before any bound: fall back on the submodular (or total) bound
+            if not np.isfinite(bound_local) or bound_local > trivial_bound:
+                bound_local = trivial_bound
+            solve_seconds = answer.seconds
     selected = _fill(reduced.cols[local], count, matrix.shape[1], fixed_positions)
     objective = float(vector[_covered(matrix, np.concatenate([selected, fixed_positions]))].sum())
     gap = 0.0
@@ -222,12 +274,75 @@ def solve_mclp(
         build_seconds=built - started,
         solve_seconds=solve_seconds,
         seconds=time.perf_counter() - started,
+        algorithm=algorithm,
+        **extra,
     )
     log(
         f"solve_mclp: p={count}, {matrix.shape[0]}x{matrix.shape[1]} reduced to "
         f"{n_rows}x{n_cols}, objective {objective:.6g}, optimal={optimal}"
     )
     return SitingResult(selected, objective, optimal, gap, method="exact", stats=stats)
+
+
+#: reduced matrices with more nonzeros than this go to the Benders algorithm under "auto"
+BENDERS_MIN_NONZEROS = 200_000
+#: randomised greedy restarts for the warm start (each followed by interchange)
+GREEDY_RESTARTS = 8
+
+
+def _benders_mclp(
+    matrix: sp.csr_array,
+    weights: np.ndarray,
+    p: int,
+    deadline: float | None,
+    *,
+    warm_start: bool,
+    seed: int,
+) -> tuple[np.ndarray, bool, float, float, dict[str, Any]]:
+    """Benders LP bound, fixing, then the Benders MILP (see :func:`solve_mclp`)."""
+    started = time.perf_counter()
+    integral = bool(np.all(weights == np.round(weights)))
+    restarts = GREEDY_RESTARTS if warm_start else 0
+    start_cols, value, _ = greedy_max_cover(
+        matrix, weights, p, interchange=warm_start, restarts=restarts, seed=seed
+    )
+    relaxation = benders_lp(matrix, weights, p, start_cols, deadline=deadline)
+    if warm_start:
+        rounded = np.sort(np.argsort(-relaxation.lp_point, kind="stable")[:p])
+        rounded = improve_by_interchange(matrix, weights, rounded)
+        rounded_value = covered_value(matrix, weights, rounded)
+        if rounded_value > value:
+            start_cols, value = rounded, rounded_value
+    excluded, forced = fixings(relaxation.constant, relaxation.slopes, p, value, integral=integral)
+    extra: dict[str, Any] = {
+        "lp_bound": relaxation.bound,
+        "lp_rounds": relaxation.rounds,
+        "lp_seconds": relaxation.seconds,
+        "fixed_out": int(excluded.sum()),
+        "fixed_in": int(forced.sum()),
+    }
+    if (excluded & forced).any() or forced.sum() > p or (~excluded).sum() < p:
+        # no solution better than the incumbent exists
+        extra["mip_rounds"] = 0
+        return start_cols, True, value, time.perf_counter() - started, extra
+
+    def improve(cols: np.ndarray) -> np.ndarray:
+        return improve_by_interchange(matrix, weights, cols) if warm_start else cols
+
+    answer = benders_mip(
+        matrix,
+        weights,
+        p,
+        relaxation,
+        start_cols,
+        excluded,
+        forced,
+        deadline=deadline,
+        integral=integral,
+        improve=improve,
+    )
+    extra["mip_rounds"] = answer.rounds
+    return answer.columns, answer.optimal, answer.bound, time.perf_counter() - started, extra
 
 
 def _mclp_milp(

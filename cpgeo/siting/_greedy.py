@@ -37,6 +37,8 @@ def greedy_max_cover(
     p: int,
     *,
     interchange: bool = True,
+    restarts: int = 0,
+    seed: int = 0,
 ) -> tuple[np.ndarray, float, float]:
     """Select ``p`` columns of ``matrix`` covering a large total row weight.
 
@@ -50,6 +52,11 @@ def greedy_max_cover(
         Number of columns to open, ``0 <= p <= matrix.shape[1]``.
     interchange
         Improve the greedy answer by 1-swaps until no swap increases the weight covered.
+    restarts
+        Extra randomised greedy runs (each step picks at random among the three best
+        marginal gains), each followed by interchange; the best answer is kept.
+    seed
+        Seed of the random generator used by ``restarts``.
 
     Returns
     -------
@@ -82,6 +89,16 @@ def greedy_max_cover(
     chosen = np.array(sorted(chosen_list), dtype=np.int64)
     if interchange:
         chosen = _interchange(matrix, col_ptr, col_rows, weights, chosen, tolerance)
+    if restarts > 0 and p < n_cols:
+        rng = np.random.default_rng(seed)
+        best_value = _covered_weight(matrix, weights, chosen)
+        for _ in range(restarts):
+            trial = _random_greedy(col_ptr, col_rows, weights, p, rng)
+            if interchange:
+                trial = _interchange(matrix, col_ptr, col_rows, weights, trial, tolerance)
+            value = _covered_weight(matrix, weights, trial)
+            if value > best_value + tolerance:
+                chosen, best_value = trial, value
     counts = _cover_counts(col_ptr, col_rows, chosen, n_rows)
     value = float(weights[counts > 0].sum())
     marginal = matrix.T @ (weights * (counts == 0))
@@ -89,6 +106,43 @@ def greedy_max_cover(
     top = np.sort(marginal)[::-1][:p]
     bound = min(total, value + float(top.sum()))
     return chosen, value, bound
+
+
+def _random_greedy(
+    col_ptr: np.ndarray,
+    col_rows: np.ndarray,
+    weights: np.ndarray,
+    p: int,
+    rng: np.random.Generator,
+    *,
+    choices: int = 3,
+) -> np.ndarray:
+    """Greedy that opens, at each step, one of the ``choices`` best columns at random."""
+    n_cols = col_ptr.size - 1
+    n_rows = weights.size
+    uncovered = np.ones(n_rows)
+    rows_of = sp.csc_array((np.ones(col_rows.size), col_rows, col_ptr), shape=(n_rows, n_cols))
+    is_open = np.zeros(n_cols, dtype=bool)
+    for _ in range(p):
+        gain = rows_of.T @ (weights * uncovered)
+        gain[is_open] = -np.inf
+        top = np.argpartition(-gain, min(choices, n_cols - 1))[:choices]
+        top = top[np.isfinite(gain[top])]
+        j = int(rng.choice(top))
+        is_open[j] = True
+        uncovered[col_rows[col_ptr[j] : col_ptr[j + 1]]] = 0.0
+    return np.flatnonzero(is_open).astype(np.int64)
+
+
+def improve_by_interchange(
+    matrix: sp.csr_array, weights: np.ndarray, chosen: np.ndarray
+) -> np.ndarray:
+    """Return ``chosen`` improved by 1-swaps until no swap increases the weight covered."""
+    csc = sp.csc_array(matrix)
+    tolerance = 1e-12 * max(float(weights.sum()), 1.0)
+    return _interchange(
+        matrix, csc.indptr, csc.indices, weights, np.sort(chosen).astype(np.int64), tolerance
+    )
 
 
 def _cover_counts(
