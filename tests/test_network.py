@@ -126,14 +126,16 @@ def test_graph_with_footways_joins_the_pieces(osm_file):
 
 
 def test_road_distances_match_hand_sums(graph):
-    communities = points([NODES[3], NODES[4], NODES[5], (44.1, 33.01)])
+    # The last community sits just off B, the midpoint of A and C, so that it is not tied.
+    communities = points([NODES[3], NODES[4], NODES[5], (44.0995, 33.01)])
     offices = points([NODES[1]], ["office-A"])
     out = network_coverage(communities, offices, graph, max_km=100)
     expected = np.array([AB_C, AB_C + CD, AB_C + CD + DE, AB_C]) / 1000
     # The last community (by B, which is no node) snaps to A or C, whichever is nearer.
-    b_to_a = GEOD.inv(44.1, 33.01, *NODES[1])[2]
-    b_to_c = GEOD.inv(44.1, 33.01, *NODES[3])[2]
-    expected[3] = 0.0 if b_to_a <= b_to_c else AB_C / 1000
+    b_to_a = GEOD.inv(44.0995, 33.01, *NODES[1])[2]
+    b_to_c = GEOD.inv(44.0995, 33.01, *NODES[3])[2]
+    assert abs(b_to_a - b_to_c) > 1.0
+    expected[3] = 0.0 if b_to_a < b_to_c else AB_C / 1000
     np.testing.assert_allclose(out["road_km"].to_numpy(), expected, atol=1e-9)
     np.testing.assert_allclose(out["snap_m"].to_numpy(), [0, 0, 0, min(b_to_a, b_to_c)],
                                atol=1e-6)
@@ -141,7 +143,7 @@ def test_road_distances_match_hand_sums(graph):
     assert out["road_office"].tolist() == ["office-A"] * 4
     assert out["office_snap_m"].tolist() == [0.0] * 4
     geo_km = [GEOD.inv(*NODES[1], x, y)[2] / 1000 for x, y in
-              [NODES[3], NODES[4], NODES[5], (44.1, 33.01)]]
+              [NODES[3], NODES[4], NODES[5], (44.0995, 33.01)]]
     np.testing.assert_allclose(out["nearest_office_km"], geo_km, atol=1e-9)
     assert out.index.equals(communities.index)
     assert out.crs == communities.crs

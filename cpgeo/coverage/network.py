@@ -38,11 +38,11 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from cpgeo import settings
 from cpgeo._errors import InputError, NetworkUnavailableError
 from cpgeo._log import log
+from cpgeo.coverage._index import build_tree, nearest_arrays
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -260,17 +260,6 @@ def road_graph_from_place(
 # --------------------------------------------------------------------------- snapping
 
 
-def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Earth-centred Cartesian coordinates (metres) of points on the WGS84 ellipsoid."""
-    a = 6378137.0
-    e2 = 6.69437999014e-3
-    lam, phi = np.radians(lon), np.radians(lat)
-    n = a / np.sqrt(1.0 - e2 * np.sin(phi) ** 2)
-    return np.column_stack(
-        (n * np.cos(phi) * np.cos(lam), n * np.cos(phi) * np.sin(lam), n * (1.0 - e2) * np.sin(phi))
-    )
-
-
 def nearest_points(
     lon: np.ndarray, lat: np.ndarray, target_lon: np.ndarray, target_lat: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -295,37 +284,13 @@ def nearest_points(
         Geodesic distance (metres, WGS84) to it.
 
     """
-    lon = np.asarray(lon, dtype=float)
-    lat = np.asarray(lat, dtype=float)
-    n_targets = len(target_lon)
-    tree = cKDTree(_ecef(np.asarray(target_lon, float), np.asarray(target_lat, float)))
-    xyz = _ecef(lon, lat)
-    positions = np.zeros(lon.size, dtype=np.int64)
-    metres = np.full(lon.size, np.inf)
-    todo = np.arange(lon.size)
-    k = 8
-    while todo.size:
-        kk = min(k, n_targets)
-        chord, cand = tree.query(xyz[todo], k=kk)
-        chord = chord.reshape(todo.size, kk)
-        cand = cand.reshape(todo.size, kk)
-        _, _, dist = _GEOD.inv(
-            np.repeat(lon[todo], kk),
-            np.repeat(lat[todo], kk),
-            np.asarray(target_lon)[cand.ravel()],
-            np.asarray(target_lat)[cand.ravel()],
-        )
-        dist = dist.reshape(todo.size, kk)
-        # Equal distances: the lowest target position wins, whatever the tree's order.
-        order = np.lexsort((cand, dist), axis=1)
-        best = np.take_along_axis(order, np.zeros((todo.size, 1), dtype=np.int64), axis=1)[:, 0]
-        rows = np.arange(todo.size)
-        positions[todo] = cand[rows, best]
-        metres[todo] = dist[rows, best]
-        settled = (kk == n_targets) | (chord[:, -1] > metres[todo])
-        todo = todo[~settled]
-        k *= 4
-    return positions, metres
+    target_lon = np.asarray(target_lon, dtype=float)
+    target_lat = np.asarray(target_lat, dtype=float)
+    tree = build_tree(target_lon, target_lat)
+    positions, km = nearest_arrays(
+        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), tree, target_lon, target_lat
+    )
+    return positions, km * 1000.0
 
 
 # --------------------------------------------------------------------------- coverage
