@@ -481,6 +481,31 @@ def query_polygon(
 
 def _fetch(query: str | BBox, tags: dict[str, Any],
            boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    with overpass_request(query, boundaries) as (ox, polygon):
+        try:
+            if polygon is None:
+                return ox.features_from_place(query, tags=tags)
+            return ox.features_from_polygon(polygon, tags=tags)
+        except ox._errors.InsufficientResponseError:
+            return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+
+
+@contextmanager
+def overpass_request(
+    query: str | BBox, boundaries: gpd.GeoDataFrame | None = None
+) -> Iterator[tuple[ModuleType, shapely.Geometry | None]]:
+    """Prepare an online OpenStreetMap request; yield osmnx and the area to ask for.
+
+    Checks first (within seconds) that Overpass, and Nominatim when the query must be
+    geocoded, can be reached; runs the body with cpgeo's cache and timeout; turns a
+    failed connection into :class:`~cpgeo.NetworkUnavailableError`.
+
+    Yields
+    ------
+    tuple
+        ``(osmnx module, polygon or None)``: None means "geocode ``query`` by name".
+
+    """
     ox = _require_osmnx()
     polygon = query_polygon(query, boundaries)
     check_online(ox.settings.overpass_url)
@@ -490,11 +515,7 @@ def _fetch(query: str | BBox, tags: dict[str, Any],
 
     with osmnx_session(ox):
         try:
-            if polygon is None:
-                return ox.features_from_place(query, tags=tags)
-            return ox.features_from_polygon(polygon, tags=tags)
-        except ox._errors.InsufficientResponseError:
-            return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+            yield ox, polygon
         except (requests.ConnectionError, requests.Timeout) as exc:
             msg = f"no network: the OpenStreetMap request failed ({exc})"
             raise NetworkUnavailableError(msg) from exc

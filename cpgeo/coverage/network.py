@@ -40,7 +40,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from cpgeo import settings
-from cpgeo._errors import InputError, NetworkUnavailableError
+from cpgeo._errors import InputError
 from cpgeo._log import log
 from cpgeo.coverage._index import build_tree, nearest_arrays
 
@@ -230,28 +230,17 @@ def road_graph_from_place(
         Within a few seconds when the service cannot be reached.
 
     """
-    from cpgeo.osm import _require_osmnx, check_online, osmnx_session, query_polygon
+    from cpgeo.osm import overpass_request
 
-    ox = _require_osmnx()
-    polygon = query_polygon(query, boundaries)
-    check_online(ox.settings.overpass_url)
-    if polygon is None:
-        check_online(ox.settings.nominatim_url)
-    import requests
-
-    with osmnx_session(ox):
-        try:
-            if polygon is None:
-                graph = ox.graph_from_place(
-                    query, network_type=network_type, simplify=False, retain_all=True
-                )
-            else:
-                graph = ox.graph_from_polygon(
-                    polygon, network_type=network_type, simplify=False, retain_all=True
-                )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            msg = f"no network: the OpenStreetMap request failed ({exc})"
-            raise NetworkUnavailableError(msg) from exc
+    with overpass_request(query, boundaries) as (ox, polygon):
+        if polygon is None:
+            graph = ox.graph_from_place(
+                query, network_type=network_type, simplify=False, retain_all=True
+            )
+        else:
+            graph = ox.graph_from_polygon(
+                polygon, network_type=network_type, simplify=False, retain_all=True
+            )
     return _finish_graph(
         graph, ox, retain_all=retain_all, simplify=True, source=f"Overpass {query!r}"
     )
