@@ -36,7 +36,7 @@ KINDS = {
 }
 UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
 ILLUSTRATIVE_KINDS = ("offices", "cpfs", "stations")
-MAP_HEIGHT = 620
+MAP_HEIGHT = 640
 
 
 # ----------------------------------------------------------------------------- data
@@ -161,6 +161,36 @@ def file_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
         return path.read_bytes()
 
 
+def _is_people(name: Any, column: pd.Series) -> bool:
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return numeric and ("population" in str(name) or name in ("covered", "not_covered"))
+
+
+def column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Column formats: dates as YYYY-MM-DD, people with thousands separators."""
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name == "geometry":
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            config[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
+        elif _is_people(name, column):
+            config[name] = st.column_config.NumberColumn(name, format="localized")
+    return config
+
+
+def table(frame: pd.DataFrame, **config: Any) -> None:
+    """Show a table (geometry dropped) with dates and people formatted."""
+    shown = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config=column_config(shown) | config,
+    )
+
+
 def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
     """Download buttons (CSV, GeoPackage, GeoJSON) for a table; files made on click."""
     formats = [
@@ -268,6 +298,8 @@ def map_component_args(
     governorates: tuple[str, ...],
     _proposals: Any,
     proposals_key: str | None,
+    _road: Any = None,
+    road_key: str | None = None,
 ) -> dict[str, Any]:
     """Build the map once per data and settings; return what the map component is sent.
 
@@ -279,7 +311,7 @@ def map_component_args(
     load, forums, _assignment = load_of(_scn, token, radius_km, max_cpfs)
     m = maps.build_map(
         _scn,
-        cov,
+        cov if _road is None else _road,
         load,
         _proposals,
         forums=forums,
@@ -288,6 +320,7 @@ def map_component_args(
         basemap=basemap,
         governorates=governorates,
         show_stations=_proposals is not None,
+        catchment="radius" if _road is None else "road",
     )
     return folium_args(m)
 
@@ -319,8 +352,23 @@ def folium_args(m: Any) -> dict[str, Any]:
     }
 
 
-def show_map(scn, p, *, key: str, proposals=None, proposals_key=None, center=None, zoom=None):
-    """Draw the scenario's map (offline assets) in the page."""
+def show_map(
+    scn,
+    p,
+    *,
+    key: str,
+    proposals=None,
+    proposals_key=None,
+    center=None,
+    zoom=None,
+    road=None,
+    road_key: str | None = None,
+):
+    """Draw the scenario's map (offline assets) in the page.
+
+    ``road`` (with ``road_key`` naming it) is a network_coverage result: communities are
+    then coloured by road distance.
+    """
     import streamlit_folium as sf
 
     token = st.session_state.ctx[1]
@@ -333,6 +381,8 @@ def show_map(scn, p, *, key: str, proposals=None, proposals_key=None, center=Non
         tuple(p["governorates"]),
         proposals,
         proposals_key if proposals is not None else None,
+        road,
+        road_key if road is not None else None,
     )
     sf._component_func(  # st_folium's own component, fed cached strings
         **args,

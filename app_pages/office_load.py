@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import context, downloads, load_of, show_map
+from app_pages._shared import context, downloads, load_of, show_map, table
 
 scn, token, p = context()
 st.title("Office load")
@@ -17,17 +17,17 @@ c[2].metric("Forums with no office in range", int((status == "no_office_in_range
 c[3].metric("Forums served after reassignment", f"{assignment.n_served} of {len(forums)}")
 (st.success if assignment.removes_overload else st.info)(assignment.message)
 first = ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"]
-table = load.drop(columns="geometry")
-table = table[[c for c in first if c in table] + [c for c in table if c not in first]]
-st.dataframe(table, hide_index=True, width="stretch")
+offices = load.drop(columns="geometry")
+offices = offices[[c for c in first if c in offices] + [c for c in offices if c not in first]]
+table(offices)
 downloads(load, "office_load", "load")
 st.subheader("Forums")
-st.dataframe(forums.drop(columns="geometry"), hide_index=True, width="stretch")
+table(forums)
 downloads(forums, "forum_status", "forums")
 st.subheader("Capacity-respecting reassignment")
 moved = assignment.cpfs[assignment.cpfs["moved"].astype(bool)]
 if len(moved):
-    st.dataframe(moved.drop(columns="geometry"), hide_index=True, width="stretch")
+    table(moved)
 else:
     st.write("No forum needs to move.")
 downloads(assignment.cpfs, "forum_reassignment", "assignment")

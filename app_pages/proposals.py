@@ -7,7 +7,7 @@ import math
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import context, downloads, proposals_of, show_map
+from app_pages._shared import context, downloads, proposals_of, show_map, table
 
 TYPE_LABELS = {"rehabilitate": "Rehabilitate a police station", "new_build": "New build"}
 
@@ -90,6 +90,6 @@ st.dataframe(summary, hide_index=True, width="stretch")
 downloads(proposal.summary, "proposal_before_after", "proposal_summary")
 
 st.subheader("Proposed sites")
-st.dataframe(sites.drop(columns="geometry"), hide_index=True, width="stretch")
+table(sites)
 downloads(sites, "site_proposals", "proposals")
 show_map(scn, p, key="map_proposals", proposals=sites, proposals_key=repr(used))

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages._shared import context, downloads, snapshot_of
+from app_pages._shared import context, downloads, snapshot_of, table
 from cpgeo import snapshot as snapshots
 
 scn, token, p = context()
@@ -32,20 +32,16 @@ m[3].metric(
     help=f"{h['share_covered']:.1%} of {h['population']:,}",
 )
 st.subheader("By governorate")
-st.dataframe(
+table(
     snap.by_governorate,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "share_covered": st.column_config.ProgressColumn(
-            "share covered", format="percent", min_value=0.0, max_value=1.0
-        )
-    },
+    share_covered=st.column_config.ProgressColumn(
+        "share covered", format="percent", min_value=0.0, max_value=1.0
+    ),
 )
 downloads(snap.by_governorate, "snapshot_by_governorate", "snap_gov")
 if snap.by_donor is not None:
     st.subheader("By donor")
-    st.dataframe(snap.by_donor, hide_index=True, width="stretch")
+    table(snap.by_donor)
     downloads(snap.by_donor, "snapshot_by_donor", "snap_donor")
 st.subheader("Export")
 st.caption(

@@ -45,6 +45,7 @@ COLOURS: dict[str, str] = {
     "forum": "#7b3294",
     "forum_problem": "#e66101",
     "proposal": "#ff7f00",
+    "radius_not_road": "#fdb515",
     "station": "#666666",
     "boundary": "#555555",
     "focus": "#222222",
@@ -61,6 +62,7 @@ POPULATION_CLASSES: tuple[tuple[int, float], ...] = (
 )
 
 Basemap = Literal["none", "osm"]
+Catchment = Literal["radius", "road"]
 
 #: Decimals kept in the coordinates sent to the browser: 1e-5 degree is at most 1.1 m,
 #: far below a pixel at any zoom the maps use, and halves the size of the map's data.
@@ -231,6 +233,7 @@ def build_map(
     show_stations: bool = False,
     assets_base_url: str | None = None,
     title: str | None = None,
+    catchment: Catchment = "radius",
 ) -> folium.Map:
     """Return an interactive folium map of a scenario that draws without internet access.
 
@@ -239,7 +242,8 @@ def build_map(
     scenario
         The layers (EPSG:4326).
     coverage
-        Output of :func:`cpgeo.coverage.community_coverage`; computed when None.
+        Output of :func:`cpgeo.coverage.community_coverage`; computed when None. With
+        ``catchment="road"``, the output of :func:`cpgeo.coverage.network_coverage`.
     load
         Output of :func:`cpgeo.coverage.office_load` (offices with ``n_cpfs``,
         ``over_capacity``); computed when None.
@@ -256,7 +260,7 @@ def build_map(
         ``{"none", "osm"}``: no tiles (plain background, works offline) or OpenStreetMap
         tiles (need internet).
     governorates
-        Governorates to outline in bold and zoom to; default: all of the boundaries.
+        Governorates to outline in bold. The map opens on the whole of the boundaries.
     show_stations
         Show the candidate police stations layer when the map opens.
     assets_base_url
@@ -264,6 +268,10 @@ def build_map(
         :func:`cpgeo._assets.copy_assets`.
     title
         Optional heading drawn over the map.
+    catchment
+        ``{"radius", "road"}``: colour communities by the geodesic radius, or by road
+        distance (``covered_by_road``), with those inside the radius but beyond it by
+        road in a colour of their own.
 
     Returns
     -------
@@ -283,6 +291,12 @@ def build_map(
         ("proposals", proposals),
     ):
         _check_crs(layer, name)
+    if catchment not in ("radius", "road"):
+        msg = f"catchment must be 'radius' or 'road', got {catchment!r}"
+        raise ValueError(msg)
+    if catchment == "road" and (coverage is None or "covered_by_road" not in coverage.columns):
+        msg = "catchment='road' needs the output of cpgeo.coverage.network_coverage"
+        raise ValueError(msg)
     coverage, load, forums = _resolve_inputs(scenario, coverage, load, forums, radius_km, max_cpfs)
 
     m = folium.Map(
@@ -301,7 +315,10 @@ def build_map(
 
     _add_boundaries(m, scenario.boundaries, governorates)
     _add_catchments(m, load, radius_km, name="Catchments")
-    _add_communities(m, coverage)
+    if catchment == "road":
+        _add_road_communities(m, coverage, radius_km)
+    else:
+        _add_communities(m, coverage)
     _add_forums(m, forums, load)
     _add_offices(m, load, max_cpfs)
     if scenario.stations is not None and len(scenario.stations):
@@ -315,9 +332,10 @@ def build_map(
             max_cpfs=max_cpfs,
             title=title,
             proposals=proposals is not None and len(proposals) > 0,
+            catchment=catchment,
         )
     )
-    bounds = _bounds(scenario.boundaries, governorates)
+    bounds = _bounds(scenario.boundaries)
     if bounds is not None:
         m.fit_bounds(bounds)
     make_offline(m, base_url=assets_base_url)
@@ -326,17 +344,11 @@ def build_map(
     return m
 
 
-def _bounds(
-    boundaries: gpd.GeoDataFrame, governorates: list[str] | tuple[str, ...] | None
-) -> list[list[float]] | None:
+def _bounds(boundaries: gpd.GeoDataFrame) -> list[list[float]] | None:
+    """Return [[south, west], [north, east]] of all the boundaries (the whole country)."""
     if boundaries is None or len(boundaries) == 0:
         return None
-    frame = boundaries
-    if governorates:
-        chosen = boundaries[boundaries["governorate"].isin(list(governorates))]
-        if len(chosen):
-            frame = chosen
-    minx, miny, maxx, maxy = frame.total_bounds
+    minx, miny, maxx, maxy = boundaries.total_bounds
     return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
 
 
@@ -468,6 +480,70 @@ def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
     folium.GeoJson(
         data,
         name="Communities",
+        marker=folium.CircleMarker(radius=3),
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+    ).add_to(m)
+
+
+def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) -> None:
+    """Communities coloured by road distance; inside the radius but not by road: amber."""
+    if road is None or len(road) == 0:
+        return
+    by_road = _col(road, "covered_by_road", False).fillna(False).astype(bool).to_numpy()
+    gap = _col(road, "radius_but_not_road", False).fillna(False).astype(bool).to_numpy()
+    names = _col(road, "name", "")
+    govs = _col(road, "governorate", "")
+    pops = _col(road, "population", 0)
+    road_km = _col(road, "road_km", None)
+    office = _col(road, "road_office", None)
+    snap = _col(road, "snap_m", None)
+    near_km = _col(road, "nearest_office_km", None)
+    props = []
+    for i in range(len(road)):
+        km = road_km.iloc[i]
+        if by_road[i]:
+            status = f"{float(km):.1f} km by road from {esc(office.iloc[i])}"
+        elif gap[i]:
+            status = (
+                f"<b>inside the {max_km:g}-km radius "
+                f"({float(near_km.iloc[i]):.1f} km) but beyond {max_km:g} km by road</b>"
+            )
+        else:
+            status = f"NOT within {max_km:g} km by road"
+        s = snap.iloc[i]
+        snap_txt = "" if s is None or pd.isna(s) else f"<br>{float(s) / 1000:.2f} km to the road"
+        props.append(
+            {
+                "tip": (
+                    f"<b>{esc(names.iloc[i])}</b> ({esc(govs.iloc[i])})<br>"
+                    f"population {_fmt_int(pops.iloc[i])}<br>{status}{snap_txt}"
+                ),
+                "k": "road" if by_road[i] else ("gap" if gap[i] else "none"),
+                "r": _population_radius(pops.iloc[i]),
+            }
+        )
+    fill = {
+        "road": COLOURS["covered"],
+        "gap": COLOURS["radius_not_road"],
+        "none": COLOURS["uncovered"],
+    }
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        p = feature["properties"]
+        gap_ = p["k"] == "gap"
+        return {
+            "radius": p["r"] + (1.5 if gap_ else 0.0),
+            "color": "#000000" if gap_ else "#ffffff",
+            "weight": 1.6 if gap_ else 0.6,
+            "fillColor": fill[p["k"]],
+            "fill": True,
+            "fillOpacity": 0.95,
+        }
+
+    folium.GeoJson(
+        _point_features(road, props),
+        name="Communities (road distance)",
         marker=folium.CircleMarker(radius=3),
         style_function=style,
         tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
@@ -666,7 +742,12 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, radius_km: float)
 
 
 def _legend_html(
-    radius_km: float, max_cpfs: int, title: str | None, *, proposals: bool = True
+    radius_km: float,
+    max_cpfs: int,
+    title: str | None,
+    *,
+    proposals: bool = True,
+    catchment: Catchment = "radius",
 ) -> str:
     def dot(colour: str, size: float = 10, ring: str = "#ffffff") -> str:
         return (
@@ -675,9 +756,20 @@ def _legend_html(
             "</span>"
         )
 
+    if catchment == "road":
+        communities = [
+            f"{dot(COLOURS['covered'])}community within {radius_km:g} km by road",
+            f"{dot(COLOURS['radius_not_road'], 12, '#000000')}inside the radius, "
+            f"beyond {radius_km:g} km by road",
+            f"{dot(COLOURS['uncovered'])}community not covered",
+        ]
+    else:
+        communities = [
+            f"{dot(COLOURS['covered'])}community within {radius_km:g} km",
+            f"{dot(COLOURS['uncovered'])}community not covered",
+        ]
     rows = [
-        f"{dot(COLOURS['covered'])}community within {radius_km:g} km",
-        f"{dot(COLOURS['uncovered'])}community not covered",
+        *communities,
         f"{dot(COLOURS['office'], 12)}office",
         f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums)",
         f"{dot(COLOURS['forum'], 8)}forum (line to its office)",
@@ -718,11 +810,19 @@ class _Legend(MacroElement):
     )
 
     def __init__(
-        self, *, radius_km: float, max_cpfs: int, title: str | None, proposals: bool = True
+        self,
+        *,
+        radius_km: float,
+        max_cpfs: int,
+        title: str | None,
+        proposals: bool = True,
+        catchment: Catchment = "radius",
     ) -> None:
         super().__init__()
         self._name = "Legend"
-        self.html = _legend_html(radius_km, max_cpfs, title, proposals=proposals)
+        self.html = _legend_html(
+            radius_km, max_cpfs, title, proposals=proposals, catchment=catchment
+        )
         self.background = COLOURS["background"]
         self.css = _LEGEND_CSS
 
