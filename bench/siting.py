@@ -34,6 +34,8 @@ PS = (5, 20)
 SPOPT_BUDGET_S = 300.0
 # cpgeo's solver stops here and reports its proven gap instead
 CPGEO_LIMIT_S = 300.0
+# every ablation variant stops here (the slow ones report their gap)
+ABLATION_LIMIT_S = 60.0
 
 
 def synthetic_instance(
@@ -154,7 +156,8 @@ def run(sizes: tuple[tuple[int, int], ...], *, with_spopt: bool) -> pd.DataFrame
         cover, cover_s = timed(partial(coverage_within, lon, lat, slon, slat))
         print(
             f"instance {n_demand}x{n_sites}: generated {gen_s:.1f} s, coverage {cover_s:.2f} s, "
-            f"{cover.nnz:,} pairs within {RADIUS_KM:g} km"
+            f"{cover.nnz:,} pairs within {RADIUS_KM:g} km",
+            flush=True,
         )
         for model, p in [*(("MCLP", p) for p in PS), ("LSCP", 0)]:
             if model == "MCLP":
@@ -172,6 +175,7 @@ def run(sizes: tuple[tuple[int, int], ...], *, with_spopt: bool) -> pd.DataFrame
                 "sites": n_sites,
                 "p": p or "-",
                 "reduced": f"{result.stats['rows_reduced']}x{result.stats['cols_reduced']}",
+                "algorithm": result.stats.get("algorithm", "-"),
                 "cpgeo_build_s": result.stats["build_seconds"],
                 "cpgeo_solve_s": result.stats["solve_seconds"],
                 "cpgeo_total_s": ours,
@@ -203,7 +207,7 @@ def run(sizes: tuple[tuple[int, int], ...], *, with_spopt: bool) -> pd.DataFrame
                     speedup=(build_s + solve_s) / ours,
                 )
             rows.append(row)
-            print("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in row.items()))
+            print("  " + ", ".join(f"{k}={_fmt(v)}" for k, v in row.items()), flush=True)
     return pd.DataFrame(rows)
 
 
@@ -235,7 +239,8 @@ def spopt_only(sizes: tuple[tuple[int, int], ...], budget_s: float) -> pd.DataFr
 
 
 def ablation(n_demand: int, n_sites: int, p: int) -> pd.DataFrame:
-    """Time the MCLP with each speed-up switched off in turn (same instance)."""
+    """Time the MCLP with each speed-up switched off in turn (same instance, capped)."""
+    from cpgeo._errors import SolverError
     from cpgeo.siting._covering import _mclp_milp
     from cpgeo.siting._reduce import reduce_mclp
 
@@ -243,24 +248,45 @@ def ablation(n_demand: int, n_sites: int, p: int) -> pd.DataFrame:
     cover = coverage_within(lon, lat, slon, slat)
     rows = []
     for label, kwargs in [
-        ("all on", {}),
-        ("no warm start", {"warm_start": False}),
-        ("no reduction", {"reduce": False}),
-        ("neither", {"reduce": False, "warm_start": False}),
+        ("all on (auto)", {}),
+        ("compact model", {"algorithm": "compact"}),
+        ("benders, no warm start", {"algorithm": "benders", "warm_start": False}),
+        ("compact, no warm start", {"algorithm": "compact", "warm_start": False}),
+        ("benders, no reduction", {"algorithm": "benders", "reduce": False}),
+        ("compact, no reduction", {"algorithm": "compact", "reduce": False}),
     ]:
-        result, seconds = timed(lambda kwargs=kwargs: solve_mclp(cover, weights, p, **kwargs))
-        rows.append({"variant": label, "seconds": seconds, "objective": result.objective})
+        result, seconds = timed(
+            lambda kwargs=kwargs: solve_mclp(
+                cover, weights, p, time_limit_s=ABLATION_LIMIT_S, **kwargs
+            )
+        )
+        rows.append(
+            {
+                "variant": label,
+                "seconds": seconds,
+                "objective": result.objective,
+                "optimal": result.optimal,
+                "gap": result.gap,
+                "fixed_out": result.stats.get("fixed_out", "-"),
+            }
+        )
     reduced = reduce_mclp(cover, weights, np.zeros(0, dtype=np.int64))
-    answer, seconds = timed(
-        lambda: _mclp_milp(reduced.matrix, reduced.weights, p, None, None, binary_coverage=True)
-    )
-    rows.append(
-        {
-            "variant": "reduced, binary y, no warm start",
-            "seconds": seconds,
-            "objective": answer.objective,
-        }
-    )
+    row = {"variant": "compact, binary y, no warm start", "fixed_out": "-"}
+    try:
+        answer, seconds = timed(
+            lambda: _mclp_milp(
+                reduced.matrix, reduced.weights, p, ABLATION_LIMIT_S, None, binary_coverage=True
+            )
+        )
+        row.update(
+            seconds=seconds,
+            objective=answer.objective,
+            optimal=answer.optimal,
+            gap=(answer.bound - answer.objective) / answer.objective,
+        )
+    except SolverError:
+        row.update(seconds=ABLATION_LIMIT_S, objective=float("nan"), optimal=False, gap=np.inf)
+    rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -281,19 +307,21 @@ def main() -> None:
     )
     parser.add_argument("--no-spopt", action="store_true")
     parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--ablation-only", action="store_true", help="skip the main table")
     args = parser.parse_args()
     sizes = {"small": SIZES[:2], "large": SIZES[2:], "all": SIZES}[args.sizes]
     if args.spopt_only is not None:
         print(spopt_only(sizes, args.spopt_only).to_string(index=False))
         return
-    table = run(sizes, with_spopt=not args.no_spopt)
-    with pd.option_context("display.width", 200, "display.max_columns", 30):
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.ablation:
+    if not args.ablation_only:
+        table = run(sizes, with_spopt=not args.no_spopt)
+        with pd.option_context("display.width", 250, "display.max_columns", 30):
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.ablation or args.ablation_only:
         for n_demand, n_sites in sizes[1:]:
             for p in PS:
                 print(f"\nablation {n_demand}x{n_sites}, p={p}")
-                print(ablation(n_demand, n_sites, p).to_string(index=False))
+                print(ablation(n_demand, n_sites, p).to_string(index=False), flush=True)
 
 
 if __name__ == "__main__":

@@ -68,8 +68,20 @@ def compact_lp(cover: np.ndarray, weights: np.ndarray, p: int) -> float:
     return -float(result.fun)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_benders_path_equals_brute_force(seed: int) -> None:
+@pytest.fixture(params=["compact", "benders"])
+def integer_phase(request, monkeypatch) -> str:
+    """Run the Benders path's integer phase with the compact model or the Benders MILP."""
+    from cpgeo.siting import _covering
+
+    if request.param == "benders":
+        monkeypatch.setattr(_covering, "COMPACT_MAX_NONZEROS", -1)
+    else:
+        monkeypatch.setattr(_covering, "COMPACT_MAX_NONZEROS", 10**12)
+    return request.param
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_benders_path_equals_brute_force(seed: int, integer_phase: str) -> None:
     rng = np.random.default_rng(100 + seed)
     for trial in range(30):
         cover, weights = random_instance(rng)
@@ -106,6 +118,8 @@ def test_benders_on_a_larger_instance_matches_the_compact_model_and_brute_force(
         expected = brute_mclp(cover, weights, p, np.zeros(0, dtype=np.int64))
         benders = solve_mclp(cover, weights, p, algorithm="benders")
         compact = solve_mclp(cover, weights, p, algorithm="compact")
+        automatic = solve_mclp(cover, weights, p)
+        assert automatic.objective == expected
         assert benders.optimal and compact.optimal
         assert benders.objective == expected
         assert compact.objective == expected
@@ -186,7 +200,7 @@ def test_unknown_algorithm_raises() -> None:
         solve_mclp(np.ones((2, 2), bool), None, 1, algorithm="simplex")
 
 
-def test_integer_phase_closes_a_fractional_lp_gap() -> None:
+def test_integer_phase_closes_a_fractional_lp_gap(integer_phase: str) -> None:
     # rows are all pairs of 12 sites: the LP spreads x and overestimates the optimum
     pairs = list(itertools.combinations(range(12), 2))
     cover = np.zeros((len(pairs), 12), dtype=bool)
@@ -198,5 +212,6 @@ def test_integer_phase_closes_a_fractional_lp_gap() -> None:
         expected = brute_mclp(cover, weights, p, np.zeros(0, dtype=np.int64))
         assert result.stats["lp_bound"] > expected + 1.0
         assert result.stats["mip_rounds"] >= 1
+        assert result.stats["integer_phase"] == integer_phase
         assert result.optimal
         assert result.objective == expected

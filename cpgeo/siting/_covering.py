@@ -285,7 +285,10 @@ def solve_mclp(
 
 
 #: reduced matrices with more nonzeros than this go to the Benders algorithm under "auto"
-BENDERS_MIN_NONZEROS = 200_000
+BENDERS_MIN_NONZEROS = 20_000
+#: after fixing, sites left whose columns hold at most this many nonzeros are solved with
+#: the compact model; larger ones with the Benders MILP
+COMPACT_MAX_NONZEROS = 300_000
 #: randomised greedy restarts for the warm start (each followed by interchange)
 GREEDY_RESTARTS = 8
 
@@ -326,6 +329,24 @@ def _benders_mclp(
         extra["mip_rounds"] = 0
         return start_cols, True, value, time.perf_counter() - started, extra
 
+    kept = np.flatnonzero(~excluded)
+    if int(sp.csc_array(matrix)[:, kept].nnz) <= COMPACT_MAX_NONZEROS:
+        return _restricted_compact(
+            matrix,
+            weights,
+            p,
+            kept,
+            forced,
+            start_cols,
+            value,
+            relaxation.bound,
+            deadline,
+            started,
+            extra,
+            seed=seed,
+            integral=integral,
+        )
+
     def improve(cols: np.ndarray) -> np.ndarray:
         return improve_by_interchange(matrix, weights, cols) if warm_start else cols
 
@@ -342,7 +363,58 @@ def _benders_mclp(
         improve=improve,
     )
     extra["mip_rounds"] = answer.rounds
+    extra["integer_phase"] = "benders"
     return answer.columns, answer.optimal, answer.bound, time.perf_counter() - started, extra
+
+
+def _restricted_compact(
+    matrix: sp.csr_array,
+    weights: np.ndarray,
+    p: int,
+    kept: np.ndarray,
+    forced: np.ndarray,
+    incumbent: np.ndarray,
+    incumbent_value: float,
+    lp_bound: float,
+    deadline: float | None,
+    started: float,
+    extra: dict[str, Any],
+    *,
+    seed: int,
+    integral: bool,
+) -> tuple[np.ndarray, bool, float, float, dict[str, Any]]:
+    """Compact MILP on the sites left after fixing; the incumbent covers the rest."""
+    extra["integer_phase"] = "compact"
+    extra["mip_rounds"] = 1
+    sub = sp.csr_array(sp.csc_array(matrix)[:, kept])
+    sub.sort_indices()
+    forced_local = np.flatnonzero(forced[kept]).astype(np.int64)
+    reduced = reduce_mclp(sub, weights, forced_local)
+    count = p - forced_local.size
+    n_cols = reduced.matrix.shape[1]
+    local_p = min(count, n_cols)
+    optimal, bound = True, None
+    if reduced.matrix.shape[0] == 0 or local_p == 0 or local_p == n_cols:
+        local = np.arange(local_p, dtype=np.int64)
+    else:
+        remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+        start_cols, _, trivial = greedy_max_cover(
+            reduced.matrix, reduced.weights, local_p, restarts=GREEDY_RESTARTS, seed=seed
+        )
+        answer = _mclp_milp(reduced.matrix, reduced.weights, local_p, remaining, start_cols)
+        local = np.flatnonzero(answer.x[:n_cols] > 0.5).astype(np.int64)
+        optimal, bound = answer.optimal, answer.bound
+        if not np.isfinite(bound) or bound > trivial:
+            bound = trivial
+    chosen = _fill(kept[reduced.cols[local]], count, matrix.shape[1], kept[forced_local])
+    chosen = np.sort(np.concatenate([chosen, kept[forced_local]]))
+    value = covered_value(matrix, weights, chosen)
+    restricted_bound = value if optimal else bound + reduced.constant
+    best_cols, best = (chosen, value) if value >= incumbent_value else (incumbent, incumbent_value)
+    overall = min(lp_bound, max(best, restricted_bound))
+    tolerance = 1.0 - 1e-6 if integral else 1e-9 * max(1.0, abs(best))
+    proven = overall < best + tolerance
+    return best_cols, proven, overall, time.perf_counter() - started, extra
 
 
 def _mclp_milp(
