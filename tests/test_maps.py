@@ -215,3 +215,63 @@ def test_copy_assets_for_static_serving(tmp_path):
     links = _assets.local_links([("leaflet", "https://x/leaflet.js")], base_url="app/static/vendor")
     assert links == [("leaflet", "app/static/vendor/leaflet/leaflet.js")]
     assert _assets.local_links([("bootstrap", "https://x/b.js")]) == []
+
+
+def _road_coverage(scn: Scenario, cov: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Hand-set road results: C0 by road, C1 inside the radius but not by road, C2 neither."""
+    road = scn.communities.iloc[:3].copy()
+    road["road_km"] = [12.5, np.nan, np.nan]
+    road["road_office"] = pd.Series(["OFF-1", None, None], index=road.index, dtype="str")
+    road["snap_m"] = [250.0, 1500.0, 9000.0]
+    road["office_snap_m"] = [10.0, np.nan, np.nan]
+    road["covered_by_road"] = [True, False, False]
+    road["nearest_office_km"] = [20.0, 30.0, 80.0]
+    road["within_radius"] = [True, True, False]
+    road["radius_but_not_road"] = [False, True, False]
+    return road
+
+
+def _community_features(html: str, layer_tip: str) -> list[dict]:
+    import json
+
+    for blob in re.findall(r"_add\((\{.*?\})\);", html, re.S):
+        data = json.loads(blob)
+        tips = [f["properties"].get("tip", "") for f in data.get("features", [])]
+        if any(layer_tip in t for t in tips):
+            return data["features"]
+    return []
+
+
+def test_road_catchment_colours_and_legend():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    road = _road_coverage(scn, cov)
+    m = maps.build_map(scn, road, load, forums=forums, radius_km=50, catchment="road")
+    html = maps.map_html(m)
+    assert "Communities (road distance)" in html
+    assert "beyond 50 km by road" in html  # legend row
+    features = _community_features(html, "by road")
+    assert [f["properties"]["k"] for f in features] == ["road", "gap", "none"]
+    tips = [f["properties"]["tip"] for f in features]
+    assert "12.5 km by road from OFF-1" in tips[0]
+    assert "inside the 50-km radius (30.0 km) but beyond 50 km by road" in tips[1]
+    assert "9.00 km to the road" in tips[2]  # snapping distance shown
+    # the amber colour of "inside the radius, not by road" is in the style function
+    assert maps.COLOURS["radius_not_road"] in html
+    with pytest.raises(ValueError, match=r"needs the output of cpgeo\.coverage\.network_coverage"):
+        maps.build_map(scn, cov, load, forums=forums, catchment="road")
+    with pytest.raises(ValueError, match="catchment must be"):
+        maps.build_map(scn, cov, load, forums=forums, catchment="walk")  # type: ignore[arg-type]
+
+
+def test_map_opens_on_the_whole_country():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    m = maps.build_map(scn, cov, load, forums=forums, governorates=["Anbar"])
+    html = maps.map_html(m)
+    minx, miny, maxx, maxy = scn.boundaries.total_bounds
+    number = r"\s*([-\d.]+)\s*"
+    fit = re.search(rf"fitBounds\(\s*\[\[{number},{number}\],\s*\[{number},{number}\]\]", html)
+    assert fit is not None
+    south, west, north, east = map(float, fit.groups())
+    assert (south, west, north, east) == pytest.approx((miny, minx, maxy, maxx))
