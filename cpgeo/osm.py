@@ -32,6 +32,7 @@ import pandas as pd
 import shapely
 
 from cpgeo import settings
+from cpgeo._deps import require
 from cpgeo._errors import InputError, NetworkUnavailableError
 from cpgeo._log import log
 
@@ -66,19 +67,6 @@ _STATION_COLUMNS = ["id", "name", "governorate", "name_local", "osm_tags", "geom
 _PLACE_COLUMNS = [
     "id", "name", "governorate", "population", "place", "name_local", "geometry",
 ]
-
-
-def _require_osmnx() -> ModuleType:
-    """Import osmnx, or explain how to get it."""
-    try:
-        import osmnx
-    except ImportError as exc:  # pragma: no cover - osmnx is a declared dependency
-        msg = (
-            "reading OpenStreetMap data needs the osmnx package; install it with "
-            "`pip install osmnx` (it is a dependency of cpgeo)"
-        )
-        raise ImportError(msg) from exc
-    return osmnx
 
 
 # --------------------------------------------------------------------------- population
@@ -269,7 +257,7 @@ def _to_layer(
 
 
 def _read_xml(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFrame:
-    ox = _require_osmnx()
+    ox = _osmnx()
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such OSM XML file"
@@ -479,6 +467,10 @@ def query_polygon(
     return shapely.box(west, south, east, north)
 
 
+def _osmnx() -> ModuleType:
+    return require("osmnx", "reading OpenStreetMap data")
+
+
 def _fetch(query: str | BBox, tags: dict[str, Any],
            boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     with overpass_request(query, boundaries) as (ox, polygon):
@@ -506,7 +498,7 @@ def overpass_request(
         ``(osmnx module, polygon or None)``: None means "geocode ``query`` by name".
 
     """
-    ox = _require_osmnx()
+    ox = _osmnx()
     polygon = query_polygon(query, boundaries)
     check_online(ox.settings.overpass_url)
     if polygon is None:

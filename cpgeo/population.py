@@ -41,11 +41,11 @@ import shapely
 from pyproj import CRS, Geod, Transformer
 
 from cpgeo import settings
+from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
 
 if TYPE_CHECKING:
-    from types import ModuleType
 
     import geopandas as gpd
 
@@ -61,18 +61,6 @@ BATCH_RUNS: int = 4_000_000
 
 #: Points on the circle used to bound an office's catchment window.
 _RING_POINTS = 360
-
-
-def _require_rasterio() -> ModuleType:
-    try:
-        import rasterio
-    except ImportError as exc:  # pragma: no cover - rasterio is a declared dependency
-        msg = (
-            "population rasters need the rasterio package; install it with "
-            "`pip install rasterio` (it is a dependency of cpgeo)"
-        )
-        raise ImportError(msg) from exc
-    return rasterio
 
 
 @dataclass(frozen=True)
@@ -371,7 +359,7 @@ def _read_clean(dataset: Any, band: int, window: Any) -> np.ndarray:
 @contextmanager
 def _open(raster_path: str | Path) -> Iterator[Any]:
     """Open a raster with a small GDAL block cache."""
-    rasterio = _require_rasterio()
+    rasterio = require("rasterio", "population rasters")
     path = Path(raster_path)
     if not path.is_file():
         msg = f"{path}: no such raster file"

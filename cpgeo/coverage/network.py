@@ -40,6 +40,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from cpgeo import settings
+from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
 from cpgeo.coverage._index import build_tree, nearest_arrays
@@ -167,9 +168,7 @@ def road_graph_from_xml(
         If the file is not OSM XML or holds no roads.
 
     """
-    from cpgeo.osm import _require_osmnx
-
-    ox = _require_osmnx()
+    ox = require("osmnx", "reading OpenStreetMap road graphs")
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such OSM XML file"
