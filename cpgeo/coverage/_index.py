@@ -399,8 +399,8 @@ class PointQuadtree:
             self.lo[k, leaves] = np.minimum.reduceat(coord, self.start[leaves])
             self.hi[k, leaves] = np.maximum.reduceat(coord, self.start[leaves])
         for lv in range(len(starts) - 2, -1, -1):
-            level = np.arange(offsets[lv], offsets[lv + 1])
-            parents = level[self.child_count[level] > 0]
+            nodes = np.arange(offsets[lv], offsets[lv + 1])
+            parents = nodes[self.child_count[nodes] > 0]
             if parents.size == 0:
                 continue
             kids = slice(offsets[lv + 1], offsets[lv + 2])
