@@ -313,9 +313,21 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
     _shot(standalone, "snapshot_map", full_page=False)
     standalone.close()
 
+    # road distance from an OSM extract, and population from a raster, on the Coverage page
+    page.get_by_role("link", name="Coverage").click()
+    _wait_map(page, n_points)
+    t_road, t_raster = _road_and_raster(page, n_points)
+    timings += f"; road distance (button -> map): {t_road:.2f} s; raster: {t_raster:.2f} s"
+    print(
+        f"TIMINGS road distance (button -> table and map): {t_road:.2f} s, "
+        f"population raster (button -> tables): {t_raster:.2f} s"
+    )
+    (ARTIFACTS / "timings.txt").write_text(timings + "\n", encoding="utf-8")
+
     # a bad upload (latitude and longitude swapped in row 3): a message naming the file,
     # row and column, and the previous data stays in use
-    page.get_by_role("link", name="Coverage").click()
+    page.get_by_text("Radius (geodesic)").click()
+    page.get_by_text("Communities covered").wait_for(timeout=30_000)
     _wait_map(page, n_points)
     covered = _covered_text(page)
     bad = ARTIFACTS / "offices_swapped.csv"
@@ -323,7 +335,7 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
         "id,name,latitude,longitude\nA,Good,33.3,44.4\nB,Swapped,44.5,33.4\n", encoding="utf-8"
     )
     page.locator('[data-testid="stSidebar"]').get_by_text("Your files").click()
-    uploader = page.locator('[data-testid="stFileUploader"]').first
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"]').first
     uploader.wait_for(timeout=30_000)
     uploader.locator('input[type="file"]').set_input_files(str(bad))
     alert = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
@@ -343,3 +355,55 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
 
     assert not blocked, blocked[:5]
     assert not errors, errors[:5]
+
+
+def _road_and_raster(page, n_points: int) -> tuple[float, float]:
+    """Road mode with a generated OSM extract, then a generated raster; return timings."""
+    from test_app_realdata import NODES, RASTER_SHAPE, RASTER_TRANSFORM, WAYS
+    from test_network import write_osm
+    from test_population import population_values, write_raster
+
+    osm = write_osm(ARTIFACTS / "roads_fallujah.osm", NODES, WAYS)
+    tif = write_raster(
+        ARTIFACTS / "population.tif",
+        population_values(RASTER_SHAPE, 7),
+        crs="EPSG:4326",
+        transform=RASTER_TRANSFORM,
+    )
+    main = page.locator('[data-testid="stMain"]')
+    page.get_by_text("Road distance (OSM extract)").click()
+    main.get_by_text("Upload an OSM XML extract").wait_for(timeout=30_000)
+    main.locator('[data-testid="stFileUploader"]').first.locator(
+        'input[type="file"]'
+    ).set_input_files(str(osm))
+    button = page.get_by_role("button", name="Compute road distances")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => "
+        "b.innerText.includes('Compute road distances') && !b.disabled)",
+        timeout=30_000,
+    )
+    t0 = time.perf_counter()
+    button.click()
+    # the radius is 55 km by now (set above); Fallujah is still 57 km by road from Baghdad
+    main.get_by_text("beyond 55 km by road (").first.wait_for(timeout=60_000)
+    _map_frame(page, min_circles=n_points, legend="beyond 55 km by road")
+    t_road = time.perf_counter() - t0
+    # the tables are drawn on a canvas: the count in the heading is what can be read
+    heading = main.get_by_text("beyond 55 km by road (").first.inner_text()
+    assert int(re.search(r"\((\d+)\)", heading).group(1)) >= 1, heading  # Fallujah at least
+    _shot(page, "coverage_road")
+
+    uploader = main.locator('[data-testid="stFileUploader"]').last
+    uploader.locator('input[type="file"]').set_input_files(str(tif))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => "
+        "b.innerText.includes('Compute population') && !b.disabled)",
+        timeout=30_000,
+    )
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Compute population").click()
+    main.get_by_text("Population within 55 km of each office").wait_for(timeout=60_000)
+    main.get_by_text("Covered and not covered, by governorate").wait_for(timeout=60_000)
+    t_raster = time.perf_counter() - t0
+    _shot(page, "coverage_raster")
+    return t_road, t_raster
