@@ -19,11 +19,9 @@ import streamlit as st
 
 import cpgeo
 from app_pages._shared import downloads, table
+from cpgeo import maps
 
-#: A community farther than this from any road node of the extract (snapping distance)
-#: is probably outside the extract: its road distance says little.
-FAR_SNAP_KM = 5.0
-
+FAR_SNAP_KM = maps.FAR_SNAP_KM
 OSM_TYPES = ["osm", "xml"]
 RASTER_TYPES = ["tif", "tiff"]
 
@@ -143,6 +141,13 @@ def road_metrics(road: Any, p: dict[str, Any]) -> None:
         f"Within {km:g} km of an office along the roads (node to node; snapping "
         "distances reported, not added)."
     )
+    if far.any():
+        st.warning(
+            f"{int(far.sum()):,} of {len(road):,} communities are more than {FAR_SNAP_KM:g} km "
+            "from any road of the extract (grey on the map): their road distances are "
+            "measured from the extract's nearest node and say little. Use an extract "
+            "that covers them."
+        )
 
 
 ROAD_COLUMNS = [
@@ -166,6 +171,12 @@ def road_tables(road: Any, p: dict[str, Any]) -> None:
     gap = road[road["radius_but_not_road"].astype(bool)]
     st.subheader(f"Inside the {km:g}-km radius but beyond {km:g} km by road ({len(gap):,})")
     columns = [c for c in ROAD_COLUMNS if c in road.columns]
+    far = int((gap["snap_m"] > FAR_SNAP_KM * 1000).sum())
+    if far:
+        st.caption(
+            f"{far} of them are more than {FAR_SNAP_KM:g} km from any road of the extract "
+            "(grey on the map): the extract probably does not reach them."
+        )
     if len(gap):
         table(gap[[*columns, "geometry"]], **_road_formats())
     else:

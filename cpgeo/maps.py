@@ -46,6 +46,7 @@ COLOURS: dict[str, str] = {
     "forum_problem": "#e66101",
     "proposal": "#ff7f00",
     "radius_not_road": "#fdb515",
+    "off_network": "#9e9e9e",
     "station": "#666666",
     "boundary": "#555555",
     "focus": "#222222",
@@ -60,6 +61,11 @@ POPULATION_CLASSES: tuple[tuple[int, float], ...] = (
     (200_000, 7.5),
     (1_000_000, 10.0),
 )
+
+#: A community farther than this (km, geodesic) from the nearest node of the road graph
+#: is drawn as "off the road network" in road mode: the extract probably does not cover
+#: it, so its road distance (measured from that node) says little.
+FAR_SNAP_KM = 5.0
 
 Basemap = Literal["none", "osm"]
 Catchment = Literal["radius", "road"]
@@ -487,7 +493,10 @@ def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
 
 
 def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) -> None:
-    """Communities coloured by road distance; inside the radius but not by road: amber."""
+    """Communities coloured by road distance; inside the radius but not by road: amber.
+
+    Communities more than FAR_SNAP_KM from the road graph are grey whatever their flags.
+    """
     if road is None or len(road) == 0:
         return
     by_road = _col(road, "covered_by_road", False).fillna(False).astype(bool).to_numpy()
@@ -513,13 +522,17 @@ def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) 
             status = f"NOT within {max_km:g} km by road"
         s = snap.iloc[i]
         snap_txt = "" if s is None or pd.isna(s) else f"<br>{float(s) / 1000:.2f} km to the road"
+        kind = "road" if by_road[i] else ("gap" if gap[i] else "none")
+        if s is not None and not pd.isna(s) and float(s) > FAR_SNAP_KM * 1000:
+            kind = "far"
+            snap_txt += " (off the road network: outside the extract?)"
         props.append(
             {
                 "tip": (
                     f"<b>{esc(names.iloc[i])}</b> ({esc(govs.iloc[i])})<br>"
                     f"population {_fmt_int(pops.iloc[i])}<br>{status}{snap_txt}"
                 ),
-                "k": "road" if by_road[i] else ("gap" if gap[i] else "none"),
+                "k": kind,
                 "r": _population_radius(pops.iloc[i]),
             }
         )
@@ -527,6 +540,7 @@ def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) 
         "road": COLOURS["covered"],
         "gap": COLOURS["radius_not_road"],
         "none": COLOURS["uncovered"],
+        "far": COLOURS["off_network"],
     }
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -762,6 +776,7 @@ def _legend_html(
             f"{dot(COLOURS['radius_not_road'], 12, '#000000')}inside the radius, "
             f"beyond {radius_km:g} km by road",
             f"{dot(COLOURS['uncovered'])}community not covered",
+            f"{dot(COLOURS['off_network'])}more than {FAR_SNAP_KM:g} km from any road",
         ]
     else:
         communities = [

@@ -107,6 +107,7 @@ def test_road_distance_mode(osm_bytes):
         for g in dem.geometry
     )
     assert m["More than 5 km from a road"] == f"{far:,}"
+    assert any(f"{far:,} of {n:,} communities are more than 5 km" in w.value for w in at.warning)
     # temporary copies of the upload are gone
     assert _upload_dirs() <= before
     # a new radius makes the result stale until the button is pressed again

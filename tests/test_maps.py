@@ -218,16 +218,17 @@ def test_copy_assets_for_static_serving(tmp_path):
 
 
 def _road_coverage(scn: Scenario, cov: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Hand-set road results: C0 by road, C1 inside the radius but not by road, C2 neither."""
-    road = scn.communities.iloc[:3].copy()
-    road["road_km"] = [12.5, np.nan, np.nan]
-    road["road_office"] = pd.Series(["OFF-1", None, None], index=road.index, dtype="str")
-    road["snap_m"] = [250.0, 1500.0, 9000.0]
-    road["office_snap_m"] = [10.0, np.nan, np.nan]
-    road["covered_by_road"] = [True, False, False]
-    road["nearest_office_km"] = [20.0, 30.0, 80.0]
-    road["within_radius"] = [True, True, False]
-    road["radius_but_not_road"] = [False, True, False]
+    """Hand-set road results: C0 by road, C1 inside the radius but not by road, C2 neither,
+    C3 covered by road but 9 km from the nearest road node (off the network)."""
+    road = scn.communities.iloc[:4].copy()
+    road["road_km"] = [12.5, np.nan, np.nan, 0.0]
+    road["road_office"] = pd.Series(["OFF-1", None, None, "OFF-2"], index=road.index, dtype="str")
+    road["snap_m"] = [250.0, 1500.0, 4999.0, 9000.0]
+    road["office_snap_m"] = [10.0, np.nan, np.nan, 20.0]
+    road["covered_by_road"] = [True, False, False, True]
+    road["nearest_office_km"] = [20.0, 30.0, 80.0, 40.0]
+    road["within_radius"] = [True, True, False, True]
+    road["radius_but_not_road"] = [False, True, False, False]
     return road
 
 
@@ -251,11 +252,13 @@ def test_road_catchment_colours_and_legend():
     assert "Communities (road distance)" in html
     assert "beyond 50 km by road" in html  # legend row
     features = _community_features(html, "by road")
-    assert [f["properties"]["k"] for f in features] == ["road", "gap", "none"]
+    assert [f["properties"]["k"] for f in features] == ["road", "gap", "none", "far"]
     tips = [f["properties"]["tip"] for f in features]
     assert "12.5 km by road from OFF-1" in tips[0]
     assert "inside the 50-km radius (30.0 km) but beyond 50 km by road" in tips[1]
-    assert "9.00 km to the road" in tips[2]  # snapping distance shown
+    assert "5.00 km to the road" in tips[2]  # snapping distance shown
+    assert "9.00 km to the road (off the road network" in tips[3]
+    assert "more than 5 km from any road" in html  # legend row
     # the amber colour of "inside the radius, not by road" is in the style function
     assert maps.COLOURS["radius_not_road"] in html
     with pytest.raises(ValueError, match=r"needs the output of cpgeo\.coverage\.network_coverage"):
