@@ -253,8 +253,11 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
     table(offices)
     downloads(offices, "office_population_within", "raster_offices")
     st.markdown("**Covered and not covered, by governorate** (each person counted once)")
+    peopled = by_gov[(by_gov["population"] > 0) | (by_gov["governorate"] == "Total")]
+    if len(peopled) < len(by_gov):
+        st.caption(f"{len(by_gov) - len(peopled)} governorates with nobody on the raster hidden.")
     table(
-        by_gov,
+        peopled,
         share_covered=st.column_config.ProgressColumn(
             "share covered", format="percent", min_value=0.0, max_value=1.0
         ),

@@ -19,7 +19,7 @@ st.caption(
     "within capacity come first, then the people newly within reach of an office."
 )
 with st.form("proposal_form"):
-    c = st.columns(3)
+    c = st.columns([1, 2, 1.3])
     n_sites = c[0].number_input("Number of sites", 1, 20, 3, key="n_sites")
     kinds = c[1].multiselect(
         "Candidate types",

@@ -180,6 +180,9 @@ def test_population_raster_upload(raster_bytes):
     by_gov = next(d.value for d in at.dataframe if "not_covered" in d.value.columns)
     assert by_gov["governorate"].iloc[-1] == "Total"
     assert by_gov["covered"].iloc[:-1].sum() == pytest.approx(values[inside].sum())
+    # governorates with nobody on the raster are hidden; everybody is still accounted for
+    assert (by_gov["population"].iloc[:-1] > 0).all()
+    assert by_gov["population"].iloc[:-1].sum() == pytest.approx(values.sum())
     assert _upload_dirs() <= before
     # the table comes with its downloads
     labels = [b.label for b in at.get("download_button")]
