@@ -4,7 +4,9 @@ The models take a boolean coverage matrix, rows = demand points, columns = candi
 sites, True where the site covers the point (for cpgeo: geodesic distance on the WGS84
 ellipsoid <= the radius, see :func:`cpgeo.coverage.coverage_matrix`). They are solved
 exactly with HiGHS after the exact reductions of :mod:`cpgeo.siting._reduce`, warm-started
-from the greedy + interchange answer of :mod:`cpgeo.siting._greedy`.
+from the greedy + interchange answer of :mod:`cpgeo.siting._greedy`. Large maximal
+covering models go through the Benders bound and site fixing of
+:mod:`cpgeo.siting._benders` before the integer phase (see :func:`solve_mclp`).
 """
 
 from __future__ import annotations
@@ -398,9 +400,17 @@ def _restricted_compact(
         local = np.arange(local_p, dtype=np.int64)
     else:
         remaining = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-        start_cols, _, trivial = greedy_max_cover(
+        start_cols, start_value, trivial = greedy_max_cover(
             reduced.matrix, reduced.weights, local_p, restarts=GREEDY_RESTARTS, seed=seed
         )
+        # the incumbent, when it lies inside the restricted model, is usually better
+        position = np.full(matrix.shape[1], -1, dtype=np.int64)
+        position[kept[reduced.cols]] = np.arange(n_cols)
+        inside = position[np.setdiff1d(incumbent, kept[forced_local])]
+        if inside.size == local_p and (inside >= 0).all():
+            inside = np.sort(inside)
+            if covered_value(reduced.matrix, reduced.weights, inside) > start_value:
+                start_cols = inside
         answer = _mclp_milp(reduced.matrix, reduced.weights, local_p, remaining, start_cols)
         local = np.flatnonzero(answer.x[:n_cols] > 0.5).astype(np.int64)
         optimal, bound = answer.optimal, answer.bound
