@@ -256,9 +256,8 @@ def solve_mclp(
         else:
             start_cols, trivial_bound = None, float(sub_weights.sum())
             if warm_start:
-                start_cols, _, trivial_bound = greedy_max_cover(
-                    sub, sub_weights, local_p, restarts=GREEDY_RESTARTS, seed=seed
-                )
+                # small models: HiGHS closes the gap faster than restarts would
+                start_cols, _, trivial_bound = greedy_max_cover(sub, sub_weights, local_p)
             answer = _mclp_milp(sub, sub_weights, local_p, limit, start_cols)
             local = np.flatnonzero(answer.x[:n_cols] > 0.5).astype(np.int64)
             optimal, bound_local = answer.optimal, answer.bound
