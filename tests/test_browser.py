@@ -137,6 +137,9 @@ def _wait_map(page, min_circles: int, timeout_s: float = 30.0, ranks: int = 0) -
         left_ms = max(1.0, deadline - time.monotonic()) * 1000
         try:
             handle = page.wait_for_selector(FRAME, state="attached", timeout=left_ms)
+            # Chromium may pause animation frames in an iframe scrolled out of view, and
+            # the wait below polls on them: bring the map into view first
+            handle.scroll_into_view_if_needed(timeout=left_ms)
             frame = handle.content_frame()
             frame.wait_for_function(
                 f"([n, r]) => {{ const c = ({COUNT_LAYERS})(); return c && c.circle_markers >= n"
@@ -147,8 +150,11 @@ def _wait_map(page, min_circles: int, timeout_s: float = 30.0, ranks: int = 0) -
             )
             return frame.evaluate(COUNT_LAYERS)
         except Exception as exc:  # the frame was replaced by a newer map: wait for that
-            if "detached" not in str(exc) or time.monotonic() > deadline:
-                raise
+            replaced = "detached" in str(exc) or "not attached" in str(exc)
+            if not replaced or time.monotonic() > deadline:
+                page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+                frames = [f.url[:80] for f in page.frames]
+                pytest.fail(f"the map did not draw ({exc}); frames: {frames}")
 
 
 def _map_frame(page, timeout_s: float = 30.0, min_circles: int = 1, legend: str = ""):
