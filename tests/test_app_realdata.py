@@ -196,3 +196,41 @@ def test_population_raster_that_is_not_a_raster():
     at.button(key="raster_run").click().run()
     assert not at.exception
     assert any("fake.tif" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_road_graph_is_built_once_per_file_content(osm_bytes, monkeypatch):
+    import cpgeo.coverage.network as network
+    from app_pages._realdata import road_graph
+
+    road_graph.clear()
+    built: list[str] = []
+    original = network.road_graph_from_xml
+
+    def counting(path, **kwargs):
+        built.append(Path(path).name)
+        assert Path(path).is_file()  # the temporary copy exists while it is read
+        return original(path, **kwargs)
+
+    monkeypatch.setattr(network, "road_graph_from_xml", counting)
+    at = _coverage_app()
+    at.radio(key="catchment").set_value("road").run()
+    at.file_uploader(key="osm_upload").set_value(("a.osm", osm_bytes, "application/xml"))
+    at.run()
+    at.button(key="road_run").click().run()
+    at.sidebar.slider(key="radius").set_value(60.0).run()
+    at.button(key="road_run").click().run()
+    assert not at.exception
+    assert "Covered by road" in _metrics(at)
+    assert built == ["a.osm"]  # same bytes, new radius: the cached graph
+    # the same bytes under another name are the same graph; other bytes are a new one
+    at.file_uploader(key="osm_upload").set_value(("b.osm", osm_bytes, "application/xml"))
+    at.run()
+    at.button(key="road_run").click().run()
+    assert built == ["a.osm"]
+    other = osm_bytes.replace(b'lat="33.3"', b'lat="33.31"')
+    assert other != osm_bytes
+    at.file_uploader(key="osm_upload").set_value(("c.osm", other, "application/xml"))
+    at.run()
+    at.button(key="road_run").click().run()
+    assert not at.exception
+    assert built == ["a.osm", "c.osm"]
