@@ -25,6 +25,10 @@ governorate_snap_km: float = 5.0
 #: Points farther than this (km) outside Iraq's governorates are rejected as bad input.
 outside_iraq_tolerance_km: float = 25.0
 
+#: Road-distance catchments: a community or office farther than this (km) from every
+#: road of the network is off the network (not attached to a road far away).
+road_snap_km: float = 5.0
+
 #: Iraq's extent with a margin, (min lon, min lat, max lon, max lat), EPSG:4326.
 IRAQ_BBOX: tuple[float, float, float, float] = (38.5, 28.8, 48.9, 37.6)
 

@@ -129,7 +129,7 @@ def test_road_distances_match_hand_sums(graph):
     # The last community sits just off B, the midpoint of A and C, so that it is not tied.
     communities = points([NODES[3], NODES[4], NODES[5], (44.0995, 33.01)])
     offices = points([NODES[1]], ["office-A"])
-    out = network_coverage(communities, offices, graph, max_km=100)
+    out = network_coverage(communities, offices, graph, max_km=100, max_snap_km=20)
     expected = np.array([AB_C, AB_C + CD, AB_C + CD + DE, AB_C]) / 1000
     # The last community (by B, which is no node) snaps to A or C, whichever is nearer.
     b_to_a = GEOD.inv(44.0995, 33.01, *NODES[1])[2]
@@ -190,17 +190,38 @@ def test_separate_piece_snaps_to_main_network_or_is_unreachable(osm_file, graph)
     d_main = [GEOD.inv(*near_f, *NODES[i])[2] for i in main]
     snapped = main[int(np.argmin(d_main))]
 
-    out = network_coverage(communities, offices, g_all, max_km=500)  # largest piece only
+    out = network_coverage(communities, offices, g_all, max_km=500,  # largest piece only
+                           max_snap_km=200)
     assert out["snap_m"].iloc[0] == pytest.approx(min(d_main), abs=1e-6)
     by_node = {1: 0.0, 3: AB_C, 4: AB_C + CD, 5: AB_C + CD + DE, 8: AB_C + seg_m(3, 8)}
     expected = by_node[snapped] / 1000
     assert out["road_km"].iloc[0] == pytest.approx(expected, abs=1e-9)
 
-    out = network_coverage(communities, offices, g_all, max_km=500, largest_component=False)
+    out = network_coverage(communities, offices, g_all, max_km=500, largest_component=False,
+                           max_snap_km=200)
     assert out["snap_m"].iloc[0] == pytest.approx(GEOD.inv(*near_f, *NODES[6])[2], abs=1e-6)
     assert np.isnan(out["road_km"].iloc[0])
     assert out["within_radius"].iloc[0]  # ~95 km away, radius 500 km
     assert out["radius_but_not_road"].iloc[0]
+
+
+def test_points_beyond_the_extract_are_off_the_network(graph):
+    far = (44.10, 33.30)  # about 33 km north of road A-C, beyond the 5-km default
+    communities = points([NODES[4], far])
+    offices = points([NODES[1], (44.0, 33.5)], ["A", "far-office"])
+    out = network_coverage(communities, offices, graph, max_km=100)
+    far_km = min(GEOD.inv(*far, *NODES[i])[2] for i in (1, 3, 4, 5, 8)) / 1000
+    assert far_km > 5
+    assert out["off_network"].tolist() == [False, True]
+    assert np.isnan(out["road_km"].iloc[1])
+    assert not out["covered_by_road"].iloc[1]
+    # The far office (55 km from any road) is no source: D is reached from A only.
+    assert out["road_office"].iloc[0] == "A"
+    assert out["road_km"].iloc[0] == pytest.approx((AB_C + CD) / 1000, abs=1e-9)
+    alone = network_coverage(communities, offices.iloc[[1]], graph, max_km=100)
+    assert alone["road_km"].isna().all()
+    wide = network_coverage(communities, offices.iloc[[1]], graph, max_km=1000, max_snap_km=100)
+    assert wide["road_km"].notna().iloc[0]
 
 
 def test_travel_time_uses_speed_table_and_overrides(graph):

@@ -63,6 +63,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_radius_option(p)
     p.add_argument("--travel-time", action="store_true",
                    help="add travel_min (minutes at default speeds per road type)")
+    p.add_argument("--max-snap-km", type=float, default=None,
+                   help="points farther than this from every road are off the network "
+                   f"(default {settings.road_snap_km:g})")
     add_output_option(p)
     p.set_defaults(func=run_roads)
 
@@ -130,7 +133,7 @@ def _run_roads(args: argparse.Namespace) -> int:
         graph = road_graph_from_place(_query(args))
     radius = settings.radius_km if args.radius_km is None else args.radius_km
     out = network_coverage(scenario.communities, scenario.offices, graph, radius,
-                           travel_time=args.travel_time)
+                           travel_time=args.travel_time, max_snap_km=args.max_snap_km)
     if "governorate" not in out.columns:
         msg = "communities have no governorate column"
         raise InputError(msg)

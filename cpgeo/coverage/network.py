@@ -379,6 +379,7 @@ def network_coverage(
     speeds_kph: Mapping[str, float] | None = None,
     travel_time: bool = False,
     largest_component: bool = True,
+    max_snap_km: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Shortest road distance from any office to each community, against the radius.
 
@@ -408,6 +409,11 @@ def network_coverage(
         connected road network), so that a community by a stray road piece still joins
         the network. With False, points snap to any node, and one on a piece without an
         office is unreachable.
+    max_snap_km
+        A community or office farther than this (geodesic km) from every road node is
+        off the network: it is neither reached nor a source, rather than being attached
+        to a road far away (an extract that does not reach it). Default
+        ``settings.road_snap_km``.
 
     Returns
     -------
@@ -419,7 +425,8 @@ def network_coverage(
         ``office_snap_m`` (that office's own snapping distance, metres),
         ``covered_by_road`` (``road_km <= max_km``), ``nearest_office_km`` (geodesic km
         to the nearest office), ``within_radius`` (``nearest_office_km <= max_km``),
-        ``radius_but_not_road`` (within the radius, not within ``max_km`` by road), and
+        ``radius_but_not_road`` (within the radius, not within ``max_km`` by road),
+        ``off_network`` (the community is farther than ``max_snap_km`` from any road), and
         with ``travel_time`` ``travel_min`` (minutes along the fastest route from any
         office at the speeds above, no cutoff; NaN when no office can reach it).
 
@@ -438,6 +445,7 @@ def network_coverage(
         msg = "offices need an 'id' column"
         raise InputError(msg)
     travel_time = travel_time or speeds_kph is not None
+    max_snap_m = 1000.0 * (settings.road_snap_km if max_snap_km is None else float(max_snap_km))
     c_lon, c_lat = _geographic_points(communities, "communities")
     o_lon, o_lat = _geographic_points(offices, "offices")
     nodes, n_lon, n_lat, snappable = _graph_arrays(graph, largest_component=largest_component)
@@ -456,6 +464,7 @@ def network_coverage(
             ("nearest_office_km", "float64"),
             ("within_radius", "bool"),
             ("radius_but_not_road", "bool"),
+            ("off_network", "bool"),
         ):
             out[column] = pd.Series(dtype=dtype)
         if travel_time:
@@ -464,6 +473,7 @@ def network_coverage(
 
     pos, snap_m = nearest_points(c_lon, c_lat, n_lon[allowed], n_lat[allowed])
     c_node = allowed[pos]
+    off_network = snap_m > max_snap_m
     road_km = np.full(n, np.nan)
     road_office = np.full(n, None, dtype=object)
     office_snap = np.full(n, np.nan)
@@ -473,22 +483,29 @@ def network_coverage(
     if len(offices):
         opos, o_snap_m = nearest_points(o_lon, o_lat, n_lon[allowed], n_lat[allowed])
         o_node = allowed[opos]
+        # An office beyond every road of the extract is no source.
+        sources = np.unique(o_node[o_snap_m <= max_snap_m])
         position = {node: i for i, node in enumerate(nodes)}
         matrix = _edge_matrix(graph, position)
-        dist, _, origin = csgraph.dijkstra(
-            matrix,
-            directed=True,
-            indices=np.unique(o_node),
-            min_only=True,
-            return_predecessors=True,
-            limit=max_km * 1000.0,
-        )
+        if sources.size:
+            dist, _, origin = csgraph.dijkstra(
+                matrix,
+                directed=True,
+                indices=sources,
+                min_only=True,
+                return_predecessors=True,
+                limit=max_km * 1000.0,
+            )
+        else:
+            dist = np.full(len(nodes), np.inf)
+            origin = np.full(len(nodes), -9999)
         # Several offices on one node: the first in file order names it.
         first_office = {}
         for i in range(len(o_node) - 1, -1, -1):
-            first_office[int(o_node[i])] = i
+            if o_snap_m[i] <= max_snap_m:
+                first_office[int(o_node[i])] = i
         metres = dist[c_node]
-        reached = np.isfinite(metres) & (metres <= max_km * 1000.0)
+        reached = np.isfinite(metres) & (metres <= max_km * 1000.0) & ~off_network
         road_km[reached] = metres[reached] / 1000.0
         which = np.array([first_office.get(int(s), -1) for s in origin[c_node]])
         road_office[reached] = office_ids[which[reached]]
@@ -498,10 +515,10 @@ def network_coverage(
             speeds.update(speeds_kph or {})
             minutes = _edge_minutes(graph, speeds)
             tmatrix = _edge_matrix(graph, position, minutes)
-            tdist = csgraph.dijkstra(
-                tmatrix, directed=True, indices=np.unique(o_node), min_only=True
-            )
-            travel = np.where(np.isfinite(tdist[c_node]), tdist[c_node], np.nan)
+            if sources.size:
+                tdist = csgraph.dijkstra(tmatrix, directed=True, indices=sources, min_only=True)
+                reach_t = np.isfinite(tdist[c_node]) & ~off_network
+                travel = np.where(reach_t, tdist[c_node], np.nan)
         from cpgeo.coverage import nearest
 
         _, near_km = nearest(communities, offices)
@@ -517,6 +534,7 @@ def network_coverage(
     out["nearest_office_km"] = near_km
     out["within_radius"] = within
     out["radius_but_not_road"] = within & ~covered
+    out["off_network"] = off_network
     if travel_time:
         out["travel_min"] = travel
     log(
