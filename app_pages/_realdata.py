@@ -19,9 +19,7 @@ import streamlit as st
 
 import cpgeo
 from app_pages._shared import downloads, table
-from cpgeo import maps
 
-FAR_SNAP_KM = maps.FAR_SNAP_KM
 OSM_TYPES = ["osm", "xml"]
 RASTER_TYPES = ["tif", "tiff"]
 
@@ -130,9 +128,9 @@ def road_metrics(road: Any, p: dict[str, Any]) -> None:
         f"{int(gap.sum()):,}",
         help=f"Within {km:g} km of an office as the crow flies, more than {km:g} km by road.",
     )
-    far = road["snap_m"] > FAR_SNAP_KM * 1000
+    far = road["off_network"].astype(bool)
     c[3].metric(
-        f"More than {FAR_SNAP_KM:g} km from a road",
+        f"More than {cpgeo.settings.road_snap_km:g} km from a road",
         f"{int(far.sum()):,}",
         help="Snapping distance from the community to the nearest node of the road "
         "network; a large one usually means the extract does not cover the community.",
@@ -143,10 +141,10 @@ def road_metrics(road: Any, p: dict[str, Any]) -> None:
     )
     if far.any():
         st.warning(
-            f"{int(far.sum()):,} of {len(road):,} communities are more than {FAR_SNAP_KM:g} km "
-            "from any road of the extract (grey on the map): their road distances are "
-            "measured from the extract's nearest node and say little. Use an extract "
-            "that covers them."
+            f"{int(far.sum()):,} of {len(road):,} communities are more than "
+            f"{cpgeo.settings.road_snap_km:g} km "
+            "from any road of the extract (grey on the map): they count as unreachable by "
+            "road. Use an extract that covers them."
         )
 
 
@@ -171,12 +169,6 @@ def road_tables(road: Any, p: dict[str, Any]) -> None:
     gap = road[road["radius_but_not_road"].astype(bool)]
     st.subheader(f"Inside the {km:g}-km radius but beyond {km:g} km by road ({len(gap):,})")
     columns = [c for c in ROAD_COLUMNS if c in road.columns]
-    far = int((gap["snap_m"] > FAR_SNAP_KM * 1000).sum())
-    if far:
-        st.caption(
-            f"{far} of them are more than {FAR_SNAP_KM:g} km from any road of the extract "
-            "(grey on the map): the extract probably does not reach them."
-        )
     if len(gap):
         table(gap[[*columns, "geometry"]], **_road_formats())
     else:

@@ -62,11 +62,6 @@ POPULATION_CLASSES: tuple[tuple[int, float], ...] = (
     (1_000_000, 10.0),
 )
 
-#: A community farther than this (km, geodesic) from the nearest node of the road graph
-#: is drawn as "off the road network" in road mode: the extract probably does not cover
-#: it, so its road distance (measured from that node) says little.
-FAR_SNAP_KM = 5.0
-
 Basemap = Literal["none", "osm"]
 Catchment = Literal["radius", "road"]
 
@@ -495,7 +490,7 @@ def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
 def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) -> None:
     """Communities coloured by road distance; inside the radius but not by road: amber.
 
-    Communities more than FAR_SNAP_KM from the road graph are grey whatever their flags.
+    Communities off the road network (``off_network``) are grey whatever their flags.
     """
     if road is None or len(road) == 0:
         return
@@ -507,6 +502,7 @@ def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) 
     road_km = _col(road, "road_km", None)
     office = _col(road, "road_office", None)
     snap = _col(road, "snap_m", None)
+    off = _col(road, "off_network", False).fillna(False).astype(bool).to_numpy()
     near_km = _col(road, "nearest_office_km", None)
     props = []
     for i in range(len(road)):
@@ -523,7 +519,7 @@ def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) 
         s = snap.iloc[i]
         snap_txt = "" if s is None or pd.isna(s) else f"<br>{float(s) / 1000:.2f} km to the road"
         kind = "road" if by_road[i] else ("gap" if gap[i] else "none")
-        if s is not None and not pd.isna(s) and float(s) > FAR_SNAP_KM * 1000:
+        if off[i]:
             kind = "far"
             snap_txt += " (off the road network: outside the extract?)"
         props.append(
@@ -776,7 +772,7 @@ def _legend_html(
             f"{dot(COLOURS['radius_not_road'], 12, '#000000')}inside the radius, "
             f"beyond {radius_km:g} km by road",
             f"{dot(COLOURS['uncovered'])}community not covered",
-            f"{dot(COLOURS['off_network'])}more than {FAR_SNAP_KM:g} km from any road",
+            f"{dot(COLOURS['off_network'])}more than {settings.road_snap_km:g} km from any road",
         ]
     else:
         communities = [

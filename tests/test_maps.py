@@ -219,13 +219,14 @@ def test_copy_assets_for_static_serving(tmp_path):
 
 def _road_coverage(scn: Scenario, cov: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Hand-set road results: C0 by road, C1 inside the radius but not by road, C2 neither,
-    C3 covered by road but 9 km from the nearest road node (off the network)."""
+    C3 9 km from the nearest road node (off the network)."""
     road = scn.communities.iloc[:4].copy()
-    road["road_km"] = [12.5, np.nan, np.nan, 0.0]
-    road["road_office"] = pd.Series(["OFF-1", None, None, "OFF-2"], index=road.index, dtype="str")
+    road["road_km"] = [12.5, np.nan, np.nan, np.nan]
+    road["road_office"] = pd.Series(["OFF-1", None, None, None], index=road.index, dtype="str")
     road["snap_m"] = [250.0, 1500.0, 4999.0, 9000.0]
-    road["office_snap_m"] = [10.0, np.nan, np.nan, 20.0]
-    road["covered_by_road"] = [True, False, False, True]
+    road["office_snap_m"] = [10.0, np.nan, np.nan, np.nan]
+    road["covered_by_road"] = [True, False, False, False]
+    road["off_network"] = [False, False, False, True]
     road["nearest_office_km"] = [20.0, 30.0, 80.0, 40.0]
     road["within_radius"] = [True, True, False, True]
     road["radius_but_not_road"] = [False, True, False, False]

@@ -425,7 +425,8 @@ def network_coverage(
         ``office_snap_m`` (that office's own snapping distance, metres),
         ``covered_by_road`` (``road_km <= max_km``), ``nearest_office_km`` (geodesic km
         to the nearest office), ``within_radius`` (``nearest_office_km <= max_km``),
-        ``radius_but_not_road`` (within the radius, not within ``max_km`` by road),
+        ``radius_but_not_road`` (within the radius, on the network, not within
+        ``max_km`` by road),
         ``off_network`` (the community is farther than ``max_snap_km`` from any road), and
         with ``travel_time`` ``travel_min`` (minutes along the fastest route from any
         office at the speeds above, no cutoff; NaN when no office can reach it).
@@ -533,13 +534,14 @@ def network_coverage(
     out["covered_by_road"] = covered
     out["nearest_office_km"] = near_km
     out["within_radius"] = within
-    out["radius_but_not_road"] = within & ~covered
+    # Off-network communities are not evidence of a long road: the extract misses them.
+    out["radius_but_not_road"] = within & ~covered & ~off_network
     out["off_network"] = off_network
     if travel_time:
         out["travel_min"] = travel
     log(
         f"network_coverage: {int(covered.sum())} of {n} communities within {max_km:g} km by "
         f"road, {int(within.sum())} within the radius, "
-        f"{int((within & ~covered).sum())} within the radius but not by road"
+        f"{int(out['radius_but_not_road'].sum())} within the radius but not by road"
     )
     return out
