@@ -29,7 +29,7 @@ test: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m "not browser and not network"
 
 e2e: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m browser
+	$(BIN)/python -m pytest -q -s -m browser
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check cpgeo app.py app_pages tests bench scripts
