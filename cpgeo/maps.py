@@ -29,6 +29,8 @@ from cpgeo import settings
 from cpgeo._assets import local_links
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import geopandas as gpd
 
     from cpgeo.scenario import Scenario
@@ -178,6 +180,34 @@ def _col(frame: pd.DataFrame, name: str, default: Any = None) -> pd.Series:
     if name in frame.columns:
         return frame[name]
     return pd.Series([default] * len(frame), index=frame.index, dtype=object)
+
+
+def _dot_style(
+    radius: float, fill: str, *, stroke: str = "#ffffff", weight: float = 1.0,
+    opacity: float = 1.0,
+) -> dict[str, Any]:
+    """Leaflet style of one circle marker."""
+    return {
+        "radius": radius,
+        "color": stroke,
+        "weight": weight,
+        "fillColor": fill,
+        "fill": True,
+        "fillOpacity": opacity,
+    }
+
+
+def _dots(
+    data: dict[str, Any], style: Callable[[dict[str, Any]], dict[str, Any]], **kwargs: Any
+) -> folium.GeoJson:
+    """Point features drawn as canvas circle markers, with their ``tip`` as tooltip."""
+    return folium.GeoJson(
+        data,
+        marker=folium.CircleMarker(radius=3),
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        **kwargs,
+    )
 
 
 def _point_features(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
@@ -469,22 +499,9 @@ def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
         colour = COLOURS["covered"] if p["c"] else COLOURS["uncovered"]
-        return {
-            "radius": p["r"],
-            "color": "#ffffff",
-            "weight": 0.6,
-            "fillColor": colour,
-            "fill": True,
-            "fillOpacity": 0.9,
-        }
+        return _dot_style(p["r"], colour, weight=0.6, opacity=0.9)
 
-    folium.GeoJson(
-        data,
-        name="Communities",
-        marker=folium.CircleMarker(radius=3),
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(m)
+    _dots(data, style, name="Communities").add_to(m)
 
 
 def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) -> None:
@@ -542,22 +559,15 @@ def _add_road_communities(m: folium.Map, road: gpd.GeoDataFrame, max_km: float) 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
         gap_ = p["k"] == "gap"
-        return {
-            "radius": p["r"] + (1.5 if gap_ else 0.0),
-            "color": "#000000" if gap_ else "#ffffff",
-            "weight": 1.6 if gap_ else 0.6,
-            "fillColor": fill[p["k"]],
-            "fill": True,
-            "fillOpacity": 0.95,
-        }
+        return _dot_style(
+            p["r"] + (1.5 if gap_ else 0.0),
+            fill[p["k"]],
+            stroke="#000000" if gap_ else "#ffffff",
+            weight=1.6 if gap_ else 0.6,
+            opacity=0.95,
+        )
 
-    folium.GeoJson(
-        _point_features(road, props),
-        name="Communities (road distance)",
-        marker=folium.CircleMarker(radius=3),
-        style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    ).add_to(m)
+    _dots(_point_features(road, props), style, name="Communities (road distance)").add_to(m)
 
 
 def _add_forums(m: folium.Map, forums: gpd.GeoDataFrame, offices: gpd.GeoDataFrame) -> None:
@@ -614,18 +624,11 @@ def _add_forums(m: folium.Map, forums: gpd.GeoDataFrame, offices: gpd.GeoDataFra
                 "dashArray": None if f["properties"]["ok"] else "4 4",
             },
         ).add_to(group)
-    folium.GeoJson(
+    _dots(
         _point_features(forums, props),
-        marker=folium.CircleMarker(radius=4),
-        style_function=lambda f: {
-            "radius": 4,
-            "color": "#ffffff",
-            "weight": 1,
-            "fillColor": COLOURS["forum"] if f["properties"]["ok"] else COLOURS["forum_problem"],
-            "fill": True,
-            "fillOpacity": 1.0,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        lambda f: _dot_style(
+            4, COLOURS["forum"] if f["properties"]["ok"] else COLOURS["forum_problem"]
+        ),
     ).add_to(group)
     group.add_to(m)
 
@@ -654,18 +657,13 @@ def _add_offices(m: folium.Map, load: gpd.GeoDataFrame, max_cpfs: int) -> None:
                 "over": bool(over[i]),
             }
         )
-    folium.GeoJson(
+    _dots(
         _point_features(load, props),
-        marker=folium.CircleMarker(radius=8),
-        style_function=lambda f: {
-            "radius": 8,
-            "color": "#ffffff",
-            "weight": 2,
-            "fillColor": COLOURS["office_over"] if f["properties"]["over"] else COLOURS["office"],
-            "fill": True,
-            "fillOpacity": 1.0,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
+        lambda f: _dot_style(
+            8,
+            COLOURS["office_over"] if f["properties"]["over"] else COLOURS["office"],
+            weight=2,
+        ),
     ).add_to(group)
     for i, geom in enumerate(load.geometry):
         if not over[i]:
@@ -689,20 +687,11 @@ def _add_stations(m: folium.Map, stations: gpd.GeoDataFrame, *, show: bool) -> N
     props = [
         {"tip": f"<b>{esc(names.iloc[i])}</b><br>candidate station"} for i in range(len(stations))
     ]
-    folium.GeoJson(
+    _dots(
         _point_features(stations, props),
+        lambda _f: _dot_style(4, "#ffffff", stroke=COLOURS["station"], weight=1.5),
         name="Candidate stations",
         show=show,
-        marker=folium.CircleMarker(radius=4),
-        style_function=lambda _f: {
-            "radius": 4,
-            "color": COLOURS["station"],
-            "weight": 1.5,
-            "fillColor": "#ffffff",
-            "fill": True,
-            "fillOpacity": 1.0,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
     ).add_to(m)
 
 
