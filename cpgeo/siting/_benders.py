@@ -49,6 +49,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,9 +80,10 @@ class BendersBound:
     rounds: int
     seconds: float
     converged: bool
-    master: object = None
-    add_cuts: object = None
-    member: object = None
+    # the live HiGHS master and its cut helpers, kept for the integer phase
+    master: Any = None
+    add_cuts: Any = None
+    member: Any = None
 
 
 def _groups(matrix: sp.csr_array, n_groups: int) -> np.ndarray:
@@ -212,7 +217,7 @@ def benders_lp(
 
 
 def _aggregate(
-    highs: object,
+    highs: Any,
     constants: list[np.ndarray],
     slopes: list[sp.csr_array],
     group_weight: np.ndarray,
@@ -287,7 +292,7 @@ def benders_mip(
     *,
     deadline: float | None,
     integral: bool,
-    improve: object = None,
+    improve: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> BendersMip:
     """Solve the master as a MILP, adding cuts at each integer answer, until proven.
 
@@ -322,7 +327,7 @@ def benders_mip(
         rounds += 1
         if remaining is not None:
             highs.setOptionValue("time_limit", float(remaining))
-        start_cols = best_cols
+        start_cols: np.ndarray | None = best_cols
         if excluded[best_cols].any() or forced[best_cols].sum() != forced.sum():
             start_cols = None
         if start_cols is not None:

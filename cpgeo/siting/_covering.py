@@ -394,7 +394,7 @@ def _restricted_compact(
     count = p - forced_local.size
     n_cols = reduced.matrix.shape[1]
     local_p = min(count, n_cols)
-    optimal, bound = True, None
+    optimal, bound = True, 0.0  # the bound is read only when not proven optimal
     if reduced.matrix.shape[0] == 0 or local_p == 0 or local_p == n_cols:
         local = np.arange(local_p, dtype=np.int64)
     else:
