@@ -134,9 +134,9 @@ def proposals_of(
     max_cpfs: int,
     method: str,
 ):
-    from cpgeo.siting import propose_sites
+    from cpgeo.siting import plan_sites
 
-    return propose_sites(
+    return plan_sites(
         _scn,
         n_sites,
         governorates=governorates,

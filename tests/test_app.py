@@ -81,7 +81,7 @@ def test_office_load_page():
 
 @pytest.mark.parametrize("method", ["greedy", "exact"])
 def test_proposals_page_runs_a_proposal(method):
-    from cpgeo.siting import propose_sites
+    from cpgeo.siting import plan_sites
 
     at = _app("proposals")
     assert any("Propose sites" in i.value for i in at.info)
@@ -90,7 +90,7 @@ def test_proposals_page_runs_a_proposal(method):
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
     demo = cpgeo.load_demo()
-    ref = propose_sites(demo, 2, method=method)
+    ref = plan_sites(demo, 2, method=method)
     assert f"Ranked proposals ({len(ref.sites)})" in [s.value for s in at.subheader]
     listed = [m.value for m in at.markdown if m.value.startswith("**")]
     assert len(listed) == len(ref.sites) >= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from pyproj import Geod
 
 import cpgeo
 from cpgeo.cli import main
-from cpgeo.siting import candidate_sites, propose_sites
+from cpgeo.siting import candidate_sites, plan_sites, propose_sites
 from cpgeo.siting._capacitated import (
     CapacitatedInstance,
     greedy_capacitated,
@@ -97,8 +98,22 @@ def test_capacitated_model_equals_brute_force(seed: int) -> None:
         assert greedy.selected.size <= n_sites
 
 
+def test_propose_sites_returns_the_ranked_sites(demo: cpgeo.Scenario) -> None:
+    proposal = plan_sites(demo, 3, method="greedy")
+    sites = propose_sites(demo, 3, method="greedy")
+    assert isinstance(sites, gpd.GeoDataFrame)
+    assert sites["id"].tolist() == proposal.sites["id"].tolist()
+    assert sites.crs.to_epsg() == 4326
+    summary = proposal.summary.set_index("measure")
+    assert sites.attrs["summary"]["offices over capacity"] == (
+        summary.loc["offices over capacity", "before"],
+        summary.loc["offices over capacity", "after"],
+    )
+    assert sites.attrs["method"] == "greedy" and not sites.attrs["optimal"]
+
+
 def test_demo_proposal_reduces_uncovered_and_overload(demo: cpgeo.Scenario) -> None:
-    proposal = propose_sites(demo, 4)
+    proposal = plan_sites(demo, 4)
     sites = proposal.sites
     assert 1 <= len(sites) <= 4
     assert sites.crs.to_epsg() == 4326
@@ -131,7 +146,7 @@ def test_demo_proposal_reduces_uncovered_and_overload(demo: cpgeo.Scenario) -> N
 
 def test_capacity_is_never_exceeded_and_forums_are_in_range(demo: cpgeo.Scenario) -> None:
     for capacity in (1, 3, 5):
-        proposal = propose_sites(demo, 3, max_cpfs=capacity, method="greedy")
+        proposal = plan_sites(demo, 3, max_cpfs=capacity, method="greedy")
         assignment = proposal.assignment
         assert (assignment.offices["n_cpfs"] <= capacity).all()
         served = assignment.cpfs[assignment.cpfs["served"]]
@@ -145,7 +160,7 @@ def test_capacity_is_never_exceeded_and_forums_are_in_range(demo: cpgeo.Scenario
 
 def test_exact_brute_force_on_the_demo(demo: cpgeo.Scenario) -> None:
     chosen = ("Anbar", "Diyala")
-    proposal = propose_sites(demo, 2, governorates=chosen)
+    proposal = plan_sites(demo, 2, governorates=chosen)
     cands = candidate_sites(demo, governorates=chosen)
     assert set(cands["governorate"]) <= set(chosen)
     fo = km_matrix(demo.cpfs, demo.offices) <= 50.0
@@ -158,13 +173,13 @@ def test_exact_brute_force_on_the_demo(demo: cpgeo.Scenario) -> None:
     served = proposal.summary.set_index("measure").loc["forums served within capacity", "after"]
     assert served == expected[0]
     assert proposal.sites["marginal_gain"].sum() == pytest.approx(expected[1])
-    greedy = propose_sites(demo, 2, governorates=chosen, method="greedy")
+    greedy = plan_sites(demo, 2, governorates=chosen, method="greedy")
     g_served = greedy.summary.set_index("measure").loc["forums served within capacity", "after"]
     assert (g_served, greedy.sites["marginal_gain"].sum()) <= (served, expected[1] + 1e-6)
 
 
 def test_governorate_restriction_and_grid(demo: cpgeo.Scenario) -> None:
-    proposal = propose_sites(demo, 3, governorates="Diyala", grid_km=40.0, method="greedy")
+    proposal = plan_sites(demo, 3, governorates="Diyala", grid_km=40.0, method="greedy")
     assert set(proposal.sites["governorate"]) == {"Diyala"}
     cands = proposal.candidates
     assert set(cands["governorate"]) == {"Diyala"}
@@ -177,10 +192,10 @@ def test_governorate_restriction_and_grid(demo: cpgeo.Scenario) -> None:
 
 
 def test_budget_prefers_cheap_rehabilitation(demo: cpgeo.Scenario) -> None:
-    proposal = propose_sites(demo, None, budget=2.0)
+    proposal = plan_sites(demo, None, budget=2.0)
     assert proposal.sites["cost"].sum() <= 2.0
     assert (proposal.sites["type"] == "rehabilitate").all()
-    costly = propose_sites(demo, None, budget=2.0, costs={"rehabilitate": 3.0})
+    costly = plan_sites(demo, None, budget=2.0, costs={"rehabilitate": 3.0})
     assert len(costly.sites) == 0 or costly.sites["cost"].sum() <= 2.0
 
 
@@ -201,7 +216,7 @@ def test_propose_errors(demo: cpgeo.Scenario, kwargs: dict, match: str) -> None:
     options = {"n_sites": 2, **kwargs}
     n_sites = options.pop("n_sites")
     with pytest.raises(cpgeo.InputError, match=match):
-        propose_sites(demo, n_sites, **options)
+        plan_sites(demo, n_sites, **options)
 
 
 def test_cli_propose(tmp_path, capsys) -> None:

@@ -66,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run_propose(args: argparse.Namespace) -> int:
     """Print the ranked proposals and the before / after lines; write the sites."""
-    from cpgeo.siting import propose_sites
+    from cpgeo.siting import plan_sites
 
     if args.sites is None and args.budget is None:
         msg = "give --sites N, --budget B, or both"
@@ -76,7 +76,7 @@ def run_propose(args: argparse.Namespace) -> int:
         raise InputError(msg)
     scenario = load_scenario(args)
     types = tuple(t.strip() for t in args.types.split(",") if t.strip())
-    proposal = propose_sites(
+    proposal = plan_sites(
         scenario,
         args.sites,
         governorates=args.governorates,

@@ -12,7 +12,7 @@ from cpgeo.siting.candidates import (
     REHAB_COST,
     candidate_sites,
 )
-from cpgeo.siting.propose import Proposal, propose_sites
+from cpgeo.siting.propose import Proposal, plan_sites, propose_sites
 
 __all__ = [
     "CANDIDATE_TYPES",
@@ -22,6 +22,7 @@ __all__ = [
     "SitingResult",
     "candidate_sites",
     "greedy_mclp",
+    "plan_sites",
     "propose_sites",
     "solve_lscp",
     "solve_mclp",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -122,7 +122,7 @@ def _points(layer: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame:
     return layer if layer.crs.equals("EPSG:4326") else layer.to_crs(4326)
 
 
-def propose_sites(
+def plan_sites(
     scenario: Scenario,
     n_sites: int | None,
     *,
@@ -293,7 +293,7 @@ def propose_sites(
     table["selected"] = False
     table.loc[table.index[order], "selected"] = True
     log(
-        f"propose_sites: {len(sites)} of {len(candidates)} candidates in {', '.join(chosen)} "
+        f"plan_sites: {len(sites)} of {len(candidates)} candidates in {', '.join(chosen)} "
         f"({method}), forums served {before_assign.n_served} -> {after_assign.n_served}, "
         f"optimal={answer.optimal}"
     )
@@ -310,6 +310,34 @@ def propose_sites(
         max_cpfs=capacity,
         governorates=chosen,
     )
+
+
+def propose_sites(scenario: Scenario, n_sites: int | None, **options: Any) -> gpd.GeoDataFrame:
+    """Ranked office-site proposals as a GeoDataFrame.
+
+    The same model and options as :func:`plan_sites` (``governorates``, ``radius_km``,
+    ``max_cpfs``, ``method``, ``candidate_types``, ``grid_km``, ``budget``, ``costs``,
+    ``time_limit_s``), returning only the ranked sites; use :func:`plan_sites` for the
+    whole :class:`Proposal` (candidates, assignment, coverage after).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :attr:`Proposal.sites` (EPSG:4326, index ``rank``). ``attrs`` holds ``summary``
+        (``{measure: (before, after)}``), ``optimal``, ``gap`` and ``method``.
+    """
+    proposal = plan_sites(scenario, n_sites, **options)
+    sites = proposal.sites.copy()
+    sites.attrs.update(
+        summary={
+            row.measure: (float(row.before), float(row.after))
+            for row in proposal.summary.itertuples(index=False)
+        },
+        optimal=proposal.optimal,
+        gap=proposal.gap,
+        method=proposal.method,
+    )
+    return sites
 
 
 def _rank(
