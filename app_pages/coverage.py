@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages._realdata import raster_section, road_controls, road_metrics, road_tables
 from app_pages._shared import context, coverage_of, downloads, show_map, table
+from cpgeo.coverage import governorate_summary
 
 scn, token, p = context()
 st.title("Coverage")
@@ -44,15 +45,18 @@ show_map(
 if road is not None:
     road_tables(road, p)
 st.subheader("By governorate (radius)")
-focus = summary["governorate"].isin([*p["governorates"], "Total"])
 only = st.toggle("Only the focus governorates", value=True, key="only_focus")
+# the Total row must add up the rows shown, so the focus table is summarised afresh
+shown = (
+    governorate_summary(cov[cov["governorate"].isin(p["governorates"])]) if only else summary
+)
 table(
-    summary[focus] if only else summary,
+    shown,
     share_covered=st.column_config.ProgressColumn(
         "share covered", format="percent", min_value=0.0, max_value=1.0
     ),
 )
-downloads(summary, "coverage_by_governorate", "summary")
+downloads(shown, "coverage_by_governorate", "summary")
 with st.expander(f"Communities ({len(cov):,}), nearest office and distance"):
     uncovered = st.toggle("Only communities not covered", key="only_uncovered")
     table(cov[~cov["covered"]] if uncovered else cov)

@@ -57,6 +57,19 @@ def test_coverage_page_and_radius():
     assert at.query_params["radius"] == "100"
 
 
+def test_focus_table_total_adds_up_the_rows_shown():
+    at = _app()
+    focus = next(
+        df.value for df in at.dataframe
+        if "governorate" in df.value.columns and "share_covered" in df.value.columns
+    )
+    rows = focus[focus["governorate"] != "Total"]
+    assert set(rows["governorate"]) == set(cpgeo.settings.FOCUS_GOVERNORATES)
+    total = focus[focus["governorate"] == "Total"].iloc[0]
+    for column in ("communities", "covered", "population", "population_covered"):
+        assert int(total[column]) == int(rows[column].astype(int).sum()), column
+
+
 def test_query_params_restore_the_view():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.query_params["radius"] = "25"
