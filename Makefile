@@ -3,9 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
-# Some XStatic packages ship only as sdists whose setup.py needs pkg_resources,
-# which setuptools >= 81 no longer provides; pin the build environment below it.
-export PIP_CONSTRAINT := $(CURDIR)/.ci/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: app test e2e lint bench clean data
