@@ -46,7 +46,7 @@ def _embedded() -> dict[str, gpd.GeoDataFrame]:
 
 
 def load_communities() -> gpd.GeoDataFrame:
-    """Return the 169 embedded GeoNames communities (EPSG:4326; see data/communities/README.md)."""
+    """Return the 162 embedded GeoNames communities (EPSG:4326; see data/communities/README.md)."""
     return _embedded()["communities"].copy()
 
 
@@ -55,7 +55,7 @@ def load_demo() -> Scenario:
 
     Governorate boundaries (Natural Earth) and communities (GeoNames) are real; the
     offices, forums and candidate stations are invented, placed at real towns, and the
-    scenario says so (``illustrative=True``, ``notice``).
+    scenario says so (``illustrative_layers``, ``notice``).
 
     Returns
     -------
@@ -69,7 +69,7 @@ def load_demo() -> Scenario:
         offices=layers["offices"],
         cpfs=layers["cpfs"],
         stations=layers["stations"],
-        illustrative=True,
+        illustrative_layers=("offices", "cpfs", "stations"),
         sources=dict(SOURCES),
     )
     log(

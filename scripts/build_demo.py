@@ -39,14 +39,16 @@ OFFICES = [
 ]
 
 # (id, name, GeoNames id of the town, declared office or "", established, donor)
+# The Sadr City and New Mosul forums sit on their city's point (Baghdad, Mosul): the
+# embedded communities keep the city, not its quarters (data/communities/README.md).
 CPFS = [
     ("CPF-01", "Baghdad forum 1 (demo)", 98182, "OFF-BGD", "2017-01-15", "Germany"),
     ("CPF-02", "Baghdad forum 2 (demo)", 98182, "OFF-BGD", "2017-02-20", "Germany"),
-    ("CPF-03", "Sadr City forum (demo)", 7802746, "OFF-BGD", "2018-05-01", "Germany"),
+    ("CPF-03", "Sadr City forum (demo)", 98182, "OFF-BGD", "2018-05-01", "Germany"),
     ("CPF-04", "Al Mahmudiyah forum (demo)", 99100, "OFF-BGD", "2019-03-01", "United States"),
     ("CPF-05", "Mosul forum 1 (demo)", 99072, "OFF-MOS", "2018-06-01", "Germany"),
     ("CPF-06", "Mosul forum 2 (demo)", 99072, "OFF-MOS", "2018-09-01", "Germany"),
-    ("CPF-07", "New Mosul forum (demo)", 99071, "OFF-MOS", "2019-01-15", "Germany"),
+    ("CPF-07", "New Mosul forum (demo)", 99072, "OFF-MOS", "2019-01-15", "Germany"),
     ("CPF-08", "Tall Kayf forum (demo)", 90353, "OFF-MOS", "2019-04-01", "Canada"),
     ("CPF-09", "Bartalah forum (demo)", 97890, "OFF-MOS", "2019-05-01", "Canada"),
     ("CPF-10", "Hamdaniya forum (demo)", 92430, "OFF-MOS", "2019-07-01", "Netherlands"),
@@ -62,10 +64,10 @@ CPFS = [
     ("CPF-19", "Al Qa'im forum (demo)", 92138, "", "2020-10-01", "United States"),
     ("CPF-20", "Baqubah forum 1 (demo)", 97990, "OFF-BAQ", "2018-02-01", "United States"),
     ("CPF-21", "Baqubah forum 2 (demo)", 97990, "OFF-BAQ", "2018-04-01", "United States"),
-    ("CPF-22", "Khalis forum (demo)", 99169, "OFF-BAQ", "2018-11-01", "Canada"),
+    ("CPF-22", "Khalis forum 1 (demo)", 99169, "OFF-BAQ", "2018-11-01", "Canada"),
     ("CPF-23", "Al Muqdadiyah forum (demo)", 99062, "OFF-BAQ", "2019-02-01", "Canada"),
     ("CPF-24", "Tarmiyah forum (demo)", 98403, "OFF-BAQ", "2019-10-01", "Germany"),
-    ("CPF-25", "Al Khalis forum (demo)", 99168, "OFF-BAQ", "2020-05-01", "Germany"),
+    ("CPF-25", "Khalis forum 2 (demo)", 99169, "OFF-BAQ", "2020-05-01", "Germany"),
     ("CPF-26", "Khanaqin forum (demo)", 94591, "", "2021-01-15", "Canada"),
     ("CPF-27", "Kirkuk forum (demo)", 94787, "OFF-KRK", "2019-07-01", "Canada"),
     ("CPF-28", "Tazah Khurmatu forum (demo)", 90199, "OFF-KRK", "2020-03-01", "Canada"),

