@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,8 @@ import pandas as pd
 import streamlit as st
 
 import cpgeo
-from cpgeo import maps, settings
+from cpgeo import labels, maps, settings
 from cpgeo import snapshot as snapshots
-from cpgeo.coverage import (
-    assign_cpfs,
-    community_coverage,
-    cpf_status,
-    governorate_summary,
-    office_load,
-)
 from cpgeo.io import read_layer, write_layer
 
 KINDS = {
@@ -35,7 +27,6 @@ KINDS = {
     "boundaries": "Governorate boundaries",
 }
 UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
-ILLUSTRATIVE_KINDS = ("offices", "cpfs", "stations")
 MAP_HEIGHT = 640
 
 
@@ -66,10 +57,8 @@ def scenario() -> tuple[cpgeo.Scenario, str]:
     if not uploads or st.session_state.data_source != "files":
         return base, "demo"
     layers = {kind: gdf for kind, (_n, _h, gdf) in uploads.items()}
-    sources = dict(base.sources)
-    sources.update({kind: f"uploaded file {name}" for kind, (name, _h, _g) in uploads.items()})
-    illustrative = any(k not in uploads for k in ILLUSTRATIVE_KINDS)
-    scn = replace(base, illustrative=illustrative, sources=sources, **layers)
+    sources = {kind: f"uploaded file {name}" for kind, (name, _h, _g) in uploads.items()}
+    scn = base.with_user_layers(layers, sources)
     token = "|".join(f"{k}:{h}" for k, (_n, h, _g) in sorted(uploads.items()))
     return scn, token
 
@@ -110,17 +99,23 @@ def handle_uploads() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def coverage_of(_scn: cpgeo.Scenario, token: str, radius_km: float):
-    cov = community_coverage(_scn.communities, _scn.offices, radius_km=radius_km)
-    return cov, governorate_summary(cov)
+def figures_of(
+    _scn: cpgeo.Scenario,
+    token: str,
+    radius_km: float,
+    max_cpfs: int,
+    governorates: tuple[str, ...],
+) -> cpgeo.Figures:
+    """cpgeo.figures of the data in use: every number a page shows comes from here."""
+    return cpgeo.figures(
+        _scn, radius_km=radius_km, max_cpfs=max_cpfs, governorates=governorates or None
+    )
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def load_of(_scn: cpgeo.Scenario, token: str, radius_km: float, max_cpfs: int):
-    load = office_load(_scn.offices, _scn.cpfs, radius_km=radius_km, max_cpfs=max_cpfs)
-    forums = cpf_status(_scn.offices, _scn.cpfs, radius_km=radius_km)
-    assignment = assign_cpfs(_scn.offices, _scn.cpfs, radius_km=radius_km, max_cpfs=max_cpfs)
-    return load, forums, assignment
+def page_figures() -> cpgeo.Figures:
+    """Return the figures of this run's data and sidebar settings."""
+    scn, token, p = context()
+    return figures_of(scn, token, p["radius_km"], p["max_cpfs"], tuple(p["governorates"]))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -148,9 +143,22 @@ def proposals_of(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def snapshot_of(_scn, token: str, as_of: dt.date | None, donor: str | None, radius_km, max_cpfs):
+def snapshot_of(
+    _scn,
+    token: str,
+    as_of: dt.date | None,
+    donor: str | None,
+    radius_km,
+    max_cpfs,
+    governorates: tuple[str, ...],
+):
     return snapshots.build_snapshot(
-        _scn, as_of=as_of, donor=donor, radius_km=radius_km, max_cpfs=max_cpfs
+        _scn,
+        as_of=as_of,
+        donor=donor,
+        radius_km=radius_km,
+        max_cpfs=max_cpfs,
+        governorates=governorates or None,
     )
 
 
@@ -161,27 +169,30 @@ def file_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def _is_people(name: Any, column: pd.Series) -> bool:
-    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
-    return numeric and ("population" in str(name) or name in ("covered", "not_covered"))
-
-
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
-    """Column formats: dates as YYYY-MM-DD, people with thousands separators."""
+    """Column headers from cpgeo.labels; dates as YYYY-MM-DD, counts with separators."""
     config: dict[str, Any] = {}
     for name in frame.columns:
         column = frame[name]
         if name == "geometry":
             continue
+        title = labels.label(str(name))
         if pd.api.types.is_datetime64_any_dtype(column):
-            config[name] = st.column_config.DateColumn(name, format="YYYY-MM-DD")
-        elif _is_people(name, column):
-            config[name] = st.column_config.NumberColumn(name, format="localized")
+            config[name] = st.column_config.DateColumn(title, format="YYYY-MM-DD")
+        elif str(name).endswith("_share"):
+            config[name] = st.column_config.ProgressColumn(
+                title, format="percent", min_value=0.0, max_value=1.0
+            )
+        elif pd.api.types.is_integer_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            hint = "blank: unknown population" if "population" in str(name) else None
+            config[name] = st.column_config.NumberColumn(title, format="localized", help=hint)
+        else:
+            config[name] = st.column_config.Column(title)
     return config
 
 
 def table(frame: pd.DataFrame, **config: Any) -> None:
-    """Show a table (geometry dropped) with dates and people formatted."""
+    """Show a table (geometry dropped) with labelled headers and formatted numbers."""
     shown = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
     st.dataframe(
         shown,
@@ -189,6 +200,19 @@ def table(frame: pd.DataFrame, **config: Any) -> None:
         width="stretch",
         column_config=column_config(shown) | config,
     )
+
+
+def metric(column: Any, key: str, fig: Any, *, help: str | None = None) -> None:
+    """Show figure ``key`` of ``fig`` as a metric, labelled and formatted by cpgeo.labels."""
+    column.metric(labels.label(key), labels.figure(key, fig[key]), help=help)
+
+
+def md(text: object) -> str:
+    """Text from data made inert for st.markdown (no links, images, HTML or emphasis)."""
+    out = str(text)
+    for char in "\\`*_[]<>!|#~$":
+        out = out.replace(char, "\\" + char)
+    return out
 
 
 def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
@@ -307,14 +331,13 @@ def map_component_args(
     rendered strings depend only on the arguments above, so they are cached and every
     later session or rerun with the same settings sends them straight away.
     """
-    cov, _summary = coverage_of(_scn, token, radius_km)
-    load, forums, _assignment = load_of(_scn, token, radius_km, max_cpfs)
+    fig = figures_of(_scn, token, radius_km, max_cpfs, governorates)
     m = maps.build_map(
         _scn,
-        cov if _road is None else _road,
-        load,
+        fig.coverage if _road is None else _road,
+        fig.load,
         _proposals,
-        forums=forums,
+        forums=fig.forums,
         radius_km=radius_km,
         max_cpfs=max_cpfs,
         basemap=basemap,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages._realdata import raster_section, road_controls, road_metrics, road_tables
-from app_pages._shared import context, coverage_of, downloads, show_map, table
-from cpgeo.coverage import governorate_summary
+from app_pages._shared import context, downloads, metric, page_figures, show_map, table
+from cpgeo import labels
 
 scn, token, p = context()
+fig = page_figures()
 st.title("Coverage")
 mode = st.radio(
     "Catchment",
@@ -18,23 +20,32 @@ mode = st.radio(
     format_func=lambda m: "Radius (geodesic)" if m == "radius" else "Road distance (OSM extract)",
 )
 road = road_controls(scn, token, p) if mode == "road" else None
-cov, summary = coverage_of(scn, token, p["radius_km"])
 if road is not None:
     road_metrics(road, p)
 else:
-    total = summary[summary["governorate"] == "Total"].iloc[0]
     c = st.columns(4)
     c[0].metric(
-        "Communities covered", f"{int(total['covered']):,} of {int(total['communities']):,}"
+        "Communities within the radius",
+        f"{labels.number(fig['communities_within_radius'])} of "
+        f"{labels.number(fig['communities'])}",
     )
-    c[1].metric(
-        "Population covered",
-        f"{total['share_covered']:.1%}",
-        help=f"{int(total['population_covered']):,} of {int(total['population']):,}",
+    unknown = fig["communities_population_unknown"]
+    metric(
+        c[1],
+        "population_within_radius_share",
+        fig,
+        help=f"{labels.number(fig['population_within_radius'])} of "
+        f"{labels.number(fig['population'])} people"
+        + (f"; {labels.number(unknown)} communities of unknown population not counted"
+           if unknown else ""),
     )
-    c[2].metric("Offices", f"{len(scn.offices):,}")
-    c[3].metric("Forums", f"{len(scn.cpfs):,}")
-    st.caption(f"Within {p['radius_km']:g} km of an office (geodesic distance on WGS84).")
+    metric(c[2], "offices", fig)
+    metric(c[3], "forums", fig)
+    st.caption(
+        f"Within {p['radius_km']:g} km of an office (geodesic distance on WGS84)."
+        + (f" {labels.number(unknown)} communities have no population figure: they count "
+           "as communities, not as people." if unknown else "")
+    )
 show_map(
     scn,
     p,
@@ -46,17 +57,17 @@ if road is not None:
     road_tables(road, p)
 st.subheader("By governorate (radius)")
 only = st.toggle("Only the focus governorates", value=True, key="only_focus")
-# the Total row must add up the rows shown, so the focus table is summarised afresh
-shown = (
-    governorate_summary(cov[cov["governorate"].isin(p["governorates"])]) if only else summary
+rows = fig.rows(fig.governorates if only else None)
+# the total row adds up the rows shown (Figures.subtotal), so it is never the country's
+# total under a table of four governorates
+total = fig.subtotal(fig.governorates if only else None)
+shown = pd.concat(
+    [rows, pd.DataFrame([{"governorate": "Total", **total.to_dict()}])], ignore_index=True
 )
-table(
-    shown,
-    share_covered=st.column_config.ProgressColumn(
-        "share covered", format="percent", min_value=0.0, max_value=1.0
-    ),
-)
-downloads(shown, "coverage_by_governorate", "summary")
+shown = shown.astype(rows.dtypes.to_dict())
+table(shown[list(labels.GOVERNORATE_COLUMNS)])
+downloads(rows, "coverage_by_governorate", "summary")
+cov = fig.coverage
 with st.expander(f"Communities ({len(cov):,}), nearest office and distance"):
     uncovered = st.toggle("Only communities not covered", key="only_uncovered")
     table(cov[~cov["covered"]] if uncovered else cov)

@@ -4,18 +4,43 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._shared import context, downloads, load_of, show_map, table
+from app_pages._shared import context, downloads, md, metric, page_figures, show_map, table
+from cpgeo import labels
 
 scn, token, p = context()
+fig = page_figures()
+load, forums, assignment = fig.load, fig.forums, fig.assignment
 st.title("Office load")
-load, forums, assignment = load_of(scn, token, p["radius_km"], p["max_cpfs"])
-status = forums["status"].astype(str)
-c = st.columns(4)
-c[0].metric("Offices over capacity", int(load["over_capacity"].sum()))
-c[1].metric("Forums out of range", int((status == "out_of_range").sum()))
-c[2].metric("Forums with no office in range", int((status == "no_office_in_range").sum()))
-c[3].metric("Forums served after reassignment", f"{assignment.n_served} of {len(forums)}")
-(st.success if assignment.removes_overload else st.info)(assignment.message)
+c = st.columns(5)
+metric(c[0], "offices_over_capacity", fig)
+metric(c[1], "forums_beyond_declared_office", fig)
+metric(c[2], "forums_without_office_in_range", fig)
+metric(c[3], "forums_unknown_office", fig)
+c[4].metric(
+    labels.label("forums_served_within_capacity"),
+    f"{labels.number(fig['forums_served_within_capacity'])} of {labels.number(fig['forums'])}",
+)
+sentence = labels.assignment_sentence(
+    assignment.n_served,
+    assignment.n_reachable,
+    int(fig["forums"] or 0),
+    assignment.n_moved,
+    fig.radius_km,
+    fig.max_cpfs,
+)
+(st.success if assignment.removes_overload else st.info)(sentence)
+unknown = forums[forums["status"] == "unknown_office"]
+if len(unknown):
+    ids = sorted({str(i) for i in unknown["office_id"].dropna()})
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8:,} more" if len(ids) > 8 else "")
+    st.warning(
+        md(
+            f"{labels.number(len(unknown))} of {labels.number(len(forums))} forums declare an "
+            f"office that is not in the offices layer ({shown}): they count against no "
+            "office until the offices layer has those ids or the forums' office_id is "
+            "corrected."
+        )
+    )
 first = ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"]
 offices = load.drop(columns="geometry")
 offices = offices[[c for c in first if c in offices] + [c for c in offices if c not in first]]
@@ -26,10 +51,18 @@ table(forums)
 downloads(forums, "forum_status", "forums")
 st.subheader("Capacity-respecting reassignment")
 moved = assignment.cpfs[assignment.cpfs["moved"].astype(bool)]
+unserved = assignment.cpfs[~assignment.cpfs["served"].astype(bool)]
 if len(moved):
-    table(moved)
+    st.caption(f"Forums that change office ({len(moved):,}):")
+    table(moved[["id", "name", "office_before", "assigned_office", "distance_km"]])
 else:
-    st.write("No forum needs to move.")
+    st.write("No forum needs to change office.")
+if len(unserved):
+    st.caption(
+        f"Forums that no office can serve within capacity ({len(unserved):,}): they have no "
+        f"office within {p['radius_km']:g} km, or every office in range is full."
+    )
+    table(unserved[["id", "name", "office_before"]])
 downloads(assignment.cpfs, "forum_reassignment", "assignment")
 st.subheader("Map")
 names = dict(zip(load["id"].astype(str), load["name"].astype(str), strict=True))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import context, downloads, proposals_of, show_map, table
+from app_pages._shared import context, downloads, md, proposals_of, show_map, table
+from cpgeo import labels
 
 TYPE_LABELS = {"rehabilitate": "Rehabilitate a police station", "new_build": "New build"}
 
@@ -53,7 +52,7 @@ if submitted:
             st.session_state.proposals = (request, proposals_of(scn, *request))
     except cpgeo.InputError as exc:
         st.session_state.proposals = None
-        st.error(f"No proposal: {exc}")
+        st.error(f"No proposal: {md(exc)}")
 result = st.session_state.proposals
 if result is None or result[0][0] != token or result[0][3:6] != request[3:6]:
     st.info("Choose the number of sites and press **Propose sites**.")
@@ -73,21 +72,28 @@ else:
     proof = "greedy with interchange: quick, no proof of optimality"
 st.subheader(f"Ranked proposals ({len(sites)})")
 st.caption(f"Method: {proposal.method}, {proof}.")
+if proposal.n_reassigned:
+    st.markdown(
+        "**0. Among the existing offices** · "
+        + md(labels.reassignment_sentence(proposal.reassignment.to_dict(), proposal.n_reassigned))
+    )
 if len(sites) == 0:
     st.warning("No candidate adds forums served or people covered with these settings.")
 for rank, row in zip(sites["rank"], sites.itertuples(index=False), strict=True):
     kind = TYPE_LABELS.get(str(row.type), str(row.type))
-    st.markdown(f"**{int(rank)}. {row.name}** · {kind} · {row.governorate}  \n{row.reason}")
+    st.markdown(
+        f"**{int(rank)}. {md(row.name)}** · {md(kind)} · {md(row.governorate)}  \n{md(row.reason)}"
+    )
 
 st.subheader("Before / after")
-summary = proposal.summary.copy()
-for column in ("before", "after", "change"):
-    summary[column] = [
-        "" if math.isnan(v) else (f"{v:+,.0f}" if column == "change" else f"{v:,.0f}")
-        for v in summary[column].astype(float)
-    ]
-st.dataframe(summary, hide_index=True, width="stretch")
-downloads(proposal.summary, "proposal_before_after", "proposal_summary")
+st.caption(
+    "The figures of the scenario as it is, and with the proposed sites open and every "
+    "forum the proposal serves declared to the office that serves it. The steps above "
+    "(0, 1, 2, ...) add up to the change."
+)
+summary = proposal.summary.rename_axis("figure").reset_index()
+st.dataframe(labels.summary_table(proposal.summary), hide_index=True, width="stretch")
+downloads(summary, "proposal_before_after", "proposal_summary")
 
 st.subheader("Proposed sites")
 table(sites)

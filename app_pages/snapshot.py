@@ -6,7 +6,8 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages._shared import context, downloads, snapshot_of, table
+from app_pages._shared import context, downloads, metric, snapshot_of, table
+from cpgeo import labels
 from cpgeo import snapshot as snapshots
 
 scn, token, p = context()
@@ -20,28 +21,49 @@ donor = None
 if donor_names:
     donor = c[1].selectbox("Donor", ["(all)", *donor_names], key="donor")
     donor = None if donor == "(all)" else donor
-snap = snapshot_of(scn, token, as_of, donor, p["radius_km"], p["max_cpfs"])
-h = snap.headline
+snap = snapshot_of(
+    scn, token, as_of, donor, p["radius_km"], p["max_cpfs"], tuple(p["governorates"])
+)
+fig = snap.figures
+mine = snap.donor_figures()
+if mine is not None:
+    st.subheader(f"Attributed to {donor}")
+    m = st.columns(4)
+    for column, key in zip(
+        m,
+        ("offices", "forums", "communities_within_radius_attributed",
+         "population_within_radius_attributed"),
+        strict=True,
+    ):
+        column.metric(labels.label(key), labels.number(mine[key]))
+    st.caption(
+        f"{snapshots.ATTRIBUTION_NOTE} Whole network, each community counted once: "
+        f"{labels.number(fig['communities_within_radius'])} communities and "
+        f"{labels.number(fig['population_within_radius'])} people within the radius. "
+        "Forum status and office load are those of the whole network."
+    )
+st.subheader("Whole network" + (f" on {as_of.isoformat()}" if as_of else ""))
 m = st.columns(4)
-m[0].metric("Offices", h["offices"])
-m[1].metric("Forums", h["forums"])
-m[2].metric("Communities covered", f"{h['communities_covered']:,} of {h['communities']:,}")
-m[3].metric(
-    "Population covered",
-    f"{h['population_covered']:,}",
-    help=f"{h['share_covered']:.1%} of {h['population']:,}",
+metric(m[0], "offices", fig)
+metric(m[1], "forums", fig)
+m[2].metric(
+    labels.label("communities_within_radius"),
+    f"{labels.number(fig['communities_within_radius'])} of {labels.number(fig['communities'])}",
+)
+metric(
+    m[3],
+    "population_within_radius",
+    fig,
+    help=f"{labels.figure('population_within_radius_share', fig['population_within_radius_share'])}"
+    f" of {labels.number(fig['population'])}",
 )
 st.subheader("By governorate")
-table(
-    snap.by_governorate,
-    share_covered=st.column_config.ProgressColumn(
-        "share covered", format="percent", min_value=0.0, max_value=1.0
-    ),
-)
+table(snap.by_governorate[list(labels.GOVERNORATE_COLUMNS)])
 downloads(snap.by_governorate, "snapshot_by_governorate", "snap_gov")
 if snap.by_donor is not None:
-    st.subheader("By donor")
+    st.subheader("By donor (attributed)")
     table(snap.by_donor)
+    st.caption(snapshots.ATTRIBUTION_NOTE)
     downloads(snap.by_donor, "snapshot_by_donor", "snap_donor")
 st.subheader("Export")
 st.caption(

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from cpgeo import coverage, settings, siting
 from cpgeo._errors import InputError, NetworkUnavailableError, SolverError
+from cpgeo._figures import FIGURE_KEYS, Figures, figures
 from cpgeo.data import load_demo
 from cpgeo.io import read_layer
 from cpgeo.scenario import Scenario
@@ -22,12 +23,15 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "FIGURE_KEYS",
+    "Figures",
     "InputError",
     "NetworkUnavailableError",
     "Scenario",
     "SolverError",
     "__version__",
     "coverage",
+    "figures",
     "load_demo",
     "read_layer",
     "settings",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import geopandas as gpd
@@ -29,6 +30,7 @@ __all__ = [
     "canonical_governorate",
     "find_governorate",
     "load_boundaries",
+    "resolve_governorates",
 ]
 
 _GEOD = Geod(ellps="WGS84")
@@ -185,6 +187,30 @@ def canonical_governorate(name: str) -> str:
         msg = f"unknown governorate {name!r}; known: {', '.join(GOVERNORATES)}"
         raise InputError(msg)
     return found
+
+
+def resolve_governorates(governorates: Iterable[str] | str | None) -> tuple[str, ...]:
+    """Return canonical governorate names (None means ``settings.FOCUS_GOVERNORATES``).
+
+    Parameters
+    ----------
+    governorates
+        Names in any usual spelling, or one comma-separated string.
+
+    Raises
+    ------
+    InputError
+        For an unknown name or an empty selection.
+    """
+    if governorates is None:
+        governorates = settings.FOCUS_GOVERNORATES
+    if isinstance(governorates, str):
+        governorates = [part for part in governorates.split(",") if part.strip()]
+    names = tuple(dict.fromkeys(canonical_governorate(name.strip()) for name in governorates))
+    if not names:
+        msg = "choose at least one governorate"
+        raise InputError(msg)
+    return names
 
 
 @lru_cache(maxsize=1)

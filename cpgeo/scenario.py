@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-ILLUSTRATIVE_NOTICE = (
-    "ILLUSTRATIVE DATA: the demo offices, forums and candidate stations are invented for "
-    "demonstration, placed at real towns; they are not the programme's real sites."
-)
+#: Layers that can be illustrative (invented demo data), and how a notice names them.
+ILLUSTRATIVE_LAYER_NAMES: dict[str, str] = {
+    "offices": "offices",
+    "cpfs": "forums",
+    "stations": "candidate police stations",
+}
+
+_POINT_LAYERS = ("communities", "offices", "cpfs", "stations")
+
+
+def illustrative_notice(layers: tuple[str, ...]) -> str:
+    """Return the notice naming exactly the illustrative ``layers`` ("" for none)."""
+    names = [ILLUSTRATIVE_LAYER_NAMES[k] for k in ILLUSTRATIVE_LAYER_NAMES if k in layers]
+    if not names:
+        return ""
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"ILLUSTRATIVE DATA: the demo {listed} in use are invented for demonstration, "
+        "placed at real towns; they are not the programme's real sites."
+    )
 
 
 @dataclass(frozen=True)
@@ -23,7 +40,8 @@ class Scenario:
     boundaries
         Governorate polygons: ``id`` (ISO 3166-2), ``name``, ``governorate``, geometry.
     communities
-        Points with ``id``, ``name``, ``governorate``, ``population`` (integer >= 0).
+        Points with ``id``, ``name``, ``governorate``, ``population`` (integer >= 0, NA
+        when unknown).
     offices
         Community Police Offices: ``id``, ``name``, ``governorate``; optional
         ``established`` and ``donor``.
@@ -32,8 +50,9 @@ class Scenario:
         ``established`` and ``donor``.
     stations
         Police stations that could be rehabilitated as offices, or None.
-    illustrative
-        True when offices / forums / stations are invented demo data.
+    illustrative_layers
+        Names of the layers that are invented demo data (of ``"offices"``, ``"cpfs"``,
+        ``"stations"``); empty for the user's own data.
     sources
         Layer name -> one-line provenance (source, licence, date).
     """
@@ -43,14 +62,40 @@ class Scenario:
     offices: gpd.GeoDataFrame
     cpfs: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame | None = None
-    illustrative: bool = False
+    illustrative_layers: tuple[str, ...] = ()
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
+    def illustrative(self) -> bool:
+        """True when some layer in use is invented demo data."""
+        return bool(self.illustrative_layers)
+
+    @property
     def notice(self) -> str:
-        """The illustrative-data notice, or an empty string for real data."""
-        return ILLUSTRATIVE_NOTICE if self.illustrative else ""
+        """The illustrative-data notice naming the demo layers in use, or ``""``."""
+        return illustrative_notice(self.illustrative_layers)
 
     def with_layers(self, **layers: gpd.GeoDataFrame | None) -> Scenario:
-        """Return a copy with some layers replaced (e.g. user uploads over the demo)."""
+        """Return a copy with some layers replaced, keeping their provenance as it was."""
         return replace(self, **layers)  # type: ignore[arg-type]
+
+    def with_user_layers(
+        self, layers: Mapping[str, gpd.GeoDataFrame], sources: Mapping[str, str]
+    ) -> Scenario:
+        """Return a copy with the user's own ``layers`` in place of the ones here.
+
+        The replaced layers are no longer illustrative and take their provenance from
+        ``sources`` (layer name -> e.g. ``"user file offices.csv"``).
+        """
+        unknown = set(layers) - {"boundaries", *_POINT_LAYERS}
+        if unknown:
+            msg = f"unknown layer(s) {', '.join(sorted(unknown))}"
+            raise ValueError(msg)
+        merged = dict(self.sources)
+        merged.update({k: sources.get(k, f"user data ({k})") for k in layers})
+        return replace(
+            self,
+            illustrative_layers=tuple(k for k in self.illustrative_layers if k not in layers),
+            sources=merged,
+            **layers,  # type: ignore[arg-type]
+        )

@@ -13,10 +13,12 @@ import io
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from cpgeo import settings
@@ -26,6 +28,7 @@ from cpgeo._log import log
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from cpgeo._figures import Figures
     from cpgeo.scenario import Scenario
 
 #: Files written by :func:`export_snapshot`.
@@ -38,41 +41,68 @@ SNAPSHOT_FILES: tuple[str, ...] = (
 )
 
 
+#: Why donor figures are "attributed": said wherever they are shown.
+ATTRIBUTION_NOTE = (
+    "Figures by donor are attributed: a community within the radius of offices of "
+    "several donors counts for each of them, so the donors' figures add up to more than "
+    "the total, which counts every community once."
+)
+
+#: Per-donor figures (columns of :attr:`Snapshot.by_donor` after ``donor``).
+DONOR_KEYS: tuple[str, ...] = (
+    "offices",
+    "offices_over_capacity",
+    "forums",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+    "communities_within_radius_attributed",
+    "population_within_radius_attributed",
+)
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """The footprint at a date (and optionally for one donor).
+    """The footprint at a date (and optionally as attributed to one donor).
+
+    The network at the date (offices and forums established by then) is one network,
+    whoever funded its parts: a forum's status and the office load are facts of the
+    whole network, and :attr:`figures` are :func:`cpgeo.figures` of it. A donor's view
+    shows that donor's offices and forums with those statuses, and the figures
+    attributed to the donor (see :data:`ATTRIBUTION_NOTE`).
 
     Attributes
     ----------
     scenario
-        The scenario after the as-of and donor filters (EPSG:4326 layers).
+        The whole network at the date (EPSG:4326 layers).
+    figures
+        :func:`cpgeo.figures` of :attr:`scenario`.
+    donor
+        The donor whose part is shown, or None for all.
+    shown
+        The layers drawn and written: :attr:`scenario` for all donors, else the donor's
+        offices and forums (communities and boundaries unchanged).
     coverage, load, forums
-        Outputs of ``community_coverage``, ``office_load`` and ``cpf_status`` on it.
-    headline
-        Figure name -> value: offices, forums, communities, communities_covered,
-        population, population_covered, share_covered (population share, 0..1),
-        offices_over_capacity, forums_out_of_range, forums_no_office.
-    by_governorate
-        One row per governorate (+ "Total"): offices, forums, communities, covered,
-        population, population_covered, share_covered.
+        Communities coloured by the shown offices' catchments, the shown offices with
+        their load in the whole network, and the shown forums with their status in the
+        whole network.
     by_donor
-        One row per donor (offices, forums, communities_covered, population_covered by
-        that donor's offices), or None when no layer has a ``donor`` column.
-    as_of, donor, radius_km, max_cpfs
-        The filters and parameters used (radius in kilometres, geodesic on WGS84).
+        One row per donor (:data:`DONOR_KEYS`), or None when no layer has a ``donor``
+        column.
+    as_of, radius_km, max_cpfs
+        The date filter and parameters (radius in kilometres, geodesic on WGS84).
     created
         When the snapshot was computed (UTC).
     """
 
     scenario: Scenario
+    figures: Figures
+    donor: str | None
+    shown: Scenario
     coverage: gpd.GeoDataFrame
     load: gpd.GeoDataFrame
     forums: gpd.GeoDataFrame
-    headline: dict[str, float]
-    by_governorate: pd.DataFrame
     by_donor: pd.DataFrame | None
     as_of: dt.date | None
-    donor: str | None
     radius_km: float
     max_cpfs: int
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
@@ -82,11 +112,27 @@ class Snapshot:
         """The date the snapshot describes: ``as_of``, else the day it was computed."""
         return self.as_of or self.created.date()
 
-    def figures(self) -> pd.DataFrame:
-        """Return every figure as one long table: table, group, metric, value."""
+    @property
+    def by_governorate(self) -> pd.DataFrame:
+        """:attr:`Figures.by_governorate` of the whole network at the date."""
+        return self.figures.by_governorate
+
+    def donor_figures(self) -> dict[str, Any] | None:
+        """Return the chosen donor's row of :attr:`by_donor` (key -> value), or None."""
+        if self.donor is None or self.by_donor is None:
+            return None
+        row = self.by_donor[self.by_donor["donor"].str.casefold() == self.donor.casefold()]
+        return {k: _plain(row.iloc[0][k]) for k in DONOR_KEYS} if len(row) else None
+
+    def figures_table(self) -> pd.DataFrame:
+        """Every figure as one long table: ``table``, ``group``, ``key``, ``value``.
+
+        ``table`` is ``"figures"`` (the whole network, group ``"all"``),
+        ``"governorate"`` or ``"donor"`` (attributed).
+        """
         rows: list[dict[str, Any]] = [
-            {"table": "headline", "group": "all", "metric": k, "value": v}
-            for k, v in self.headline.items()
+            {"table": "figures", "group": "all", "key": k, "value": v}
+            for k, v in self.figures.items()
         ]
         for table, frame, key in (
             ("governorate", self.by_governorate, "governorate"),
@@ -94,13 +140,25 @@ class Snapshot:
         ):
             if frame is None:
                 continue
-            for record in frame.to_dict("records"):
+            for record in frame.astype(object).to_dict("records"):
                 group = record.pop(key)
                 rows.extend(
-                    {"table": table, "group": group, "metric": k, "value": v}
+                    {"table": table, "group": _plain(group), "key": k, "value": _plain(v)}
                     for k, v in record.items()
                 )
-        return pd.DataFrame(rows, columns=["table", "group", "metric", "value"])
+        frame = pd.DataFrame(
+            {c: pd.array([r[c] for r in rows], dtype=object) for c in ("table", "group", "key")}
+        )
+        # one column of counts and shares: object, so that 7 stays 7 (not 7.0)
+        frame["value"] = pd.array([r["value"] for r in rows], dtype=object)
+        return frame
+
+
+def _plain(value: Any) -> Any:
+    """Return a table cell as a plain Python value (None for NA)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def _parse_date(value: str | dt.date | None) -> dt.date | None:
@@ -120,13 +178,6 @@ def _established_by(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame
     dates = pd.to_datetime(frame["established"], errors="coerce")
     keep = dates.isna() | (dates <= pd.Timestamp(as_of))
     return frame.loc[keep.to_numpy()].reset_index(drop=True)
-
-
-def _donor_rows(frame: gpd.GeoDataFrame, donor: str) -> gpd.GeoDataFrame:
-    if "donor" not in frame.columns:
-        return frame.iloc[0:0]
-    match = frame["donor"].astype("string").str.strip().str.casefold() == donor.casefold()
-    return frame.loc[match.fillna(False).to_numpy()].reset_index(drop=True)
 
 
 def donors(scenario: Scenario) -> list[str]:
@@ -150,6 +201,7 @@ def build_snapshot(
     donor: str | None = None,
     radius_km: float | None = None,
     max_cpfs: int | None = None,
+    governorates: Iterable[str] | str | None = None,
 ) -> Snapshot:
     """Compute the footprint figures of ``scenario``.
 
@@ -161,11 +213,14 @@ def build_snapshot(
         Keep only offices and forums whose ``established`` date is on or before this day
         (rows without a date are kept); ignored when there is no ``established`` column.
     donor
-        Keep only the offices and forums of this donor (case-insensitive).
+        Show the offices and forums of this donor (case-insensitive), with their status
+        in the whole network and the figures attributed to the donor.
     radius_km
         Catchment radius, kilometres on the WGS84 ellipsoid; default ``settings.radius_km``.
     max_cpfs
         Office capacity in forums; default ``settings.max_cpfs``.
+    governorates
+        Focus governorates of the figures; default ``settings.FOCUS_GOVERNORATES``.
 
     Returns
     -------
@@ -177,7 +232,8 @@ def build_snapshot(
         If ``as_of`` is not a date, or ``donor`` is given but no layer has a ``donor``
         column or the donor is unknown.
     """
-    from cpgeo import coverage as cov
+    from cpgeo import figures
+    from cpgeo.coverage import community_coverage
 
     radius_km = settings.radius_km if radius_km is None else float(radius_km)
     max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
@@ -185,185 +241,191 @@ def build_snapshot(
     offices, cpfs = scenario.offices, scenario.cpfs
     if day is not None:
         offices, cpfs = _established_by(offices, day), _established_by(cpfs, day)
+    whole = replace(scenario, offices=offices, cpfs=cpfs)
+    fig = figures(whole, radius_km=radius_km, max_cpfs=max_cpfs, governorates=governorates)
+    name = None
+    shown, coverage, load, forums = whole, fig.coverage, fig.load, fig.forums
     if donor:
         known = donors(scenario)
         if not known:
             msg = "no donor column in the offices or forums layers: cannot filter by donor"
             raise InputError(msg)
-        if donor.strip().casefold() not in {d.casefold() for d in known}:
+        matches = [d for d in known if d.casefold() == donor.strip().casefold()]
+        if not matches:
             msg = f"donor {donor!r} is not in the data; known donors: {', '.join(known)}"
             raise InputError(msg)
-        offices, cpfs = _donor_rows(offices, donor.strip()), _donor_rows(cpfs, donor.strip())
-    scn = replace(scenario, offices=offices, cpfs=cpfs)
-
-    coverage = cov.community_coverage(scn.communities, scn.offices, radius_km)
-    load = cov.office_load(scn.offices, scn.cpfs, radius_km, max_cpfs)
-    forums = cov.cpf_status(scn.offices, scn.cpfs, radius_km)
-
-    by_gov = _by_governorate(scn, coverage)
-    total = by_gov[by_gov["governorate"] == "Total"].iloc[0]
-    status = forums["status"].astype(str) if len(forums) else pd.Series(dtype=str)
-    headline: dict[str, float] = {
-        "offices": len(scn.offices),
-        "forums": len(scn.cpfs),
-        "communities": int(total["communities"]),
-        "communities_covered": int(total["covered"]),
-        "population": int(total["population"]),
-        "population_covered": int(total["population_covered"]),
-        "share_covered": float(total["share_covered"]),
-        "offices_over_capacity": int(load["over_capacity"].sum()) if len(load) else 0,
-        "forums_out_of_range": int((status == "out_of_range").sum()),
-        "forums_no_office": int((status == "no_office_in_range").sum()),
-    }
-    by_donor = _by_donor(scn, radius_km) if donors(scn) else None
+        name = matches[0]
+        office_rows, forum_rows = _donor_mask(fig.load, name), _donor_mask(fig.forums, name)
+        load = fig.load.loc[office_rows].reset_index(drop=True)
+        forums = fig.forums.loc[forum_rows].reset_index(drop=True)
+        shown = replace(whole, offices=offices.loc[office_rows].reset_index(drop=True),
+                        cpfs=cpfs.loc[forum_rows].reset_index(drop=True))
+        coverage = community_coverage(whole.communities, shown.offices, radius_km)
+    by_donor = _by_donor(whole, fig) if donors(whole) else None
     snapshot = Snapshot(
-        scenario=scn,
+        scenario=whole,
+        figures=fig,
+        donor=name,
+        shown=shown,
         coverage=coverage,
         load=load,
         forums=forums,
-        headline=headline,
-        by_governorate=by_gov,
         by_donor=by_donor,
         as_of=day,
-        donor=donor.strip() if donor else None,
-        radius_km=radius_km,
-        max_cpfs=max_cpfs,
+        radius_km=fig.radius_km,
+        max_cpfs=fig.max_cpfs,
     )
     log(
-        f"build_snapshot: {headline['offices']} offices, {headline['forums']} forums, "
-        f"{headline['communities_covered']}/{headline['communities']} communities covered"
+        f"build_snapshot: {fig['offices']} offices, {fig['forums']} forums at "
+        f"{snapshot.date.isoformat()}" + (f", shown for {name}" if name else "")
     )
     return snapshot
 
 
-def _by_governorate(scn: Scenario, coverage: gpd.GeoDataFrame) -> pd.DataFrame:
-    from cpgeo import coverage as cov
-
-    summary = cov.governorate_summary(coverage).copy()
-    if "governorate" not in summary.columns:  # summary indexed by governorate
-        summary = summary.rename_axis("governorate").reset_index()
-    summary["governorate"] = summary["governorate"].astype(str)
-
-    def count(frame: pd.DataFrame) -> pd.Series:
-        if len(frame) == 0 or "governorate" not in frame.columns:
-            return pd.Series(dtype="int64")
-        return frame["governorate"].astype(str).value_counts()
-
-    offices, forums = count(scn.offices), count(scn.cpfs)
-    is_total = summary["governorate"] == "Total"
-    summary["offices"] = [
-        int(offices.sum()) if t else int(offices.get(g, 0))
-        for g, t in zip(summary["governorate"], is_total, strict=True)
-    ]
-    summary["forums"] = [
-        int(forums.sum()) if t else int(forums.get(g, 0))
-        for g, t in zip(summary["governorate"], is_total, strict=True)
-    ]
-    columns = [
-        "governorate",
-        "offices",
-        "forums",
-        "communities",
-        "covered",
-        "population",
-        "population_covered",
-        "share_covered",
-    ]
-    return summary[[c for c in columns if c in summary.columns]].reset_index(drop=True)
+def _donor_mask(frame: pd.DataFrame, donor: str) -> np.ndarray:
+    if "donor" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    match = frame["donor"].astype("string").str.strip().str.casefold() == donor.casefold()
+    return match.fillna(False).to_numpy(dtype=bool)
 
 
-def _by_donor(scn: Scenario, radius_km: float) -> pd.DataFrame:
-    from cpgeo import coverage as cov
+def _by_donor(scn: Scenario, fig: Figures) -> pd.DataFrame:
+    """Per-donor figures: facts of the whole network, coverage attributed."""
+    from cpgeo._figures import _people, _population
+    from cpgeo.coverage import community_coverage
 
+    population, known = _population(fig.coverage)
+    served = fig.assignment.cpfs["served"].to_numpy(dtype=bool)
+    no_office = fig.forums["offices_in_range"].to_numpy() == 0
     rows = []
     for name in donors(scn):
-        offices = _donor_rows(scn.offices, name)
-        forums = _donor_rows(scn.cpfs, name)
-        if len(offices):
-            covd = cov.community_coverage(scn.communities, offices, radius_km)
-            covered = covd["covered"].astype(bool).to_numpy()
-            n_cov = int(covered.sum())
-            pop_cov = int(covd["population"].to_numpy()[covered].sum())
+        offices = _donor_mask(fig.load, name)
+        forums = _donor_mask(fig.forums, name)
+        if offices.any():
+            covd = community_coverage(scn.communities, fig.load.loc[offices], fig.radius_km)
+            covered = covd["covered"].to_numpy(dtype=bool)
         else:
-            n_cov, pop_cov = 0, 0
+            covered = np.zeros(len(fig.coverage), dtype=bool)
         rows.append(
             {
                 "donor": name,
-                "offices": len(offices),
-                "forums": len(forums),
-                "communities_covered": n_cov,
-                "population_covered": pop_cov,
+                "offices": int(offices.sum()),
+                "offices_over_capacity": int(
+                    (offices & fig.load["over_capacity"].to_numpy(dtype=bool)).sum()
+                ),
+                "forums": int(forums.sum()),
+                "forums_served_within_capacity": int((forums & served).sum()),
+                "forums_without_office_in_range": int((forums & no_office).sum()),
+                "communities_within_radius_attributed": int(covered.sum()),
+                "population_within_radius_attributed": _people(population, known, covered),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["donor", *DONOR_KEYS])
+    table["population_within_radius_attributed"] = pd.array(
+        table["population_within_radius_attributed"].tolist(), dtype="Int64"
+    )
+    return table
+
+
+#: The figures a snapshot's summary lists, in order.
+HEADLINE_KEYS: tuple[str, ...] = (
+    "offices",
+    "forums",
+    "communities",
+    "communities_within_radius",
+    "population",
+    "population_within_radius",
+    "population_within_radius_share",
+    "communities_population_unknown",
+    "offices_over_capacity",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+    "forums_beyond_declared_office",
+    "forums_unknown_office",
+)
 
 
 def summary_text(snapshot: Snapshot) -> str:
     """Return the snapshot's human-readable summary (markdown)."""
-    h = snapshot.headline
-    scn = snapshot.scenario
-    lines = [
-        "# Community policing footprint snapshot",
-        "",
-    ]
+    from cpgeo.labels import display_table, figure_lines
+
+    fig = snapshot.figures
+    scn = snapshot.shown
+    lines = ["# Community policing footprint snapshot", ""]
     if scn.notice:
-        lines += [f"**{scn.notice}**", ""]
+        lines += [f"**{_md(scn.notice)}**", ""]
     lines += [
         f"- Date: {snapshot.date.isoformat()}"
         + (" (as of; offices and forums established by then)" if snapshot.as_of else ""),
         f"- Computed: {snapshot.created.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Donor: {snapshot.donor}" if snapshot.donor else "- Donor: all",
+        f"- Donor: {_md(snapshot.donor)}" if snapshot.donor else "- Donor: all",
         f"- Catchment radius: {snapshot.radius_km:g} km (geodesic, WGS84); "
         f"office capacity: {snapshot.max_cpfs} forums",
         "",
-        "## Headline figures",
-        "",
-        f"- Community Police Offices: {h['offices']:,}",
-        f"- Community Policing Forums: {h['forums']:,}",
-        f"- Communities within reach of an office: {h['communities_covered']:,} of "
-        f"{h['communities']:,}",
-        f"- Population within reach: {h['population_covered']:,} of {h['population']:,} "
-        f"({h['share_covered']:.1%})",
-        f"- Offices over capacity: {h['offices_over_capacity']:,}; forums beyond their "
-        f"office's radius: {h['forums_out_of_range']:,}; forums with no office in range: "
-        f"{h['forums_no_office']:,}",
-        "",
-        "## By governorate",
-        "",
-        _markdown_table(snapshot.by_governorate),
-        "",
     ]
+    mine = snapshot.donor_figures()
+    if mine is not None:
+        lines += [f"## Attributed to {_md(snapshot.donor)}", ""]
+        lines += [f"- {line}" for line in figure_lines(
+            {k: mine[k] for k in DONOR_KEYS}, DONOR_KEYS
+        )]
+        lines += [
+            "",
+            f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}",
+            "",
+            "Forum status and office load are those of the whole network at the date.",
+            "",
+        ]
+    lines += ["## Whole network at the date", ""]
+    lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS)]
+    lines += ["", "## By governorate", "", _markdown_table(display_table(fig.by_governorate)), ""]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
-        lines += ["## By donor", "", _markdown_table(snapshot.by_donor), ""]
+        lines += [
+            "## By donor (attributed)",
+            "",
+            _markdown_table(display_table(snapshot.by_donor)),
+            "",
+            f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}",
+            "",
+        ]
     lines += ["## Data sources", ""]
-    lines += [f"- {layer}: {source}" for layer, source in scn.sources.items()] or ["- (none)"]
+    lines += [f"- {layer}: {_md(source)}" for layer, source in scn.sources.items()] or ["- (none)"]
     lines += [
         "",
         "## Files",
         "",
         "- `map.html`: interactive map (opens offline, no internet needed)",
         "- `map.png`: the same map as a picture",
-        "- `figures.csv`: every figure above (table, group, metric, value)",
+        "- `figures.csv`: every figure above (table, group, key, value)",
         "- `layers.gpkg`: all layers (EPSG:4326), with coverage and load columns",
         "",
     ]
     return "\n".join(lines)
 
 
-def _markdown_table(frame: pd.DataFrame) -> str:
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.1%}" if 0 <= value <= 1 else f"{value:,.1f}"
-        if isinstance(value, int):
-            return f"{value:,}"
-        return str(value).replace("|", "/")
+def _whole_network(fig: Figures) -> str:
+    from cpgeo.labels import figure
 
-    head = "| " + " | ".join(str(c).replace("_", " ") for c in frame.columns) + " |"
+    return (
+        "Whole network, each community counted once: "
+        f"{figure('communities_within_radius', fig['communities_within_radius'])} communities "
+        f"and {figure('population_within_radius', fig['population_within_radius'])} people "
+        "within the radius."
+    )
+
+
+def _md(text: object) -> str:
+    """Text from data, made inert in markdown (no links, images, emphasis or tables)."""
+    out = str(text)
+    for char in "\\`*_[]<>!|#":
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    head = "| " + " | ".join(_md(c) for c in frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
-    body = [
-        "| " + " | ".join(cell(v) for v in row) + " |"
-        for row in frame.astype(object).itertuples(index=False)
-    ]
+    body = ["| " + " | ".join(_md(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, rule, *body])
 
 
@@ -371,7 +433,7 @@ def _write(snapshot: Snapshot, folder: Path) -> None:
     from cpgeo import maps
     from cpgeo.io import write_layers
 
-    scn = snapshot.scenario
+    scn = snapshot.shown
     title = f"Footprint on {snapshot.date.isoformat()}" + (
         f" ({snapshot.donor})" if snapshot.donor else ""
     )
@@ -395,7 +457,7 @@ def _write(snapshot: Snapshot, folder: Path) -> None:
         max_cpfs=snapshot.max_cpfs,
         title=title,
     )
-    snapshot.figures().to_csv(folder / "figures.csv", index=False)
+    write_table(snapshot.figures_table(), folder / "figures.csv")
     layers: dict[str, Any] = {
         "boundaries": scn.boundaries,
         "communities": snapshot.coverage,
@@ -406,6 +468,16 @@ def _write(snapshot: Snapshot, folder: Path) -> None:
         layers["stations"] = scn.stations
     write_layers(layers, folder / "layers.gpkg")
     (folder / "summary.md").write_text(summary_text(snapshot), encoding="utf-8")
+
+
+def write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write a long figures table as CSV: counts as whole numbers, shares as decimals."""
+    out = table.copy()
+    out["value"] = [
+        "" if v is None else (repr(float(v)) if isinstance(v, float) else str(v))
+        for v in out["value"]
+    ]
+    out.to_csv(path, index=False, lineterminator="\n")
 
 
 def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:

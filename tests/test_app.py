@@ -47,27 +47,38 @@ def _metrics(at: AppTest) -> dict[str, str]:
 def test_coverage_page_and_radius():
     at = _app()
     n = len(cpgeo.load_demo().communities)
-    assert _metrics(at)["Communities covered"] == f"{_covered(50)} of {n}"
+    assert _metrics(at)["Communities within the radius"] == f"{_covered(50):,} of {n:,}"
     assert any("ILLUSTRATIVE DATA" in w.value for w in at.warning)
     assert at.query_params["radius"] == "50"
     at.sidebar.slider(key="radius").set_value(100.0).run()
     assert not at.exception
-    assert _metrics(at)["Communities covered"] == f"{_covered(100)} of {n}"
+    assert _metrics(at)["Communities within the radius"] == f"{_covered(100):,} of {n:,}"
     assert _covered(100) != _covered(50)
     assert at.query_params["radius"] == "100"
 
 
+def _governorate_table(at: AppTest):
+    return next(
+        df.value for df in at.dataframe
+        if "governorate" in df.value.columns and "population_within_radius_share" in df.value
+    )
+
+
 def test_focus_table_total_adds_up_the_rows_shown():
     at = _app()
-    focus = next(
-        df.value for df in at.dataframe
-        if "governorate" in df.value.columns and "share_covered" in df.value.columns
-    )
+    focus = _governorate_table(at)
     rows = focus[focus["governorate"] != "Total"]
     assert set(rows["governorate"]) == set(cpgeo.settings.FOCUS_GOVERNORATES)
     total = focus[focus["governorate"] == "Total"].iloc[0]
-    for column in ("communities", "covered", "population", "population_covered"):
+    for column in ("communities", "communities_within_radius", "population",
+                   "population_within_radius", "offices", "forums"):
         assert int(total[column]) == int(rows[column].astype(int).sum()), column
+    # the rows are the figures' own
+    fig = cpgeo.figures(cpgeo.load_demo())
+    ref = fig.rows(cpgeo.settings.FOCUS_GOVERNORATES).set_index("governorate")
+    for row in rows.itertuples(index=False):
+        assert row.communities_within_radius == ref.loc[row.governorate,
+                                                        "communities_within_radius"]
 
 
 def test_query_params_restore_the_view():
@@ -76,17 +87,26 @@ def test_query_params_restore_the_view():
     at.run()
     assert at.sidebar.slider(key="radius").value == 25.0
     n = len(cpgeo.load_demo().communities)
-    assert _metrics(at)["Communities covered"] == f"{_covered(25)} of {n}"
+    assert _metrics(at)["Communities within the radius"] == f"{_covered(25):,} of {n:,}"
 
 
-def test_office_load_page():
+def test_office_load_page_agrees_with_itself():
     at = _app("load")
     m = _metrics(at)
+    fig = cpgeo.figures(cpgeo.load_demo())
     # the demo's README promises: Mosul and Baqubah over capacity, Qayyarah out of range,
-    # three forums with no office in range
+    # Qayyarah and three forums without a declared office have no office in range
     assert m["Offices over capacity"] == "2"
-    assert m["Forums out of range"] == "1"
-    assert m["Forums with no office in range"] == "3"
+    assert m["Forums beyond their declared office's radius"] == "1"
+    assert m["Forums with no office in range"] == str(fig["forums_without_office_in_range"])
+    assert fig["forums_without_office_in_range"] == 4
+    assert m["Forums declaring an unknown office"] == "0"
+    # the sentence under the metrics counts the same forums as the metric
+    message = " ".join(x.value for x in [*at.info, *at.success])
+    assert "4 forums have no office within 50 km" in message
+    # "moved" forums are served ones (the unserved are listed apart)
+    moved = next(df.value for df in at.dataframe if "office_before" in df.value.columns)
+    assert moved["id"].tolist() == ["CPF-24"]
     assert len(at.dataframe) >= 3
     at.sidebar.number_input(key="capacity").set_value(10).run()
     assert _metrics(at)["Offices over capacity"] == "0"
@@ -105,21 +125,26 @@ def test_proposals_page_runs_a_proposal(method):
     demo = cpgeo.load_demo()
     ref = plan_sites(demo, 2, method=method)
     assert f"Ranked proposals ({len(ref.sites)})" in [s.value for s in at.subheader]
-    listed = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert len(listed) == len(ref.sites) >= 1
-    for rank, (text, name) in enumerate(zip(listed, ref.sites["name"], strict=True), 1):
+    listed = [m.value for m in at.markdown if m.value.startswith("**") and ". " in m.value]
+    sites = [text for text in listed if not text.startswith("**0.")]
+    assert len(sites) == len(ref.sites) >= 1
+    for rank, (text, name) in enumerate(zip(sites, ref.sites["name"], strict=True), 1):
         assert text.startswith(f"**{rank}. {name}**")
     captions = " ".join(c.value for c in at.caption)
     assert ("proven optimal" if method == "exact" else "no proof of optimality") in captions
-    # before / after: "after" minus "before" is the change, for every measure
-    table = at.dataframe[0].value
+    # before / after: the figures function's numbers, under their labels
+    table = next(df.value for df in at.dataframe if "Before" in df.value.columns)
     assert len(table) == len(ref.summary)
-    num = [[float(v.replace(",", "")) for v in table[c]] for c in ("before", "after", "change")]
-    for before, after, change in zip(*num, strict=True):
-        assert after - before == pytest.approx(change)
-    # a new covered community raises the covered count: the before figure is the
-    # coverage page's own brute-force count
-    assert num[0][0] == _covered(50)
+    fig = cpgeo.figures(demo)
+    label = dict(zip(table["Figure"], table["Before"], strict=True))
+    assert label["Communities within the radius"] == f"{fig['communities_within_radius']:,}"
+    assert label["Offices over capacity"] == str(fig["offices_over_capacity"])
+    for before, after, change in zip(table["Before"], table["After"], table["Change"],
+                                     strict=True):
+        if "unknown" in (before, after):
+            continue
+        num = [int(v.replace(",", "")) for v in (before, after, change)]
+        assert num[1] - num[0] == num[2]
 
 
 def test_proposal_goes_stale_when_the_radius_changes():
@@ -141,7 +166,39 @@ def test_snapshot_page():
     assert at.selectbox(key="donor").options[0] == "(all)"
     at.selectbox(key="donor").set_value("Canada").run()
     n_canada = int((demo.offices["donor"] == "Canada").sum())
-    assert _metrics(at)["Offices"] == str(n_canada)
+    assert "Attributed to Canada" in [s.value for s in at.subheader]
+    values = [x.value for x in at.metric if x.label == "Offices"]
+    # attributed to Canada first, then the whole network
+    assert values == [str(n_canada), str(len(demo.offices))]
+    assert any("attributed" in c.value for c in at.caption)
+
+
+def _upload(at: AppTest, kind: str, name: str, payload: bytes) -> None:
+    at.file_uploader(key=f"upload_{kind}").set_value((name, payload, "text/csv"))
+
+
+def test_uploaded_offices_the_notice_and_unknown_offices():
+    demo = cpgeo.load_demo()
+    towns = demo.communities.set_index("name").loc[["Tikrīt", "Ramadi", "Al-Hamdaniya"]]
+    csv = "id,name,latitude,longitude\n" + "".join(
+        f"{i},{n},{g.y},{g.x}\n" for i, n, g in zip("TRH", towns.index, towns.geometry,
+                                                    strict=True)
+    )
+    at = _app()
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    _upload(at, "offices", "mine.csv", csv.encode())
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    notices = [w.value for w in at.warning if "ILLUSTRATIVE" in w.value]
+    assert len(notices) == 1
+    assert "forums and candidate police stations" in notices[0]
+    assert "offices" not in notices[0].replace("police stations", "")
+    at.switch_page(PAGES["load"]).run()
+    m = _metrics(at)
+    declared = int(demo.cpfs["office_id"].notna().sum())  # every declared id is the demo's
+    assert m["Forums declaring an unknown office"] == str(declared)
+    assert any("declare an office that is not in the offices layer" in w.value
+               for w in at.warning)
 
 
 def test_bad_upload_message_names_the_file(tmp_path):

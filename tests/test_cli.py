@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 
+import cpgeo
 from cpgeo.cli import main
 
 
@@ -21,8 +23,10 @@ def test_coverage_on_demo_prints_summary_and_notice(capsys: pytest.CaptureFixtur
     code, out, _ = _run(capsys, "coverage")
     assert code == 0
     assert "ILLUSTRATIVE" in out
-    for governorate in ("Salah al-Din", "Anbar", "Diyala", "Ninewa", "Total"):
+    for governorate in ("Salah al-Din", "Anbar", "Diyala", "Ninewa"):
         assert governorate in out
+    # counts print as whole numbers with separators, shares as percentages
+    assert ".0 " not in out and "Share of the population within the radius:" in out
 
 
 def test_radius_changes_the_answer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -53,6 +57,42 @@ def test_load_reports_overload_and_reassignment(capsys: pytest.CaptureFixture[st
     assert "Offices over capacity: 2" in out
     assert "OFF-MOS" in out and "OFF-BAQ" in out
     assert "no_office_in_range" in out and "out_of_range" in out
+    # the sentence counts the same forums without an office in range as the figure
+    fig = cpgeo.figures(cpgeo.load_demo())
+    assert f"Forums with no office in range: {fig['forums_without_office_in_range']}" in out
+    assert f"{fig['forums_without_office_in_range']} forums have no office within 50 km" in out
+
+
+def test_figures_json_is_the_figures_function(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "figures", "--json", "--radius-km", "60", "--max-cpfs", "4")
+    assert code == 0
+    payload = json.loads(out)
+    fig = cpgeo.figures(cpgeo.load_demo(), radius_km=60, max_cpfs=4)
+    assert payload["figures"] == fig.as_dict()
+    assert list(payload["figures"]) == list(cpgeo.FIGURE_KEYS)
+    rows = {r["governorate"]: r for r in payload["by_governorate"]}
+    for row in fig.by_governorate.itertuples(index=False):
+        assert rows[row.governorate]["offices"] == row.offices
+    assert payload["illustrative_layers"] == ["offices", "cpfs", "stations"]
+    for command in ("coverage", "load"):
+        code, out, _ = _run(capsys, command, "--json")
+        assert code == 0
+        got = json.loads(out)["figures"]
+        assert got == {k: cpgeo.figures(cpgeo.load_demo())[k] for k in got}
+
+
+def test_notice_names_the_demo_layers_still_in_use(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    offices = tmp_path / "offices.csv"
+    offices.write_text("id,name,latitude,longitude\nA,Ramadi,33.42,43.31\n")
+    code, out, _ = _run(capsys, "figures", "--offices", str(offices))
+    assert code == 0
+    notice = next(line for line in out.splitlines() if line.startswith("NOTE:"))
+    assert "forums and candidate police stations" in notice
+    assert "offices" not in notice.replace("police stations", "")
+    code, out, _ = _run(capsys, "figures", "--offices", str(offices), "--json")
+    assert json.loads(out)["illustrative_layers"] == ["cpfs", "stations"]
 
 
 def test_missing_file_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],

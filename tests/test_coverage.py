@@ -305,20 +305,26 @@ def test_governorate_summary_by_hand():
     cov = gpd.GeoDataFrame(
         {
             "governorate": ["Anbar", "Anbar", "Diyala", None],
-            "population": [100, 300, 50, 7],
+            "population": pd.array([100, 300, None, 7], dtype="Int64"),
             "covered": [True, False, True, False],
         },
         geometry=gpd.points_from_xy([42, 42, 45, 44], [33, 33, 34, 33]),
         crs=4326,
     )
     table = governorate_summary(cov)
-    assert table["governorate"].tolist() == ["(unknown)", "Anbar", "Diyala", "Total"]
-    anbar = table.iloc[1]
-    assert (anbar["communities"], anbar["covered"], anbar["uncovered"]) == (2, 1, 1)
-    assert (anbar["population"], anbar["population_covered"]) == (400, 100)
-    assert anbar["share_covered"] == pytest.approx(0.25)
-    total = table.iloc[-1]
-    assert (total["communities"], total["covered"], total["population"]) == (4, 2, 457)
-    assert total["share_covered"] == pytest.approx(150 / 457)
+    # no total row: presentation adds rows up (Figures.subtotal)
+    assert table["governorate"].tolist()[:2] == ["Anbar", "Diyala"]
+    assert table["governorate"].isna().tolist() == [False, False, True]
+    anbar = table.iloc[0]
+    assert (anbar["communities"], anbar["communities_within_radius"]) == (2, 1)
+    assert anbar["communities_outside_radius"] == 1
+    assert (anbar["population"], anbar["population_within_radius"]) == (400, 100)
+    assert anbar["population_within_radius_share"] == pytest.approx(0.25)
+    # Diyala's one community has an unknown population: unknown, not 0
+    diyala = table.iloc[1]
+    assert pd.isna(diyala["population"]) and pd.isna(diyala["population_within_radius"])
+    assert diyala["communities_population_unknown"] == 1
+    assert diyala["population_outside_radius"] == 0  # no community outside: nobody
+    assert np.isnan(diyala["population_within_radius_share"])
     with pytest.raises(ValueError, match="needs a 'covered' column"):
         governorate_summary(cov.drop(columns="covered"))

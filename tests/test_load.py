@@ -29,20 +29,41 @@ def km_matrix(flon, flat, olon, olat) -> np.ndarray:
     return np.asarray(d).reshape(n, m) / 1000.0
 
 
-def brute_assignment(d: np.ndarray, radius: float, capacity: int) -> tuple[int, float]:
-    """Enumerate every assignment (each forum to an office in range or to none)."""
+def brute_assignment(
+    d: np.ndarray, radius: float, capacity: int, current: list[int | None]
+) -> tuple[int, int, float]:
+    """Enumerate every assignment (each forum to an office in range or to none).
+
+    Best = most forums served, then fewest served by an office other than ``current``,
+    then the least total distance.
+    """
     n, m = d.shape
     choices = [[None] + [j for j in range(m) if d[i, j] <= radius] for i in range(n)]
-    best = (-1, 0.0)
+    best = (-1, 0, 0.0)
     for combo in itertools.product(*choices):
         loads = np.bincount([j for j in combo if j is not None], minlength=m)
         if (loads > capacity).any():
             continue
         served = sum(j is not None for j in combo)
+        moved = sum(j is not None and j != current[i] for i, j in enumerate(combo))
         total = sum(d[i, j] for i, j in enumerate(combo) if j is not None)
-        if served > best[0] or (served == best[0] and total < best[1]):
-            best = (served, total)
+        key = (served, -moved, -total)
+        if key > (best[0], -best[1], -best[2]):
+            best = (served, moved, total)
     return best
+
+
+def current_office(d: np.ndarray, radius: float, declared: list[str | None]) -> list[int | None]:
+    """The office each forum counts against today: declared, else nearest in range."""
+    out: list[int | None] = []
+    for i, dec in enumerate(declared):
+        if dec is not None:
+            out.append(int(dec[1:]))
+        elif (d[i] <= radius).any():
+            out.append(int(np.argmin(np.where(d[i] <= radius, d[i], np.inf))))
+        else:
+            out.append(None)
+    return out
 
 
 def random_instance(seed: int):
@@ -61,14 +82,20 @@ def random_instance(seed: int):
 
 @pytest.mark.parametrize("seed", range(40))
 def test_assign_cpfs_matches_brute_force(seed):
-    offices, cpfs, _, capacity = random_instance(seed)
+    offices, cpfs, declared, capacity = random_instance(seed)
     radius = 50.0
     d = km_matrix(cpfs.geometry.x, cpfs.geometry.y, offices.geometry.x, offices.geometry.y)
-    want_served, want_total = brute_assignment(d, radius, capacity)
+    current = current_office(d, radius, declared)
+    want_served, want_moved, want_total = brute_assignment(d, radius, capacity, current)
     got = assign_cpfs(offices, cpfs, radius_km=radius, max_cpfs=capacity)
     assert got.n_served == want_served
     assert got.n_unserved == len(cpfs) - want_served
+    assert got.n_moved == want_moved
     assert got.total_km == pytest.approx(want_total, abs=1e-6 * len(cpfs) + 1e-9)
+    # a forum that moves is served, by an office other than today's
+    moved = got.cpfs["moved"].to_numpy(dtype=bool)
+    assert (got.cpfs["served"].to_numpy(dtype=bool) | ~moved).all()
+    assert got.n_moved == int(moved.sum())
     # the returned assignment is feasible and its distances are the geodesics
     pos = {f"o{j}": j for j in range(len(offices))}
     loads = np.zeros(len(offices), dtype=int)
@@ -162,11 +189,35 @@ def test_assign_cpfs_removes_overload_or_says_why():
     assert ok.removes_overload
     assert ok.cpfs["assigned_office"].tolist()[:4] == ["A", "B", "A", "B"]
     assert ok.cpfs["moved"].tolist() == [False, True, True, False, False]
-    assert "have no office within 50 km" in ok.message
+    assert ok.cpfs["office_before"].tolist()[:2] == ["A", "A"]
+    assert ok.n_reachable == 4 and ok.n_moved == 2
     tight = assign_cpfs(offices, cpfs, radius_km=50, max_cpfs=1)
     assert tight.n_served == 2
     assert not tight.removes_overload
-    assert tight.message.startswith("No reassignment removes the overload")
+    # an unserved forum is never "moved", whatever office it counted against
+    unserved = ~tight.cpfs["served"].to_numpy(dtype=bool)
+    assert unserved.sum() == 3
+    assert not tight.cpfs["moved"].to_numpy(dtype=bool)[unserved].any()
+    # with room everywhere, nothing moves that need not: in_A and nearest_B stay
+    roomy = assign_cpfs(offices, cpfs, radius_km=50, max_cpfs=5)
+    assert roomy.cpfs["assigned_office"].tolist()[:4] == ["A", "B", "A", "B"]
+    assert roomy.n_moved == 2  # declared_A_far (beyond A) and unknown (no real office)
+
+
+def test_ids_match_whatever_their_dtype():
+    offices, cpfs = hand_case()
+    # the same office ids written as integers and the forums' references as floats / text
+    int_offices = offices.assign(id=[1, 2])
+    for refs in ([1.0, 1.0, 99.0, np.nan, np.nan], ["1", "1.0", "99", None, None],
+                 pd.array([1, 1, 99, None, None], dtype="Int64")):
+        forums = cpfs.assign(office_id=refs)
+        got = cpf_status(int_offices, forums, radius_km=50)
+        assert got["status"].tolist() == [
+            "in_range", "out_of_range", "unknown_office", "in_range", "no_office_in_range"
+        ], refs
+        load = office_load(int_offices, forums, radius_km=50, max_cpfs=1)
+        assert load["n_cpfs"].tolist() == [2, 1]
+        assert assign_cpfs(int_offices, forums, radius_km=50, max_cpfs=2).n_served == 4
 
 
 def test_options_fall_back_to_settings(monkeypatch):

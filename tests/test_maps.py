@@ -51,7 +51,10 @@ def _scenario(seed: int = 1, n: int = 60) -> Scenario:
             for i in range(7)
         ]
     )
-    return Scenario(load_boundaries(), communities, offices, cpfs, illustrative=True)
+    return Scenario(
+        load_boundaries(), communities, offices, cpfs,
+        illustrative_layers=("offices", "cpfs", "stations"),
+    )
 
 
 def _derived(scn: Scenario, radius_km: float = 50.0, max_cpfs: int = 5):

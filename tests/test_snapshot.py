@@ -16,7 +16,14 @@ from pyproj import Geod
 
 import cpgeo
 from cpgeo.cli import main
-from cpgeo.snapshot import SNAPSHOT_FILES, build_snapshot, export_snapshot, snapshot_zip
+from cpgeo.snapshot import (
+    ATTRIBUTION_NOTE,
+    SNAPSHOT_FILES,
+    build_snapshot,
+    export_snapshot,
+    snapshot_zip,
+    summary_text,
+)
 
 GEOD = Geod(ellps="WGS84")
 
@@ -33,37 +40,84 @@ def _covered_population(communities: gpd.GeoDataFrame, offices: gpd.GeoDataFrame
     for ox, oy in zip(offices.geometry.x, offices.geometry.y, strict=True):
         _, _, d = GEOD.inv(np.full(len(cx), ox), np.full(len(cx), oy), cx, cy)
         covered |= d <= km * 1000
-    return int(covered.sum()), int(communities["population"].to_numpy()[covered].sum())
+    population = pd.to_numeric(communities["population"], errors="coerce").fillna(0)
+    return int(covered.sum()), int(population.to_numpy()[covered].sum())
 
 
-def test_headline_matches_brute_force(demo):
+def test_figures_match_brute_force(demo):
     snap = build_snapshot(demo, radius_km=50)
     n, pop = _covered_population(demo.communities, demo.offices, 50)
-    assert snap.headline["offices"] == len(demo.offices)
-    assert snap.headline["forums"] == len(demo.cpfs)
-    assert snap.headline["communities_covered"] == n
-    assert snap.headline["population_covered"] == pop
-    total = snap.by_governorate.set_index("governorate").loc["Total"]
+    assert snap.figures["offices"] == len(demo.offices)
+    assert snap.figures["forums"] == len(demo.cpfs)
+    assert snap.figures["communities_within_radius"] == n
+    assert snap.figures["population_within_radius"] == pop
+    assert snap.figures.as_dict() == cpgeo.figures(demo).as_dict()
+    # no "Total" row in the library's tables; rows add up to the figures
+    assert "Total" not in set(snap.by_governorate["governorate"].dropna())
+    total = snap.figures.subtotal()
     assert total["offices"] == len(demo.offices)
     assert total["forums"] == len(demo.cpfs)
+    assert total["population_within_radius"] == pop
 
 
 def test_as_of_and_donor_filters(demo):
     day = dt.date(2018, 1, 1)
     snap = build_snapshot(demo, as_of=day)
     dates = pd.to_datetime(demo.offices["established"])
-    assert snap.headline["offices"] == int((dates <= pd.Timestamp(day)).sum())
-    assert snap.headline["offices"] < len(demo.offices)
+    assert snap.figures["offices"] == int((dates <= pd.Timestamp(day)).sum())
+    assert snap.figures["offices"] < len(demo.offices)
     assert snap.date == day
     donor = "Germany"
     snap = build_snapshot(demo, donor="germany")
     expect = demo.offices[demo.offices["donor"] == donor]
-    assert snap.headline["offices"] == len(expect)
+    mine = snap.donor_figures()
+    assert snap.donor == donor
+    assert mine["offices"] == len(expect) == len(snap.load)
     n, pop = _covered_population(demo.communities, expect, 50)
-    assert snap.headline["population_covered"] == pop
+    assert mine["communities_within_radius_attributed"] == n
+    assert mine["population_within_radius_attributed"] == pop
+    # the whole network's figures stay the whole network's
+    assert snap.figures.as_dict() == cpgeo.figures(demo).as_dict()
     by_donor = build_snapshot(demo).by_donor.set_index("donor")
     assert by_donor.loc[donor, "offices"] == len(expect)
-    assert by_donor.loc[donor, "communities_covered"] == n
+    assert by_donor.loc[donor, "communities_within_radius_attributed"] == n
+
+
+def test_a_forums_status_is_the_whole_networks(demo):
+    # a Germany-funded forum declared to an office another donor funds
+    status = cpgeo.figures(demo).forums
+    others = demo.offices.loc[demo.offices["donor"] != "Germany", "id"]
+    near = status.index[
+        status["assigned_office"].isin(others).to_numpy() & (status["status"] == "in_range")
+    ][0]
+    office = demo.offices.set_index("id").loc[status.loc[near, "assigned_office"]]
+    office["id"] = status.loc[near, "assigned_office"]
+    forums = demo.cpfs.copy()
+    forums.loc[near, "donor"] = "Germany"
+    forums.loc[near, "office_id"] = office["id"]
+    scn = demo.with_layers(cpfs=forums)
+    whole = cpgeo.figures(scn).forums.set_index("id")
+    snap = build_snapshot(scn, donor="Germany")
+    shown = snap.forums.set_index("id")
+    forum_id = forums.loc[near, "id"]
+    assert forum_id in shown.index
+    assert shown.loc[forum_id, "status"] == whole.loc[forum_id, "status"]
+    assert shown.loc[forum_id, "assigned_office"] == office["id"]
+    # the donor's forum figures agree with the statuses drawn
+    mine = snap.donor_figures()
+    assert mine["forums_without_office_in_range"] == int((shown["offices_in_range"] == 0).sum())
+    assert mine["forums"] == len(shown)
+
+
+def test_donor_figures_are_attributed_and_say_so(demo, tmp_path):
+    snap = build_snapshot(demo)
+    by_donor = snap.by_donor
+    total = snap.figures["population_within_radius"]
+    # catchments overlap: the donors' attributed populations add up to more than the total
+    assert by_donor["population_within_radius_attributed"].sum() > total
+    text = summary_text(snap)
+    assert ATTRIBUTION_NOTE in text
+    assert f"{total:,} people" in text
 
 
 def test_bad_filters(demo):
@@ -92,9 +146,12 @@ def test_export_writes_every_file_offline(demo, tmp_path):
     assert "2019-06-30" in summary
     for source in demo.sources.values():
         assert source in summary
-    figures = pd.read_csv(out / "figures.csv")
-    row = figures[(figures["table"] == "headline") & (figures["metric"] == "offices")]
-    assert float(row["value"].iloc[0]) == snap.headline["offices"]
+    figures = pd.read_csv(out / "figures.csv", dtype=str, keep_default_na=False)
+    whole = figures[figures["table"] == "figures"].set_index("key")["value"]
+    for key, value in snap.figures.items():
+        # counts are written as whole numbers ("7", never "7.0"), unknown as empty
+        expected = "" if value is None else repr(value) if isinstance(value, float) else str(value)
+        assert whole[key] == expected, key
     layers = {name for name, _ in pyogrio.list_layers(out / "layers.gpkg")}
     assert {"boundaries", "communities", "offices", "cpfs"} <= layers
     # a second export replaces the folder as a whole, leaving no temporary folder behind

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cpgeo import settings
 from cpgeo._errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import pandas as pd
 
@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 
 LAYER_KINDS = ("offices", "cpfs", "communities", "stations", "boundaries")
 OUTPUT_SUFFIXES = (".gpkg", ".geojson", ".csv")
-# Layers that are illustrative in the demo: while any of them is not replaced by the
-# user's own file, outputs carry the illustrative-data notice.
-_ILLUSTRATIVE = ("offices", "cpfs", "stations")
 
 
 def add_layer_options(parser: argparse.ArgumentParser, *kinds: str) -> None:
@@ -86,8 +83,31 @@ def check_options(args: argparse.Namespace) -> None:
         raise InputError(msg)
 
 
+def add_focus_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--governorates`` (the focus governorates of the figures)."""
+    parser.add_argument(
+        "--governorates",
+        default=None,
+        metavar="LIST",
+        help="comma-separated focus governorates (default: "
+        f"{', '.join(settings.FOCUS_GOVERNORATES)})",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--json`` (machine-readable output on stdout, figure keys as in cpgeo.figures)."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print machine-readable JSON instead of tables (figure keys as in cpgeo.figures)",
+    )
+
+
 def load_scenario(args: argparse.Namespace) -> Scenario:
-    """Return the demo scenario with every layer given on the command line read over it."""
+    """Return the demo scenario with every layer given on the command line read over it.
+
+    Layers read from the user's files replace the demo's and are no longer illustrative.
+    """
     from cpgeo.data import load_demo
     from cpgeo.io import read_layer
 
@@ -96,48 +116,48 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     given = {k: getattr(args, k) for k in LAYER_KINDS if getattr(args, k, None) is not None}
     if not given:
         return scenario
+    layers = {}
     boundaries = scenario.boundaries
     if "boundaries" in given:
-        boundaries = read_layer(given.pop("boundaries"), "boundaries")
-    layers = {k: read_layer(path, k, boundaries=boundaries) for k, path in given.items()}
-    sources = dict(scenario.sources)
-    sources.update({k: f"user file {getattr(args, k)}" for k in layers})
-    if boundaries is not scenario.boundaries:
-        sources["boundaries"] = f"user file {args.boundaries}"
-    illustrative = any(k not in layers for k in _ILLUSTRATIVE)
-    from dataclasses import replace
-
-    return replace(
-        scenario, boundaries=boundaries, illustrative=illustrative, sources=sources, **layers
+        boundaries = read_layer(given["boundaries"], "boundaries")
+        layers["boundaries"] = boundaries
+    for kind, path in given.items():
+        if kind != "boundaries":
+            layers[kind] = read_layer(path, kind, boundaries=boundaries)
+    return scenario.with_user_layers(
+        layers, {kind: f"user file {path}" for kind, path in given.items()}
     )
 
 
-def write_output(frame: pd.DataFrame, path: Path | None, *, layer: str | None = None) -> None:
+def write_output(
+    frame: pd.DataFrame, path: Path | None, *, layer: str | None = None, quiet: bool = False
+) -> None:
     """Write ``frame`` to ``path`` (by extension), atomically; say where on stdout."""
     if path is None:
         return
     from cpgeo.io import write_layer
 
     write_layer(frame, path, layer=layer)
-    print(f"wrote {path}")
+    if not quiet:
+        print(f"wrote {path}")
 
 
 def print_table(
-    frame: pd.DataFrame, columns: Sequence[str] | None = None, *, title: str | None = None
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    title: str | None = None,
+    signed: Sequence[str] = ("change",),
 ) -> None:
-    """Print ``frame`` (geometry dropped) as an aligned plain-text table."""
-    import pandas as pd
+    """Print ``frame`` (geometry dropped) as an aligned, labelled plain-text table."""
+    from cpgeo.labels import display_table
 
-    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-    if columns is not None:
-        table = table[[c for c in columns if c in table.columns]]
-    table = table.astype(object).where(table.notna(), "")
+    table = display_table(frame, columns, signed=signed)
     if title:
         print(title)
-    with pd.option_context(
-        "display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
-        "display.float_format", "{:,.1f}".format,
-    ):
+    if table.empty:
+        print("(none)")
+    else:
         print(table.to_string(index=False))
     print()
 
@@ -147,3 +167,66 @@ def print_notice(scenario: Scenario) -> None:
     if scenario.illustrative:
         print(f"NOTE: {scenario.notice}")
         print()
+
+
+def print_figures(values: Mapping[str, object], keys: Sequence[str], *, title: str) -> None:
+    """Print figures as ``label: value`` lines."""
+    from cpgeo.labels import figure_lines
+
+    print(title)
+    for line in figure_lines(values, keys):
+        print(f"  {line}")
+    print()
+
+
+def _json_value(value: Any) -> Any:
+    import math
+
+    import pandas as pd
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
+def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``frame`` as JSON-ready dicts: points as ``latitude`` / ``longitude``."""
+    import geopandas as gpd
+    import shapely
+
+    table = frame
+    extra: dict[str, Any] = {}
+    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
+        geoms = frame.geometry.to_crs(4326) if frame.crs is not None else frame.geometry
+        values = geoms.to_numpy()
+        if len(values) and bool((shapely.get_type_id(values) == 0).all()):
+            extra = {"latitude": shapely.get_y(values), "longitude": shapely.get_x(values)}
+        table = frame.drop(columns=frame.geometry.name)
+    records = []
+    for i, row in enumerate(table.astype(object).to_dict("records")):
+        record = {str(k): _json_value(v) for k, v in row.items()}
+        record.update({k: float(v[i]) for k, v in extra.items()})
+        records.append(record)
+    return records
+
+
+def print_json(payload: Mapping[str, Any]) -> None:
+    """Print ``payload`` as JSON (UTF-8 text kept readable; NA and NaN as null)."""
+    import json
+
+    print(json.dumps(payload, ensure_ascii=False, indent=2, default=_json_value, allow_nan=False))
+
+
+def scenario_json(scenario: Scenario) -> dict[str, Any]:
+    """Return what every ``--json`` output says of the data: notice, demo layers, sources."""
+    return {
+        "illustrative_layers": list(scenario.illustrative_layers),
+        "notice": scenario.notice or None,
+        "sources": dict(scenario.sources),
+    }

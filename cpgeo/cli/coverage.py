@@ -1,24 +1,74 @@
-"""``cpgeo coverage`` and ``cpgeo load``: who is within reach, which offices are overloaded."""
+"""``cpgeo figures``, ``cpgeo coverage`` and ``cpgeo load``: the scenario's figures.
+
+All three print numbers from :func:`cpgeo.figures`, so that they agree with each other,
+with the app and with snapshots.
+"""
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
-from cpgeo import settings
 from cpgeo.cli._common import (
     add_capacity_option,
+    add_focus_option,
+    add_json_option,
     add_layer_options,
     add_output_option,
     add_radius_option,
+    json_records,
     load_scenario,
+    print_figures,
+    print_json,
     print_notice,
     print_table,
+    scenario_json,
     write_output,
+)
+from cpgeo.labels import GOVERNORATE_COLUMNS
+
+if TYPE_CHECKING:
+    from cpgeo import Figures
+
+_COMMUNITY_KEYS = (
+    "communities",
+    "population",
+    "communities_population_unknown",
+    "communities_within_radius",
+    "population_within_radius",
+    "population_within_radius_share",
+    "communities_outside_radius_focus",
+    "population_outside_radius_focus",
+)
+_FORUM_KEYS = (
+    "offices",
+    "offices_over_capacity",
+    "forums",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+    "forums_beyond_declared_office",
+    "forums_unknown_office",
 )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add the ``coverage`` and ``load`` commands."""
+    """Add the ``figures``, ``coverage`` and ``load`` commands."""
+    p = subparsers.add_parser(
+        "figures",
+        help="every figure of the scenario (coverage, load, forums), by governorate",
+        description="Every figure cpgeo reports for the scenario: communities and people "
+        "within the radius (geodesic, WGS84), offices over capacity, forums served within "
+        "capacity and forums needing attention, in total and by governorate. The app, "
+        "snapshots and proposals show the same numbers. Defaults to the embedded demo.",
+    )
+    add_layer_options(p, "offices", "cpfs", "communities", "boundaries")
+    add_radius_option(p)
+    add_capacity_option(p)
+    add_focus_option(p)
+    add_json_option(p)
+    add_output_option(p)
+    p.set_defaults(func=run_figures)
+
     p = subparsers.add_parser(
         "coverage",
         help="communities within the radius of an office, by governorate",
@@ -27,6 +77,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_layer_options(p, "offices", "communities", "boundaries")
     add_radius_option(p)
+    add_focus_option(p)
+    add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_coverage)
 
@@ -40,64 +92,170 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_layer_options(p, "offices", "cpfs", "boundaries")
     add_radius_option(p)
     add_capacity_option(p)
+    add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_load)
 
 
-def run_coverage(args: argparse.Namespace) -> int:
-    """Print the coverage summary; write the communities with their coverage columns."""
-    from cpgeo.coverage import community_coverage, governorate_summary
+def _figures(args: argparse.Namespace) -> tuple[Any, Figures]:
+    from cpgeo import figures
 
     scenario = load_scenario(args)
-    radius = settings.radius_km if args.radius_km is None else args.radius_km
-    covered = community_coverage(scenario.communities, scenario.offices, radius_km=radius)
-    summary = governorate_summary(covered)
-    print_notice(scenario)
-    print_table(
-        summary,
-        title=f"Communities within {radius:g} km of an office "
-        f"({len(scenario.offices)} offices, {len(covered)} communities)",
+    fig = figures(
+        scenario,
+        radius_km=args.radius_km,
+        max_cpfs=getattr(args, "max_cpfs", None),
+        governorates=getattr(args, "governorates", None),
     )
-    uncovered = covered[~covered["covered"]].sort_values("population", ascending=False)
+    return scenario, fig
+
+
+def _parameters(fig: Figures) -> dict[str, Any]:
+    return {
+        "radius_km": fig.radius_km,
+        "max_cpfs": fig.max_cpfs,
+        "focus_governorates": list(fig.governorates),
+    }
+
+
+def run_figures(args: argparse.Namespace) -> int:
+    """Print every figure and the per-governorate table; write the table."""
+    scenario, fig = _figures(args)
+    write_output(fig.by_governorate, args.output, layer="figures", quiet=args.json)
+    if args.json:
+        print_json(
+            {
+                "figures": fig.as_dict(),
+                "by_governorate": json_records(fig.by_governorate),
+                "parameters": _parameters(fig),
+                **scenario_json(scenario),
+                "written": None if args.output is None else str(args.output),
+            }
+        )
+        return 0
+    print_notice(scenario)
+    print_figures(
+        fig,
+        (*_COMMUNITY_KEYS, *_FORUM_KEYS),
+        title=f"Figures (radius {fig.radius_km:g} km, {fig.max_cpfs} forums per office; focus: "
+        f"{', '.join(fig.governorates)})",
+    )
+    print_table(fig.by_governorate, GOVERNORATE_COLUMNS, title="By governorate")
+    return 0
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    """Print the coverage figures by governorate; write the communities with their coverage."""
+    scenario, fig = _figures(args)
+    covered = fig.coverage
+    write_output(covered, args.output, layer="communities", quiet=args.json)
+    uncovered = covered[~covered["covered"]].sort_values(
+        "population", ascending=False, na_position="last"
+    )
+    if args.json:
+        print_json(
+            {
+                "figures": {k: fig[k] for k in _COMMUNITY_KEYS},
+                "by_governorate": json_records(
+                    fig.by_governorate[["governorate", *_community_columns(fig)]]
+                ),
+                "parameters": _parameters(fig),
+                **scenario_json(scenario),
+                "written": None if args.output is None else str(args.output),
+            }
+        )
+        return 0
+    print_notice(scenario)
+    print_figures(
+        fig,
+        _COMMUNITY_KEYS,
+        title=f"Communities within {fig.radius_km:g} km of an office "
+        f"({fig['offices']:,} offices; focus: {', '.join(fig.governorates)})",
+    )
+    print_table(
+        fig.by_governorate, ["governorate", *_community_columns(fig)], title="By governorate"
+    )
     print_table(
         uncovered.head(15),
         ["name", "governorate", "population", "nearest_office", "nearest_office_km"],
-        title=f"Largest uncovered communities ({len(uncovered)} in all)",
+        title=f"Largest communities outside the radius ({len(uncovered):,} in all)",
     )
-    write_output(covered, args.output, layer="communities")
     return 0
+
+
+def _community_columns(fig: Figures) -> list[str]:
+    return [
+        c
+        for c in fig.by_governorate.columns
+        if c.startswith(("communities", "population"))
+    ]
 
 
 def run_load(args: argparse.Namespace) -> int:
     """Print office load and forum status; write the offices with their load columns."""
-    from cpgeo.coverage import assign_cpfs, cpf_status, office_load
+    from cpgeo.labels import assignment_sentence
 
-    scenario = load_scenario(args)
-    radius = settings.radius_km if args.radius_km is None else args.radius_km
-    capacity = settings.max_cpfs if args.max_cpfs is None else args.max_cpfs
-    offices = office_load(scenario.offices, scenario.cpfs, radius_km=radius, max_cpfs=capacity)
-    forums = cpf_status(scenario.offices, scenario.cpfs, radius_km=radius)
+    scenario, fig = _figures(args)
+    offices, forums, assignment = fig.load, fig.forums, fig.assignment
+    write_output(offices, args.output, layer="offices", quiet=args.json)
+    problems = forums[(forums["status"] != "in_range") | (forums["offices_in_range"] == 0)]
+    moved = assignment.cpfs[assignment.cpfs["moved"]]
+    unserved = assignment.cpfs[~assignment.cpfs["served"]]
+    sentence = assignment_sentence(
+        assignment.n_served,
+        assignment.n_reachable,
+        fig["forums"],  # type: ignore[arg-type]
+        assignment.n_moved,
+        fig.radius_km,
+        fig.max_cpfs,
+    )
+    if args.json:
+        print_json(
+            {
+                "figures": {k: fig[k] for k in _FORUM_KEYS},
+                "offices": json_records(offices),
+                "forums_needing_attention": json_records(problems),
+                "reassignment": {
+                    "removes_overload": assignment.removes_overload,
+                    "forums_moved": assignment.n_moved,
+                    "moved": json_records(moved),
+                    "not_served": json_records(unserved),
+                },
+                "parameters": _parameters(fig),
+                **scenario_json(scenario),
+                "written": None if args.output is None else str(args.output),
+            }
+        )
+        return 0
     print_notice(scenario)
+    print_figures(
+        fig,
+        _FORUM_KEYS,
+        title=f"Office load (capacity {fig.max_cpfs}, radius {fig.radius_km:g} km)",
+    )
     print_table(
         offices,
         ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"],
-        title=f"Forums per office (capacity {capacity}, radius {radius:g} km)",
+        title="Forums per office",
     )
-    problems = forums[forums["status"] != "in_range"]
     if len(problems):
         print_table(
             problems,
-            ["id", "name", "governorate", "office_id", "assigned_office", "assigned_km", "status"],
-            title=f"Forums needing attention ({len(problems)})",
+            ["id", "name", "governorate", "office_id", "assigned_office", "assigned_km",
+             "offices_in_range", "status"],
+            title=f"Forums needing attention ({len(problems):,})",
         )
-    over = offices[offices["over_capacity"]]
-    print(f"Offices over capacity: {len(over)}"
-          + (f" ({', '.join(over['id'])})" if len(over) else ""))
-    assignment = assign_cpfs(scenario.offices, scenario.cpfs, radius_km=radius, max_cpfs=capacity)
-    print(f"Reassignment: {assignment.message}")
-    moved = assignment.cpfs[assignment.cpfs["moved"]]
+    print(f"Reassignment: {sentence}")
     if len(moved):
-        print_table(moved, ["id", "name", "office_id", "assigned_office", "distance_km"],
-                    title="Forums the capacity-respecting assignment moves")
-    write_output(offices, args.output, layer="offices")
+        print_table(
+            moved,
+            ["id", "name", "office_before", "assigned_office", "distance_km"],
+            title="Forums the capacity-respecting assignment moves",
+        )
+    if len(unserved):
+        print_table(
+            unserved,
+            ["id", "name", "office_before"],
+            title="Forums no office can serve within capacity",
+        )
     return 0

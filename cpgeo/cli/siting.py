@@ -8,14 +8,19 @@ from cpgeo import settings
 from cpgeo._errors import InputError
 from cpgeo.cli._common import (
     add_capacity_option,
+    add_json_option,
     add_layer_options,
     add_output_option,
     add_radius_option,
+    json_records,
     load_scenario,
+    print_json,
     print_notice,
     print_table,
+    scenario_json,
     write_output,
 )
+from cpgeo.labels import summary_table
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,18 +60,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--grid-km", type=float, default=None, help="also try grid points this far apart (km)"
     )
     p.add_argument(
-        "--time-limit", type=float, default=None, metavar="S", help="solver time limit (s)"
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="solver time limit in seconds (default 60); the answer then states its gap",
     )
     add_layer_options(p, "offices", "cpfs", "communities", "stations", "boundaries")
     add_radius_option(p)
     add_capacity_option(p)
+    add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_propose)
 
 
 def run_propose(args: argparse.Namespace) -> int:
-    """Print the ranked proposals and the before / after lines; write the sites."""
+    """Print the ranked proposals and the before / after figures; write the sites."""
+    from cpgeo.labels import reassignment_sentence
     from cpgeo.siting import plan_sites
+    from cpgeo.siting.propose import SITE_FIGURE_KEYS
 
     if args.sites is None and args.budget is None:
         msg = "give --sites N, --budget B, or both"
@@ -88,35 +100,60 @@ def run_propose(args: argparse.Namespace) -> int:
         budget=args.budget,
         time_limit_s=args.time_limit,
     )
+    out = proposal.sites
+    if scenario.illustrative:
+        out = out.assign(note=scenario.notice)
+    write_output(out, args.output, layer="proposals", quiet=args.json)
+    reassigned = reassignment_sentence(proposal.reassignment.to_dict(), proposal.n_reassigned)
+    summary = proposal.summary
+    if args.json:
+        print_json(
+            {
+                "before": proposal.before.as_dict(),
+                "after": proposal.after.as_dict(),
+                "change": {k: summary.loc[k, "change"] for k in summary.index},
+                "reassignment": {
+                    "forums_redeclared": proposal.n_reassigned,
+                    "change": proposal.reassignment.to_dict(),
+                    "text": reassigned,
+                },
+                "sites": json_records(proposal.sites),
+                "method": proposal.method,
+                "optimal": proposal.optimal,
+                "gap": proposal.gap,
+                "parameters": {
+                    "radius_km": proposal.radius_km,
+                    "max_cpfs": proposal.max_cpfs,
+                    "governorates": list(proposal.governorates),
+                },
+                **scenario_json(scenario),
+                "written": None if args.output is None else str(args.output),
+            }
+        )
+        return 0
     print_notice(scenario)
     proof = (
         "proven optimal"
         if proposal.optimal
-        else ("greedy, not proven" if proposal.method == "greedy" else f"gap {proposal.gap:.2%}")
+        else (
+            "greedy, not proven"
+            if proposal.method == "greedy"
+            else f"time limit reached, proven gap {proposal.gap:.2%}"
+        )
     )
     print_table(
         proposal.sites,
-        [
-            "rank",
-            "name",
-            "type",
-            "governorate",
-            "new_communities",
-            "new_population",
-            "cpfs_absorbed",
-            "relieved_offices",
-        ],
+        ["rank", "name", "type", "governorate", *SITE_FIGURE_KEYS[:2],
+         "forums_served_within_capacity", "relieved_offices"],
+        signed=SITE_FIGURE_KEYS,
         title=f"Proposed sites in {', '.join(proposal.governorates)} "
         f"(radius {proposal.radius_km:g} km, {proposal.max_cpfs} forums per office; {proof})",
     )
+    if proposal.n_reassigned:
+        print(f"0. {reassigned}")
     for row in proposal.sites.itertuples():
         print(f"{row.rank}. {row.reason}")
     print()
     print("Before -> after")
-    for line in proposal.summary_lines():
-        print(f"  {line}")
-    out = proposal.sites
-    if scenario.illustrative:
-        out = out.assign(note=scenario.notice)
-    write_output(out, args.output, layer="proposals")
+    print(summary_table(summary).to_string(index=False))
     return 0

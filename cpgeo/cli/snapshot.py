@@ -7,12 +7,19 @@ from pathlib import Path
 
 from cpgeo.cli._common import (
     add_capacity_option,
+    add_focus_option,
+    add_json_option,
     add_layer_options,
     add_radius_option,
+    json_records,
     load_scenario,
+    print_figures,
+    print_json,
     print_notice,
     print_table,
+    scenario_json,
 )
+from cpgeo.labels import GOVERNORATE_COLUMNS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--donor", metavar="NAME", help="only the offices and forums of this donor")
     add_radius_option(p)
     add_capacity_option(p)
+    add_focus_option(p)
+    add_json_option(p)
     p.add_argument(
         "-o", "--output", type=Path, required=True, metavar="DIR", help="folder to write"
     )
@@ -41,8 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
-    """Build the snapshot, print its headline figures and write its files."""
-    from cpgeo.snapshot import SNAPSHOT_FILES, build_snapshot, export_snapshot
+    """Build the snapshot, print its figures and write its files."""
+    from cpgeo.snapshot import (
+        ATTRIBUTION_NOTE,
+        DONOR_KEYS,
+        HEADLINE_KEYS,
+        SNAPSHOT_FILES,
+        build_snapshot,
+        export_snapshot,
+    )
 
     out: Path = args.output
     args.output = None  # a folder, not a layer file: keep it out of the layer-file checks
@@ -53,11 +69,40 @@ def run_snapshot(args: argparse.Namespace) -> int:
         donor=args.donor,
         radius_km=args.radius_km,
         max_cpfs=args.max_cpfs,
+        governorates=args.governorates,
     )
-    print_notice(scenario)
-    print_table(snap.by_governorate, title=f"Footprint on {snap.date.isoformat()}")
-    if snap.by_donor is not None:
-        print_table(snap.by_donor, title="By donor")
     folder = export_snapshot(snap, out)
+    if args.json:
+        print_json(
+            {
+                "date": snap.date.isoformat(),
+                "donor": snap.donor,
+                "figures": snap.figures.as_dict(),
+                "donor_figures": snap.donor_figures(),
+                "by_governorate": json_records(snap.by_governorate),
+                "by_donor": None if snap.by_donor is None else json_records(snap.by_donor),
+                "attribution_note": None if snap.by_donor is None else ATTRIBUTION_NOTE,
+                "parameters": {
+                    "radius_km": snap.radius_km,
+                    "max_cpfs": snap.max_cpfs,
+                    "focus_governorates": list(snap.figures.governorates),
+                },
+                **scenario_json(snap.shown),
+                "written": [str(folder / name) for name in SNAPSHOT_FILES],
+            }
+        )
+        return 0
+    print_notice(snap.shown)
+    mine = snap.donor_figures()
+    if mine is not None:
+        print_figures(mine, DONOR_KEYS, title=f"Attributed to {snap.donor}")
+    print_figures(
+        snap.figures, HEADLINE_KEYS, title=f"Whole network on {snap.date.isoformat()}"
+    )
+    print_table(snap.by_governorate, GOVERNORATE_COLUMNS, title="By governorate")
+    if snap.by_donor is not None:
+        print_table(snap.by_donor, title="By donor (attributed)")
+        print(ATTRIBUTION_NOTE)
+        print()
     print(f"wrote {', '.join(SNAPSHOT_FILES)} to {folder}")
     return 0

@@ -6,6 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from cpgeo._ids import id_array
 from cpgeo._log import log
 from cpgeo.coverage._index import (
     PointQuadtree,
@@ -16,14 +17,15 @@ from cpgeo.coverage._index import (
     resolve_radius,
 )
 
-#: Label of the governorate-summary row for communities without a governorate.
-UNKNOWN_GOVERNORATE = "(unknown)"
-
 
 def layer_ids(layer: gpd.GeoDataFrame) -> np.ndarray:
-    """Return the layer's ``id`` column as strings (index labels when the column is missing)."""
+    """Return the layer's ``id`` column as id text (index labels when the column is missing).
+
+    Ids are spelled as :func:`cpgeo._ids.id_text` does, so ``1``, ``1.0`` and ``"1"`` are
+    the same id whatever the column's dtype.
+    """
     values = layer["id"] if "id" in layer.columns else pd.Series(layer.index, index=layer.index)
-    return np.asarray(values.astype("string").to_numpy(dtype=object, na_value=None), dtype=object)
+    return id_array(values)
 
 
 def output_frame(layer: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -108,62 +110,34 @@ def community_coverage(
 
 
 def governorate_summary(coverage: gpd.GeoDataFrame | pd.DataFrame) -> pd.DataFrame:
-    """Coverage per governorate, from the output of :func:`community_coverage`.
+    """Community figures per governorate, from the output of :func:`community_coverage`.
+
+    The same numbers, under the same keys, as the community columns of
+    :attr:`cpgeo.Figures.by_governorate` (see :func:`cpgeo.figures`).
 
     Parameters
     ----------
     coverage
-        Communities with ``covered`` and optionally ``governorate`` (communities without
-        one are grouped under ``"(unknown)"``) and ``population`` (missing counts as 0).
+        Communities with ``covered`` and optionally ``governorate`` and ``population``
+        (NA = unknown, never counted as 0).
 
     Returns
     -------
     pandas.DataFrame
-        One row per governorate, sorted by name, then a ``"Total"`` row; columns
-        ``governorate``, ``communities``, ``covered``, ``uncovered``, ``population``,
-        ``population_covered`` (int64) and ``share_covered`` (population share covered,
-        0..1; NaN where the population is 0).
+        One row per governorate, sorted by name, then one with NA ``governorate`` for
+        communities in none (when there are any); no total row (add rows up with
+        :meth:`cpgeo.Figures.subtotal`). Columns ``governorate``, ``communities``,
+        ``population`` (Int64; NA when every population there is unknown),
+        ``communities_population_unknown``, ``communities_within_radius``,
+        ``population_within_radius``, ``communities_outside_radius``,
+        ``population_outside_radius`` and ``population_within_radius_share`` (0..1, NaN
+        when the population is unknown or 0).
     """
+    from cpgeo._figures import community_table
+
     if "covered" not in coverage.columns:
         msg = "governorate_summary needs a 'covered' column: pass community_coverage's output"
         raise ValueError(msg)
-    n = len(coverage)
-    if "governorate" in coverage.columns:
-        gov = coverage["governorate"].astype("string").fillna(UNKNOWN_GOVERNORATE)
-    else:
-        gov = pd.Series(UNKNOWN_GOVERNORATE, index=coverage.index, dtype="string")
-    if "population" in coverage.columns:
-        pop = pd.to_numeric(coverage["population"], errors="coerce").fillna(0).astype("int64")
-    else:
-        pop = pd.Series(np.zeros(n, dtype=np.int64), index=coverage.index)
-    covered = coverage["covered"].astype(bool)
-    frame = pd.DataFrame(
-        {
-            "governorate": gov.to_numpy(dtype=object),
-            "communities": np.ones(n, dtype=np.int64),
-            "covered": covered.to_numpy().astype(np.int64),
-            "population": pop.to_numpy(),
-            "population_covered": np.where(covered.to_numpy(), pop.to_numpy(), 0),
-        }
-    )
-    table = frame.groupby("governorate", sort=True).sum().reset_index()
-    total = pd.DataFrame(
-        {
-            "governorate": ["Total"],
-            "communities": [int(frame["communities"].sum())],
-            "covered": [int(frame["covered"].sum())],
-            "population": [int(frame["population"].sum())],
-            "population_covered": [int(frame["population_covered"].sum())],
-        }
-    )
-    table = pd.concat([table, total], ignore_index=True)
-    table["governorate"] = table["governorate"].astype("string")
-    for col in ("communities", "covered", "population", "population_covered"):
-        table[col] = table[col].astype("int64")
-    table.insert(3, "uncovered", table["communities"] - table["covered"])
-    popf = table["population"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(popf > 0, table["population_covered"].to_numpy() / popf, np.nan)
-    table["share_covered"] = share
-    log(f"governorate_summary: {len(table) - 1} governorates, {n} communities")
+    table = community_table(coverage)
+    log(f"governorate_summary: {len(table)} governorates, {len(coverage)} communities")
     return table

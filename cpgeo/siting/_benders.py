@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 import numpy as np
 import scipy.sparse as sp
 
+from cpgeo.siting._milp import new_highs
+
 #: number of surrogate groups in the master
 GROUPS = 64
 #: stop the cutting loop when the master exceeds the LP value by this relative amount
@@ -138,8 +140,7 @@ def benders_lp(
     group_weight = member @ weights
     a_float = sp.csr_array(matrix, dtype=np.float64)
 
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.setOptionValue("random_seed", 0)
     inf = highspy.kHighsInf
     highs.addVars(

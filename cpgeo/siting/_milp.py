@@ -2,13 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from cpgeo._errors import SolverError
+
+_QUIET = threading.Lock()
+
+
+def _flush_c_stdout() -> None:
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(None).fflush(None)
+
+
+def new_highs() -> Any:
+    """Return a ``highspy.Highs`` with its output off, and without its banner on stdout.
+
+    HiGHS writes its copyright banner when the object is created, before any option
+    can turn logging off; that line would land in the middle of the CLI's ``--json`` and
+    tables. The process's standard output is pointed at the null device for the
+    construction only (under a lock; Python's own buffered output is unaffected).
+    """
+    import highspy
+
+    with _QUIET:
+        sys.stdout.flush()
+        _flush_c_stdout()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            highs = highspy.Highs()
+            highs.setOptionValue("output_flag", False)
+            _flush_c_stdout()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+    return highs
 
 
 @dataclass(frozen=True)
@@ -78,8 +118,7 @@ def solve_milp(
         highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
         for flag in integer
     ]
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = new_highs()
     highs.setOptionValue("mip_rel_gap", float(rel_gap))
     highs.setOptionValue("mip_abs_gap", float(abs_gap))
     highs.setOptionValue("random_seed", 0)

@@ -21,8 +21,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cpgeo import settings
 from cpgeo._errors import InputError
+from cpgeo.regions import resolve_governorates
 
 if TYPE_CHECKING:
     from cpgeo.scenario import Scenario
@@ -39,28 +39,9 @@ CANDIDATE_TYPES: tuple[str, ...] = ("rehabilitate", "new_build")
 # Equal-area projection centred on Iraq, used only to lay out grid points in km.
 _GRID_CRS = "+proj=laea +lat_0=33 +lon_0=44 +datum=WGS84 +units=m +no_defs"
 
-CANDIDATE_COLUMNS = ["id", "name", "type", "governorate", "cost", "source_id", "geometry"]
-
-
-def resolve_governorates(governorates: Iterable[str] | str | None) -> tuple[str, ...]:
-    """Return canonical governorate names (None means ``settings.FOCUS_GOVERNORATES``).
-
-    Raises
-    ------
-    InputError
-        For an unknown name or an empty selection.
-    """
-    from cpgeo.regions import canonical_governorate
-
-    if governorates is None:
-        governorates = settings.FOCUS_GOVERNORATES
-    if isinstance(governorates, str):
-        governorates = [part for part in governorates.split(",") if part.strip()]
-    names = tuple(dict.fromkeys(canonical_governorate(name.strip()) for name in governorates))
-    if not names:
-        msg = "choose at least one governorate for the candidate sites"
-        raise InputError(msg)
-    return names
+CANDIDATE_COLUMNS = [
+    "id", "name", "place", "type", "governorate", "cost", "source_id", "geometry"
+]
 
 
 def resolve_costs(costs: Mapping[str, float] | None) -> dict[str, float]:
@@ -115,7 +96,8 @@ def candidate_sites(
     -------
     geopandas.GeoDataFrame
         EPSG:4326 points, index ``candidate`` (0..n-1), columns ``id`` (``"rehabilitate:"``,
-        ``"new_build:"`` or ``"grid:"`` followed by the source id), ``name``, ``type``,
+        ``"new_build:"`` or ``"grid:"`` followed by the source id), ``name``, ``place``
+        (the station's or community's name, or the grid point's position), ``type``,
         ``governorate``, ``cost``, ``source_id`` (station / community id, or NA for grid
         points), ``geometry``.
 
@@ -135,12 +117,14 @@ def candidate_sites(
     if "rehabilitate" in types and scenario.stations is not None and len(scenario.stations):
         stations = _points(scenario.stations, "stations")
         inside = stations[stations["governorate"].isin(chosen)]
-        parts.append(_frame(inside, "rehabilitate", inside["name"], price["rehabilitate"]))
+        parts.append(
+            _frame(inside, "rehabilitate", inside["name"], inside["name"], price["rehabilitate"])
+        )
     if "new_build" in types:
         communities = _points(scenario.communities, "communities")
         inside = communities[communities["governorate"].isin(chosen)]
         names = "New office in " + inside["name"].astype(str)
-        parts.append(_frame(inside, "new_build", names, price["new_build"]))
+        parts.append(_frame(inside, "new_build", names, inside["name"], price["new_build"]))
         if grid_km is not None:
             parts.append(_grid(scenario, chosen, grid_km, price["new_build"]))
     columns = CANDIDATE_COLUMNS
@@ -155,12 +139,15 @@ def candidate_sites(
     return result
 
 
-def _frame(layer: gpd.GeoDataFrame, kind: str, names: pd.Series, cost: float) -> gpd.GeoDataFrame:
+def _frame(
+    layer: gpd.GeoDataFrame, kind: str, names: pd.Series, places: pd.Series, cost: float
+) -> gpd.GeoDataFrame:
     ids = layer["id"].astype(str)
     return gpd.GeoDataFrame(
         {
             "id": (kind + ":" + ids).to_numpy(),
             "name": names.astype(str).to_numpy(),
+            "place": places.astype(str).to_numpy(),
             "type": kind,
             "governorate": layer["governorate"].astype(str).to_numpy(),
             "cost": float(cost),
@@ -199,6 +186,7 @@ def _grid(
         {
             "id": [f"grid:{grid_km:g}km:{i}" for i in range(len(joined))],
             "name": [f"New office at {label}" for label in labels],
+            "place": labels,
             "type": "new_build",
             "governorate": joined["governorate"].astype(str).to_numpy(),
             "cost": float(cost),

@@ -3,13 +3,13 @@
 :func:`propose_sites` is the thin GeoDataFrame adapter over the capacitated proposal
 model (:mod:`cpgeo.siting._capacitated`): it builds the candidate sites, the geodesic
 coverage matrices (WGS84, :func:`cpgeo.coverage.coverage_matrix`), solves, ranks the
-chosen sites and describes the before / after state with :mod:`cpgeo.coverage`.
+chosen sites and describes the before / after state with :func:`cpgeo.figures`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
@@ -19,31 +19,48 @@ import scipy.sparse as sp
 
 from cpgeo import settings
 from cpgeo._errors import InputError
+from cpgeo._figures import COUNT_KEYS, Figures
+from cpgeo._ids import id_array
 from cpgeo._log import log
+from cpgeo.coverage import CpfAssignment, assign_cpfs
+from cpgeo.labels import site_reason
+from cpgeo.regions import resolve_governorates
 from cpgeo.siting._capacitated import (
     CapacitatedInstance,
     greedy_capacitated,
     solve_capacitated,
 )
-from cpgeo.siting.candidates import CANDIDATE_TYPES, candidate_sites, resolve_governorates
+from cpgeo.siting.candidates import CANDIDATE_TYPES, candidate_sites
 
 if TYPE_CHECKING:
-    from cpgeo.coverage import CpfAssignment
     from cpgeo.scenario import Scenario
 
+#: Per-site figures: the change each figure takes when the site is added after the
+#: higher-ranked ones (the figures that no site can change are left out).
+SITE_FIGURE_KEYS: tuple[str, ...] = (
+    "communities_within_radius",
+    "population_within_radius",
+    "communities_outside_radius_focus",
+    "population_outside_radius_focus",
+    "offices",
+    "offices_over_capacity",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+    "forums_beyond_declared_office",
+    "forums_unknown_office",
+)
+
 SITE_COLUMNS = [
+    "rank",
     "id",
     "name",
     "type",
     "governorate",
     "cost",
-    "rank",
-    "marginal_gain",
-    "new_communities",
+    *SITE_FIGURE_KEYS,
     "new_community_names",
-    "new_population",
-    "cpfs_absorbed",
     "relieved_offices",
+    "forums_assigned",
     "reason",
     "geometry",
 ]
@@ -53,33 +70,42 @@ SITE_COLUMNS = [
 class Proposal:
     """Ranked site proposals and what they change.
 
+    The before / after figures are :func:`cpgeo.figures` of the scenario as it is, and
+    of the scenario with the proposed sites opened as offices and every forum that the
+    proposal serves re-declared to the office that serves it (a forum the proposal
+    cannot serve keeps its declaration). The change is told in steps that add up
+    exactly: first the forums re-declared among the existing offices (:attr:`reassignment`;
+    a proposal of no site may still make this step), then the sites one by one in rank
+    order (the per-site figures of :attr:`sites`).
+
     Attributes
     ----------
     sites
-        EPSG:4326 points, index ``rank`` (1 = proposed first), columns:
-
-        - ``id``, ``name``, ``type`` (``"rehabilitate"`` or ``"new_build"``),
-          ``governorate``, ``cost`` (relative cost of the type), ``rank``;
-        - ``marginal_gain``: people newly brought within the radius of an office by
-          this site given the existing offices and the higher-ranked proposals (the
-          column sums to the total population gain);
-        - ``new_communities`` / ``new_community_names`` / ``new_population``:
-          communities outside every existing office's radius that this site covers
-          (count, names joined by ``"; "``, population), counted for the site alone;
-        - ``cpfs_absorbed``: forums this site serves after the capacity-respecting
-          reassignment; ``relieved_offices``: ids (``"; "``-joined) of offices over
-          capacity today that hand forums to it;
-        - ``reason``: one sentence a minister can read.
+        EPSG:4326 points, index ``rank`` (1 = proposed first), columns ``rank``, ``id``,
+        ``name``, ``type`` (``"rehabilitate"`` or ``"new_build"``), ``governorate``,
+        ``cost``; the per-site figures (:data:`SITE_FIGURE_KEYS`: the change of each
+        figure when this site is added after the higher-ranked ones; Int64, NA where a
+        population is unknown); ``new_community_names`` (``"; "``-joined names of the
+        communities it brings within the radius); ``relieved_offices`` (``"; "``-joined
+        ids of offices over capacity before it that carry fewer forums with it);
+        ``forums_assigned`` (forums declared to the new office after the proposal);
+        ``reason`` (one sentence built from those numbers).
     summary
-        Before / after table: columns ``measure``, ``before``, ``after``, ``change``.
+        Indexed by figure key (:data:`cpgeo._figures.COUNT_KEYS`), columns ``before``,
+        ``after`` and ``change`` (Int64; NA where a population is unknown).
+    reassignment
+        Figure key -> change from re-declaring forums among the existing offices, before
+        any site (Int64).
+    n_reassigned
+        Forums that this first step re-declares.
     candidates
         Every candidate considered (see :func:`cpgeo.siting.candidate_sites`) with a
         ``selected`` column.
     assignment
-        The forums' capacity-respecting assignment with the proposed sites open.
-    coverage
-        Communities with ``covered`` etc. (see :func:`cpgeo.coverage.community_coverage`)
-        with the proposed sites open.
+        The forums' capacity-respecting assignment with the proposed sites open;
+        ``office_before`` and ``moved`` compare it with today's offices.
+    before, after
+        :func:`cpgeo.figures` of the scenario without and with the proposal.
     optimal
         True when the exact model proved the proposal optimal (always False for greedy).
     gap
@@ -90,9 +116,12 @@ class Proposal:
 
     sites: gpd.GeoDataFrame
     summary: pd.DataFrame
+    reassignment: pd.Series
+    n_reassigned: int
     candidates: gpd.GeoDataFrame
     assignment: CpfAssignment
-    coverage: gpd.GeoDataFrame
+    before: Figures
+    after: Figures
     optimal: bool
     gap: float
     method: str
@@ -100,16 +129,10 @@ class Proposal:
     max_cpfs: int
     governorates: tuple[str, ...] = field(default_factory=tuple)
 
-    def summary_lines(self) -> list[str]:
-        """Return the before / after table as readable lines (``measure: a -> b``)."""
-        lines = []
-        for row in self.summary.itertuples(index=False):
-            lines.append(f"{row.measure}: {_num(row.before)} -> {_num(row.after)}")
-        return lines
-
-
-def _num(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    @property
+    def coverage(self) -> gpd.GeoDataFrame:
+        """Communities with ``covered`` etc. with the proposed sites open."""
+        return self.after.coverage
 
 
 def _points(layer: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame:
@@ -124,7 +147,7 @@ def _points(layer: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame:
 
 def plan_sites(
     scenario: Scenario,
-    n_sites: int | None,
+    n_sites: int | None = None,
     *,
     governorates: Iterable[str] | str | None = None,
     radius_km: float | None = None,
@@ -134,7 +157,7 @@ def plan_sites(
     grid_km: float | None = None,
     budget: float | None = None,
     costs: Mapping[str, float] | None = None,
-    time_limit_s: float | None = None,
+    time_limit_s: float | None = 60.0,
 ) -> Proposal:
     """Propose where to rehabilitate or build offices: forums served first, then people.
 
@@ -144,7 +167,10 @@ def plan_sites(
     :mod:`cpgeo.siting._capacitated`) keeps the existing offices open, lets each office
     serve at most ``max_cpfs`` forums within ``radius_km`` (geodesic, WGS84), and picks
     candidates maximising first the forums served within capacity, then the population
-    newly within the radius of an office.
+    newly within the radius of an office (communities of unknown population weigh 0).
+
+    The before / after and per-site figures are :func:`cpgeo.figures` of the scenario
+    as it is and with the sites opened one by one in rank order (see :class:`Proposal`).
 
     Parameters
     ----------
@@ -154,7 +180,8 @@ def plan_sites(
         Number of sites to propose (at most; a site that adds nothing is not proposed);
         None when only ``budget`` limits the proposal.
     governorates
-        Where candidates may be; None means ``settings.FOCUS_GOVERNORATES``.
+        Where candidates may be, and the focus governorates of the figures; None means
+        ``settings.FOCUS_GOVERNORATES``.
     radius_km
         Catchment radius, kilometres on the WGS84 ellipsoid; None means
         ``settings.radius_km``.
@@ -173,38 +200,38 @@ def plan_sites(
         Cost per candidate type; defaults ``REHAB_COST`` = 1.0 and
         ``NEW_BUILD_COST`` = 2.5 (:mod:`cpgeo.siting.candidates`).
     time_limit_s
-        Solver time limit per stage, seconds (exact method).
+        Solver time limit per stage, seconds (exact method); the answer then carries
+        its proven gap. None for no limit.
 
     Returns
     -------
     Proposal
-        ``.sites`` (ranked GeoDataFrame, EPSG:4326), ``.summary`` (before / after), see
-        :class:`Proposal`.
+        ``.sites`` (ranked GeoDataFrame, EPSG:4326), ``.summary`` (before / after by
+        figure key), see :class:`Proposal`.
 
     Raises
     ------
     InputError
         Unknown governorate, method or candidate type; no candidate; ``n_sites`` negative
-        or larger than the candidates; neither ``n_sites`` nor ``budget``.
+        or larger than the candidates; neither ``n_sites`` nor ``budget``; a time limit
+        that is not a positive number.
     """
-    from cpgeo.coverage import (
-        assign_cpfs,
-        community_coverage,
-        coverage_matrix,
-        cpf_status,
-        office_load,
-    )
+    from cpgeo._figures import figures
+    from cpgeo.coverage import coverage_matrix
 
     if method not in ("exact", "greedy"):
         msg = f"method must be 'exact' or 'greedy', got {method!r}"
         raise InputError(msg)
     radius = settings.radius_km if radius_km is None else float(radius_km)
     capacity = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
-    if not radius > 0:
+    if not (np.isfinite(radius) and radius > 0):
         msg = f"radius_km must be > 0 km, got {radius_km!r}"
         raise InputError(msg)
     if capacity < 0:
         msg = f"max_cpfs must be >= 0, got {max_cpfs!r}"
+        raise InputError(msg)
+    if time_limit_s is not None and not (np.isfinite(time_limit_s) and time_limit_s > 0):
+        msg = f"time_limit_s must be a positive number of seconds, got {time_limit_s!r}"
         raise InputError(msg)
     chosen = resolve_governorates(governorates)
     candidates = candidate_sites(
@@ -234,7 +261,7 @@ def plan_sites(
     covered_before = np.diff(sp.csr_array(comm_office).indptr) > 0
     outside = np.flatnonzero(~covered_before)
     comm_cand = coverage_matrix(communities.iloc[outside], candidates, radius)
-    population = communities["population"].to_numpy(dtype=float)
+    population = _weights(communities)
     instance = CapacitatedInstance(
         coverage_matrix(cpfs, offices, radius),
         coverage_matrix(cpfs, candidates, radius),
@@ -247,62 +274,51 @@ def plan_sites(
         answer = solve_capacitated(instance, n_sites, budget=budget, time_limit_s=time_limit_s)
     else:
         answer = greedy_capacitated(instance, n_sites, budget=budget)
-    order, gains = _rank(instance, answer.selected)
-
+    order = _rank(instance, answer.selected)
     chosen_sites = candidates.iloc[order]
-    opened = pd.concat(
-        [
-            offices[["id", "name", "governorate", "geometry"]],
-            chosen_sites[["id", "name", "governorate", "geometry"]],
-        ],
-        ignore_index=True,
-    )
-    opened = gpd.GeoDataFrame(opened, geometry="geometry", crs=4326)
-    before_cov = community_coverage(communities, offices, radius)
-    after_cov = community_coverage(communities, opened, radius)
-    load = office_load(offices, cpfs, radius, capacity)
-    status = cpf_status(offices, cpfs, radius)
-    before_assign = assign_cpfs(offices, cpfs, radius, capacity)
-    after_assign = assign_cpfs(opened, cpfs, radius, capacity)
 
-    sites = _site_table(
-        chosen_sites,
-        order,
-        gains,
-        instance,
-        communities.iloc[outside],
-        load,
-        status,
-        after_assign,
-        radius,
+    def state(k: int) -> tuple[Figures, CpfAssignment]:
+        opened = _open(offices, chosen_sites.iloc[:k])
+        assignment = assign_cpfs(opened, cpfs, radius, capacity)
+        redeclared = scenario.with_layers(
+            offices=opened, cpfs=_redeclare(cpfs, assignment), communities=communities
+        )
+        fig = figures(redeclared, radius_km=radius, max_cpfs=capacity, governorates=chosen)
+        return fig, assignment
+
+    before = figures(scenario, radius_km=radius, max_cpfs=capacity, governorates=chosen)
+    steps = [state(k) for k in range(len(order) + 1)]
+    after, final = steps[-1]
+    assignment = _compare_with_today(final, before)
+    n_reassigned = int(
+        (
+            steps[0][1].cpfs["served"].to_numpy(dtype=bool)
+            & (
+                steps[0][1].cpfs["assigned_office"].fillna("")
+                != before.forums["assigned_office"].fillna("")
+            ).to_numpy(dtype=bool)
+        ).sum()
     )
-    in_focus = communities["governorate"].isin(chosen).to_numpy()
-    summary = _summary(
-        before_cov,
-        after_cov,
-        in_focus,
-        load,
-        before_assign,
-        after_assign,
-        status,
-        capacity,
-        chosen,
-        radius,
-    )
+    figs = [before] + [fig for fig, _ in steps]
+    sites = _site_table(chosen_sites, figs, radius)
+    summary = _summary(before, after)
     table = candidates.copy()
     table["selected"] = False
     table.loc[table.index[order], "selected"] = True
     log(
         f"plan_sites: {len(sites)} of {len(candidates)} candidates in {', '.join(chosen)} "
-        f"({method}), forums served {before_assign.n_served} -> {after_assign.n_served}, "
-        f"optimal={answer.optimal}"
+        f"({method}), forums served {before['forums_served_within_capacity']} -> "
+        f"{after['forums_served_within_capacity']}, optimal={answer.optimal}"
     )
     return Proposal(
         sites=sites,
         summary=summary,
+        reassignment=_changes(before, figs[1], COUNT_KEYS),
+        n_reassigned=n_reassigned,
         candidates=table,
-        assignment=after_assign,
-        coverage=after_cov,
+        assignment=assignment,
+        before=before,
+        after=after,
         optimal=answer.optimal,
         gap=answer.gap,
         method=method,
@@ -312,26 +328,28 @@ def plan_sites(
     )
 
 
-def propose_sites(scenario: Scenario, n_sites: int | None, **options: Any) -> gpd.GeoDataFrame:
+def propose_sites(
+    scenario: Scenario, n_sites: int | None = None, **options: Any
+) -> gpd.GeoDataFrame:
     """Ranked office-site proposals as a GeoDataFrame.
 
     The same model and options as :func:`plan_sites` (``governorates``, ``radius_km``,
     ``max_cpfs``, ``method``, ``candidate_types``, ``grid_km``, ``budget``, ``costs``,
     ``time_limit_s``), returning only the ranked sites; use :func:`plan_sites` for the
-    whole :class:`Proposal` (candidates, assignment, coverage after).
+    whole :class:`Proposal` (candidates, assignment, figures before and after).
 
     Returns
     -------
     geopandas.GeoDataFrame
         :attr:`Proposal.sites` (EPSG:4326, index ``rank``). ``attrs`` holds ``summary``
-        (``{measure: (before, after)}``), ``optimal``, ``gap`` and ``method``.
+        (``{figure key: (before, after)}``, None for an unknown population), ``optimal``,
+        ``gap`` and ``method``.
     """
     proposal = plan_sites(scenario, n_sites, **options)
     sites = proposal.sites.copy()
     sites.attrs.update(
         summary={
-            row.measure: (float(row.before), float(row.after))
-            for row in proposal.summary.itertuples(index=False)
+            key: (proposal.before[key], proposal.after[key]) for key in proposal.summary.index
         },
         optimal=proposal.optimal,
         gap=proposal.gap,
@@ -340,169 +358,152 @@ def propose_sites(scenario: Scenario, n_sites: int | None, **options: Any) -> gp
     return sites
 
 
-def _rank(
-    instance: CapacitatedInstance, selected: np.ndarray
-) -> tuple[np.ndarray, list[tuple[int, float]]]:
-    """Order ``selected`` greedily by lexicographic gain; return order and gains."""
+def _weights(communities: gpd.GeoDataFrame) -> np.ndarray:
+    """Return population as model weights: unknown (NA) weighs 0, it cannot be counted."""
+    if "population" not in communities.columns:
+        return np.zeros(len(communities))
+    values = pd.to_numeric(communities["population"], errors="coerce")
+    return values.fillna(0).to_numpy(dtype=float)
+
+
+def _open(offices: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the existing offices plus ``sites`` opened as offices (candidate ids)."""
+    if not len(sites):
+        return offices
+    new = gpd.GeoDataFrame(
+        {
+            "id": sites["id"].astype(str).to_numpy(),
+            "name": sites["name"].astype(str).to_numpy(),
+            "governorate": sites["governorate"].to_numpy(),
+            "proposed": True,
+        },
+        geometry=sites.geometry.to_numpy(),
+        crs=4326,
+    )
+    existing = offices.assign(proposed=False)
+    return gpd.GeoDataFrame(
+        pd.concat([existing, new], ignore_index=True), geometry="geometry", crs=4326
+    )
+
+
+def _redeclare(cpfs: gpd.GeoDataFrame, assignment: CpfAssignment) -> gpd.GeoDataFrame:
+    """Forums declared to the office serving them; unserved forums keep their declaration."""
+    out = cpfs.copy()
+    declared = (
+        id_array(cpfs["office_id"])
+        if "office_id" in cpfs.columns
+        else np.full(len(cpfs), None, dtype=object)
+    )
+    served = assignment.cpfs["served"].to_numpy(dtype=bool)
+    new = assignment.cpfs["assigned_office"].to_numpy(dtype=object, na_value=None)
+    out["office_id"] = pd.array(np.where(served, new, declared), dtype="string")
+    return out
+
+
+def _compare_with_today(assignment: CpfAssignment, before: Figures) -> CpfAssignment:
+    """Restate ``office_before`` / ``moved`` against the offices forums count against today."""
+    cpfs = assignment.cpfs.copy()
+    today = before.forums["assigned_office"].astype("string").to_numpy(dtype=object, na_value=None)
+    cpfs["office_before"] = pd.array(today, dtype="string")
+    now = cpfs["assigned_office"].to_numpy(dtype=object, na_value=None)
+    moved = cpfs["served"].to_numpy(dtype=bool) & (now != today)
+    cpfs["moved"] = moved
+    return replace(assignment, cpfs=cpfs, n_moved=int(moved.sum()))
+
+
+def _rank(instance: CapacitatedInstance, selected: np.ndarray) -> np.ndarray:
+    """Order ``selected`` greedily by lexicographic gain (forums served, then people)."""
     remaining = [int(j) for j in selected]
     order: list[int] = []
-    gains: list[tuple[int, float]] = []
-    current = instance.score(np.zeros(0, dtype=np.int64))
     while remaining:
         scored = [
             (instance.score(np.array([*order, j], dtype=np.int64)), -instance.cost[j], -j, j)
             for j in remaining
         ]
-        best_score, _, _, best = max(scored)
-        gains.append((best_score[0] - current[0], best_score[1] - current[1]))
-        current = best_score
+        best = max(scored)[-1]
         order.append(best)
         remaining.remove(best)
-    return np.array(order, dtype=np.int64), gains
+    return np.array(order, dtype=np.int64)
+
+
+def _difference(after: object, before: object) -> object:
+    if after is None or before is None:
+        return pd.NA
+    return int(after) - int(before)  # type: ignore[call-overload]
+
+
+def _changes(before: Figures, after: Figures, keys: Iterable[str]) -> pd.Series:
+    return pd.Series(
+        {key: _difference(after[key], before[key]) for key in keys}, dtype="Int64"
+    )
 
 
 def _site_table(
-    chosen_sites: gpd.GeoDataFrame,
-    order: np.ndarray,
-    gains: list[tuple[int, float]],
-    instance: CapacitatedInstance,
-    outside: gpd.GeoDataFrame,
-    load: gpd.GeoDataFrame,
-    status: gpd.GeoDataFrame,
-    after: CpfAssignment,
-    radius: float,
+    chosen_sites: gpd.GeoDataFrame, figs: list[Figures], radius: float
 ) -> gpd.GeoDataFrame:
-    over = set(load.loc[load["over_capacity"].to_numpy(dtype=bool), "id"].astype(str))
-    office_name = dict(zip(load["id"].astype(str), load["name"].astype(str), strict=True))
-    before_office = status["assigned_office"].astype("string").fillna("").to_numpy(dtype=str)
-    before_status = status["status"].astype(str).to_numpy()
-    after_office = after.cpfs["assigned_office"].astype("string").fillna("").to_numpy(dtype=str)
-    names = outside["name"].astype(str).to_numpy()
-    pops = outside["population"].to_numpy(dtype=float)
-    cover = sp.csc_array(instance.community_candidate)
+    """One row per site; ``figs`` = before, after re-declaring, after each site in turn."""
+    final = figs[-1]
+    final_load = dict(zip(final.load["id"].astype(str), final.load["n_cpfs"], strict=True))
     rows = []
-    for rank, (j, (_, pop_gain)) in enumerate(zip(order, gains, strict=True), start=1):
-        site = chosen_sites.loc[chosen_sites.index[rank - 1]]
-        hits = cover.indices[cover.indptr[j] : cover.indptr[j + 1]]
-        mine = [i for i, office in enumerate(after_office) if office == site["id"]]
-        relieved = sorted({str(before_office[i]) for i in mine} & over)
-        homeless = int(sum(before_status[i] == "no_office_in_range" for i in mine))
+    for rank in range(1, len(chosen_sites) + 1):
+        site = chosen_sites.iloc[rank - 1]
+        prev, here = figs[rank], figs[rank + 1]
+        changes = _changes(prev, here, SITE_FIGURE_KEYS)
+        newly = here.coverage["covered"].to_numpy(bool) & ~prev.coverage["covered"].to_numpy(bool)
+        names = here.coverage["name"].astype(str).to_numpy()[newly]
+        relieved = _relieved(prev.load, here.load)
+        office_name = dict(
+            zip(prev.load["id"].astype(str), prev.load["name"].astype(str), strict=True)
+        )
         rows.append(
             {
+                "rank": rank,
                 "id": site["id"],
                 "name": site["name"],
                 "type": site["type"],
                 "governorate": site["governorate"],
                 "cost": float(site["cost"]),
-                "rank": rank,
-                "marginal_gain": float(pop_gain),
-                "new_communities": int(hits.size),
-                "new_community_names": "; ".join(names[hits]),
-                "new_population": int(pops[hits].sum()),
-                "cpfs_absorbed": len(mine),
+                **changes.to_dict(),
+                "new_community_names": "; ".join(names),
                 "relieved_offices": "; ".join(relieved),
-                "reason": _reason(
-                    site,
-                    int(hits.size),
-                    int(pops[hits].sum()),
-                    len(mine),
-                    [office_name.get(o, o) for o in relieved],
-                    homeless,
-                    radius,
+                "forums_assigned": int(final_load.get(str(site["id"]), 0)),
+                "reason": site_reason(
+                    site_type=str(site["type"]),
+                    place=str(site["place"]),
+                    governorate=site["governorate"],
+                    changes=changes.to_dict(),
+                    relieved=[office_name.get(o, o) for o in relieved],
+                    radius_km=radius,
                 ),
                 "geometry": site.geometry,
             }
         )
     frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    for key in SITE_FIGURE_KEYS:
+        frame[key] = pd.array(frame[key].tolist(), dtype="Int64")
+    frame = frame.astype({"rank": "int64", "forums_assigned": "int64", "cost": "float64"})
     result = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
     result.index = pd.RangeIndex(1, len(result) + 1, name="rank")
-    return result.astype({"rank": "int64", "new_communities": "int64", "cpfs_absorbed": "int64"})
+    return result
 
 
-def _reason(
-    site: pd.Series,
-    n_new: int,
-    population: int,
-    n_forums: int,
-    relieved: list[str],
-    homeless: int,
-    radius: float,
-) -> str:
-    """One sentence for a minister: what the site changes."""
-    name = str(site["name"])
-    if site["type"] == "rehabilitate":
-        subject = f"Rehabilitating {name}"
-    else:
-        subject = f"Building {'a n' + name[1:] if name.startswith('New ') else name}"
-    subject += f" in {site['governorate']}"
-    clauses = []
-    if n_new:
-        plural = "community" if n_new == 1 else "communities"
-        clauses.append(
-            f"brings {n_new} {plural} ({population:,} people) within {radius:g} km of an "
-            "office for the first time"
-        )
-    if n_forums:
-        forums = "1 forum" if n_forums == 1 else f"{n_forums} forums"
-        detail = []
-        if relieved:
-            detail.append(f"relieving overloaded {' and '.join(relieved)}")
-        if homeless:
-            detail.append(f"{homeless} of them with no office in range today")
-        clauses.append(f"serves {forums}" + (f", {'; '.join(detail)}" if detail else ""))
-    if not clauses:
-        clauses.append("adds cover that overlaps the higher-ranked proposals")
-    return f"{subject} {' and '.join(clauses)}."
+def _relieved(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> list[str]:
+    """Ids of offices over capacity in ``before`` that carry fewer forums in ``after``."""
+    now = dict(zip(after["id"].astype(str), after["n_cpfs"], strict=True))
+    over = before[before["over_capacity"].to_numpy(dtype=bool)]
+    return sorted(
+        str(i) for i, n in zip(over["id"].astype(str), over["n_cpfs"], strict=True)
+        if now.get(str(i), n) < n
+    )
 
 
-def _summary(
-    before_cov: gpd.GeoDataFrame,
-    after_cov: gpd.GeoDataFrame,
-    in_focus: np.ndarray,
-    load: gpd.GeoDataFrame,
-    before_assign: CpfAssignment,
-    after_assign: CpfAssignment,
-    status: gpd.GeoDataFrame,
-    capacity: int,
-    chosen: tuple[str, ...],
-    radius: float,
-) -> pd.DataFrame:
-    covered_b = before_cov["covered"].to_numpy(dtype=bool)
-    covered_a = after_cov["covered"].to_numpy(dtype=bool)
-    pop = before_cov["population"].to_numpy(dtype=float)
-    where = ", ".join(chosen)
-    no_office_before = int((status["status"].astype(str) == "no_office_in_range").sum())
-    after_over = int((after_assign.offices["n_cpfs"].to_numpy() > capacity).sum())
-    no_office_after = _no_office_in_range(after_assign, radius)
-    rows = [
-        ("communities within radius", covered_b.sum(), covered_a.sum()),
-        (
-            f"communities outside radius in {where}",
-            (~covered_b & in_focus).sum(),
-            (~covered_a & in_focus).sum(),
-        ),
-        ("population within radius", pop[covered_b].sum(), pop[covered_a].sum()),
-        (
-            f"population outside radius in {where}",
-            pop[~covered_b & in_focus].sum(),
-            pop[~covered_a & in_focus].sum(),
-        ),
-        ("offices over capacity", int(load["over_capacity"].sum()), after_over),
-        ("forums served within capacity", before_assign.n_served, after_assign.n_served),
-        ("forums with no office in range", no_office_before, no_office_after),
-    ]
-    frame = pd.DataFrame(rows, columns=["measure", "before", "after"])
-    frame["before"] = frame["before"].astype(float)
-    frame["after"] = frame["after"].astype(float)
+def _summary(before: Figures, after: Figures) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "before": pd.array([before[k] for k in COUNT_KEYS], dtype="Int64"),
+            "after": pd.array([after[k] for k in COUNT_KEYS], dtype="Int64"),
+        },
+        index=pd.Index(COUNT_KEYS, name="figure"),
+    )
     frame["change"] = frame["after"] - frame["before"]
-    frame["measure"] = frame["measure"].astype(str)
     return frame
-
-
-def _no_office_in_range(assignment: CpfAssignment, radius: float) -> int:
-    """Forums that no open site (office or proposal) has within the radius."""
-    from cpgeo.coverage import cpf_status
-
-    forums = assignment.cpfs.drop(columns=["office_id"], errors="ignore")
-    status = cpf_status(assignment.offices, forums, radius)
-    return int((status["status"].astype(str) == "no_office_in_range").sum())

@@ -1,0 +1,316 @@
+"""Words for the figures: labels, number formats and sentences (presentation only).
+
+Every number comes from :func:`cpgeo.figures` (or a site proposal's per-site figures);
+this module only says them. The app, the CLI and snapshots all use these labels and
+formats, so a figure reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+#: Figure key -> English label.
+FIGURE_LABELS: dict[str, str] = {
+    "communities": "Communities",
+    "population": "Population",
+    "communities_population_unknown": "Communities of unknown population",
+    "communities_within_radius": "Communities within the radius",
+    "population_within_radius": "Population within the radius",
+    "population_within_radius_share": "Share of the population within the radius",
+    "communities_outside_radius_focus": "Communities outside the radius, focus governorates",
+    "population_outside_radius_focus": "Population outside the radius, focus governorates",
+    "offices": "Offices",
+    "offices_over_capacity": "Offices over capacity",
+    "forums": "Forums",
+    "forums_served_within_capacity": "Forums served within capacity",
+    "forums_without_office_in_range": "Forums with no office in range",
+    "forums_beyond_declared_office": "Forums beyond their declared office's radius",
+    "forums_unknown_office": "Forums declaring an unknown office",
+    # per-governorate columns
+    "governorate": "Governorate",
+    "communities_outside_radius": "Communities outside the radius",
+    "population_outside_radius": "Population outside the radius",
+    "communities_within_radius_attributed": "Communities within the radius (attributed)",
+    "population_within_radius_attributed": "Population within the radius (attributed)",
+    "donor": "Donor",
+    # other columns people read
+    "figure": "Figure",
+    "before": "Before",
+    "after": "After",
+    "change": "Change",
+    "rank": "Rank",
+    "id": "Id",
+    "name": "Name",
+    "type": "Type",
+    "cost": "Cost",
+    "relieved_offices": "Relieves",
+    "forums_assigned": "Forums assigned",
+    "new_community_names": "Communities newly within the radius",
+    "reason": "Reason",
+    "n_cpfs": "Forums",
+    "capacity": "Capacity",
+    "over_capacity": "Over capacity",
+    "n_out_of_range": "Forums beyond radius",
+    "office_id": "Declared office",
+    "assigned_office": "Office",
+    "office_before": "Office today",
+    "assigned_km": "Distance (km)",
+    "distance_km": "Distance (km)",
+    "offices_in_range": "Offices in range",
+    "status": "Status",
+    "nearest_office": "Nearest office",
+    "nearest_office_km": "Nearest office (km)",
+    "covered": "Within the radius",
+    "served": "Served",
+    "moved": "Moves",
+}
+
+#: The per-governorate columns a reader's table shows (files keep them all).
+GOVERNORATE_COLUMNS: tuple[str, ...] = (
+    "governorate",
+    "communities",
+    "communities_within_radius",
+    "population",
+    "population_within_radius",
+    "population_within_radius_share",
+    "offices",
+    "offices_over_capacity",
+    "forums",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+)
+
+#: Text shown for an unknown value (population of communities without one).
+UNKNOWN = "unknown"
+
+
+def label(key: str) -> str:
+    """Return the label of a figure or column key (the key itself when it has none)."""
+    return FIGURE_LABELS.get(key, key.replace("_", " "))
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def number(value: object, *, signed: bool = False) -> str:
+    """Format a count: thousands separators, never a decimal point; ``unknown`` for NA."""
+    if _missing(value):
+        return UNKNOWN
+    whole = round(float(value))  # type: ignore[arg-type]
+    return f"{whole:+,d}" if signed else f"{whole:,d}"
+
+
+def share(value: object, *, signed: bool = False) -> str:
+    """Format a share (0..1) as a percentage with one decimal; ``unknown`` for NA."""
+    if _missing(value):
+        return UNKNOWN
+    return f"{float(value) * 100:+.1f} points" if signed else f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+def figure(key: str, value: object, *, signed: bool = False) -> str:
+    """Format the value of figure ``key`` (a share as a percentage, else a count)."""
+    if key.endswith("_share"):
+        return share(value, signed=signed)
+    return number(value, signed=signed)
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with its columns renamed to their labels (for display only)."""
+    return frame.rename(columns={c: label(c) for c in frame.columns if c != "geometry"})
+
+
+def people(count: object) -> str:
+    """``"12,000 people"``, or ``"people of unknown number"``."""
+    return "people of unknown number" if _missing(count) else f"{number(count)} people"
+
+
+def _count(value: object) -> int:
+    """Return a change or count of a figures mapping as an int (0 when missing)."""
+    return 0 if _missing(value) or value is None else int(value)  # type: ignore[call-overload]
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n:,d} {one if n == 1 else many}"
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def assignment_sentence(
+    n_served: int, n_reachable: int, n_forums: int, n_moved: int, radius_km: float, capacity: int
+) -> str:
+    """Say what the capacity-respecting reassignment of forums achieves."""
+    if n_served == n_reachable:
+        moves = _plural(n_moved, "forum changes", "forums change")
+        text = (
+            f"All {n_reachable:,d} forums with an office within {radius_km:g} km can be served "
+            f"with no office above {capacity} forums ({moves} office)"
+        )
+    else:
+        text = (
+            f"No reassignment removes the overload: at most {n_served:,d} of the "
+            f"{n_reachable:,d} forums with an office within {radius_km:g} km can be served at "
+            f"{capacity} per office"
+        )
+    unreachable = n_forums - n_reachable
+    if unreachable:
+        alone = _plural(unreachable, "forum has", "forums have")
+        text += f"; {alone} no office within {radius_km:g} km"
+    return text + "."
+
+
+def site_reason(
+    *,
+    site_type: str,
+    place: str,
+    governorate: object,
+    changes: Mapping[str, object],
+    relieved: Sequence[str],
+    radius_km: float,
+) -> str:
+    """One sentence for a minister, built from a site's per-site figures.
+
+    Parameters
+    ----------
+    site_type
+        ``"rehabilitate"`` or ``"new_build"``.
+    place, governorate
+        The station's or community's name (or the grid point's position), and the
+        governorate.
+    changes
+        The site's per-site figures: figure key -> change when it is added after the
+        higher-ranked sites.
+    relieved
+        Names of offices over capacity before this site that carry fewer forums with it.
+    radius_km
+        The catchment radius, km.
+    """
+    where = "" if _missing(governorate) else f" in {governorate}"
+    subject = (
+        f"Rehabilitating {place}"
+        if site_type == "rehabilitate"
+        else f"Building a new office {'at' if place[:1].isdigit() else 'in'} {place}"
+    )
+    clauses: list[str] = []
+    n_new = _count(changes.get("communities_within_radius"))
+    if n_new:
+        clauses.append(
+            f"brings {_plural(n_new, 'community', 'communities')} "
+            f"({people(changes.get('population_within_radius'))}) within {radius_km:g} km of "
+            "an office for the first time"
+        )
+    served = _count(changes.get("forums_served_within_capacity"))
+    first_office = -_count(changes.get("forums_without_office_in_range"))
+    if served:
+        detail = []
+        if first_office > 0:
+            detail.append(f"{first_office:,d} of them with no office in range before")
+        if relieved:
+            detail.append(f"relieving overloaded {_and(list(relieved))}")
+        clauses.append(
+            f"lets {_plural(served, 'more forum', 'more forums')} be served within capacity"
+            + (f" ({'; '.join(detail)})" if detail else "")
+        )
+    elif relieved:
+        clauses.append(f"relieves overloaded {_and(list(relieved))}")
+    if not clauses:
+        clauses.append("adds nothing that the higher-ranked sites do not already give")
+    return f"{subject}{where} {_and(clauses)}."
+
+
+def reassignment_sentence(changes: Mapping[str, object], n_moved: int) -> str:
+    """Say what re-declaring forums among the existing offices changes, before any site."""
+    if not n_moved:
+        return "No forum needs to change office among the existing offices."
+    effects = []
+    for key, one, many in (
+        ("offices_over_capacity", "office", "offices"),
+        ("forums_beyond_declared_office", "forum", "forums"),
+        ("forums_unknown_office", "forum", "forums"),
+    ):
+        fewer = -_count(changes.get(key))
+        if fewer > 0:
+            what = {
+                "offices_over_capacity": "over capacity",
+                "forums_beyond_declared_office": "beyond their declared office's radius",
+                "forums_unknown_office": "declaring an unknown office",
+            }[key]
+            effects.append(f"{_plural(fewer, one, many)} fewer {what}")
+    subject = (
+        f"Re-declaring {_plural(n_moved, 'forum', 'forums')} to "
+        f"{'another existing office' if n_moved == 1 else 'other existing offices'}"
+    )
+    if not effects:
+        return f"{subject} changes none of the figures."
+    return f"{subject}: {_and(effects)}."
+
+
+def _cell(column: str, value: object, *, signed: bool = False) -> str:
+    if _missing(value):
+        return UNKNOWN if "population" in column else ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if column.endswith("_share") or column == "share_covered":
+        return share(value, signed=signed)
+    if isinstance(value, int) or (isinstance(value, float) and column.startswith(_COUNT_PREFIXES)):
+        return number(value, signed=signed)
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+_COUNT_PREFIXES = ("communities", "population", "offices", "forums", "n_")
+
+
+def display_table(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    signed: Sequence[str] = ("change",),
+) -> pd.DataFrame:
+    """Return ``frame`` as text for reading: counts with separators, shares as percents.
+
+    Geometry is dropped; an unknown population reads ``unknown``; the ``signed``
+    columns (changes) carry a sign; columns are renamed to their labels. For display
+    only: files keep the numbers and the keys.
+    """
+    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    if columns is not None:
+        table = table[[c for c in columns if c in table.columns]]
+    out = pd.DataFrame(index=table.index)
+    for column in table.columns:
+        values = table[column].astype(object).tolist()
+        sign = column in signed
+        out[label(str(column))] = [_cell(str(column), _python(v), signed=sign) for v in values]
+    return out
+
+
+def _python(value: object) -> object:
+    """NumPy scalars as Python ones, so that formats can tell ints from floats."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        try:
+            return value.item()  # type: ignore[union-attr]
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Return a proposal's before / after table (indexed by figure key) as labelled text."""
+    table = summary.rename_axis("figure").reset_index()
+    table["figure"] = [label(str(k)) for k in table["figure"]]
+    return display_table(table)
+
+
+def figure_lines(values: Mapping[str, object], keys: Sequence[str]) -> list[str]:
+    """Return ``label: value`` lines for the figures ``keys``."""
+    return [f"{label(k)}: {figure(k, values.get(k))}" for k in keys]
