@@ -19,6 +19,7 @@ import streamlit as st
 
 import cpgeo
 from app_pages._shared import downloads, table
+from cpgeo.coverage.network import road_extent
 
 OSM_TYPES = ["osm", "xml"]
 RASTER_TYPES = ["tif", "tiff"]
@@ -79,7 +80,7 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
     st.caption(
         "Road distance needs a road network: upload an OpenStreetMap XML extract "
         "(.osm / .osm.xml) of the area, e.g. an export of the region's OSM data or the "
-        "output of `cpgeo osm`. Communities and offices snap to the nearest road node; "
+        "output of `cpgeo osm`. Communities and offices snap to the nearest point of a road; "
         "distances are along the roads, one-way streets respected. Nothing is downloaded."
     )
     c = st.columns([3, 1], vertical_alignment="bottom")
@@ -110,8 +111,9 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
         st.info("Press **Compute road distances** to measure this data and radius by road.")
         return None
     _request, road, name, graph, seconds = stored
+    segments, length_km = road_extent(graph)
     st.caption(
-        f"Road graph of {name}: {len(graph):,} nodes, {graph.number_of_edges():,} edges; "
+        f"Road graph of {name}: {segments:,} road segments, {length_km:,.0f} km of road; "
         f"computed in {seconds:.1f} s."
     )
     return road
@@ -132,12 +134,13 @@ def road_metrics(road: Any, p: dict[str, Any]) -> None:
     c[3].metric(
         f"More than {cpgeo.settings.road_snap_km:g} km from a road",
         f"{int(far.sum()):,}",
-        help="Snapping distance from the community to the nearest node of the road "
-        "network; a large one usually means the extract does not cover the community.",
+        help="Distance from the community to the nearest road of the network; a large "
+        "one usually means the extract does not cover the community.",
     )
     st.caption(
-        f"Within {km:g} km of an office along the roads (node to node; snapping "
-        "distances reported, not added)."
+        f"Within {km:g} km of an office along the roads, from the point of the road "
+        "nearest the office to the point nearest the community (the distances off the "
+        "road are reported beside it, not added)."
     )
     if far.any():
         st.warning(
@@ -184,9 +187,9 @@ def _road_formats() -> dict[str, Any]:
     return {
         "nearest_office_km": number("radius km (geodesic)", format="%.1f"),
         "road_km": number("road km", format="%.1f"),
-        "snap_m": number("snap m", format="%.0f", help="community to its road node, metres"),
+        "snap_m": number("snap m", format="%.0f", help="community to the nearest road, metres"),
         "office_snap_m": number(
-            "office snap m", format="%.0f", help="that office to its road node, metres"
+            "office snap m", format="%.0f", help="that office to the nearest road, metres"
         ),
     }
 

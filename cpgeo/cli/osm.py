@@ -53,10 +53,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "roads",
         help="road distance from the nearest office to each community",
-        description="Snap communities and offices to an OpenStreetMap road graph and find "
-        "each community's shortest road distance from an office (cut off at the radius); "
-        "flag communities within the radius as the crow flies but not by road. Offices "
-        "and communities default to the embedded demo.",
+        description="Snap communities and offices to the nearest point of an OpenStreetMap "
+        "road (anywhere along it, not only at junctions) and find each community's "
+        "shortest distance along the roads from an office (cut off at the radius; the "
+        "off-road snapping distances are reported, not added); flag communities within "
+        "the radius as the crow flies but not by road. Offices and communities default to "
+        "the embedded demo.",
     )
     _add_source_options(p, xml_flag="--graph-xml")
     add_layer_options(p, "offices", "communities", "boundaries")
@@ -64,8 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--travel-time", action="store_true",
                    help="add travel_min (minutes at default speeds per road type)")
     p.add_argument("--max-snap-km", type=float, default=None,
-                   help="points farther than this from every road are off the network "
-                   f"(default {settings.road_snap_km:g})")
+                   help="points farther than this (km) from every road are off the "
+                   f"network (default {settings.road_snap_km:g})")
     add_output_option(p)
     p.set_defaults(func=run_roads)
 
@@ -124,7 +126,7 @@ def _run_roads(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from cpgeo.coverage import network_coverage
-    from cpgeo.coverage.network import road_graph_from_place, road_graph_from_xml
+    from cpgeo.coverage.network import road_extent, road_graph_from_place, road_graph_from_xml
 
     scenario = load_scenario(args)
     if args.graph_xml is not None:
@@ -155,9 +157,11 @@ def _run_roads(args: argparse.Namespace) -> int:
     table = pd.concat([table, total], ignore_index=True)
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario)
+    # Segments and km, not nodes: a node count depends on simplification, not on the roads.
+    segments, road_km = road_extent(graph)
     print_table(table, title=f"Communities within {radius:g} km: as the crow flies "
                 f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
-                f"offices, {len(graph):,} road nodes")
+                f"offices, {segments:,} road segments ({road_km:,.1f} km of road)")
     gap = out[out["radius_but_not_road"]].sort_values("population", ascending=False)
     if len(gap):
         print_table(gap.head(15), ["name", "governorate", "population", "nearest_office_km",

@@ -4,8 +4,10 @@ A road graph is an osmnx ``MultiDiGraph`` (nodes with ``x`` = longitude and ``y`
 latitude, edges with ``length`` in metres and the OSM ``highway`` tag).
 :func:`road_graph_from_xml` builds one from a local OSM XML file; edge lengths are
 geodesic on the WGS84 ellipsoid along each edge's geometry.
-:func:`network_coverage` snaps communities and offices to their nearest node and finds
-each community's shortest road distance from any office.
+:func:`network_coverage` snaps communities and offices to the nearest point of the
+nearest road (anywhere along an edge, not only at its nodes) and finds each community's
+shortest road distance from any office. The snapping (method and accuracy) is in
+:mod:`cpgeo.coverage._snap`.
 
 Default speeds per highway type (km/h), used for ``travel_min``
 (:data:`DEFAULT_SPEEDS_KPH`; an edge merged from several types takes their mean; a type
@@ -35,7 +37,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Geod, Transformer
+from numpy.typing import NDArray
+from pyproj import Geod
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -43,7 +46,18 @@ from cpgeo import settings
 from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
-from cpgeo.coverage._index import build_tree, nearest_arrays
+from cpgeo.coverage._snap import (
+    _graph_roads,
+    _ranges,
+    _Roads,
+    _SegmentIndex,
+    _Snap,
+    _snap,
+)
+
+# Imported from here by callers and tests; they live with the snapping.
+from cpgeo.coverage._snap import geodesic_foot as geodesic_foot
+from cpgeo.coverage._snap import nearest_points as nearest_points
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -54,9 +68,13 @@ __all__ = [
     "DEFAULT_SPEEDS_KPH",
     "FALLBACK_SPEED_KPH",
     "network_coverage",
+    "road_extent",
     "road_graph_from_place",
     "road_graph_from_xml",
 ]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -125,8 +143,16 @@ def _finish_graph(
         graph = ox.truncate.largest_component(graph, strongly=False)
     if simplify:
         graph = ox.simplify_graph(graph)
+        # osmnx drops a ring road without junctions altogether
+        if len(graph) == 0 or graph.number_of_edges() == 0:
+            msg = f"{source}: no roads left after simplification; build it with simplify=False"
+            raise InputError(msg)
     _set_geodesic_lengths(graph)
-    log(f"{source}: road graph with {len(graph):,} nodes and {graph.number_of_edges():,} edges")
+    segments, km = road_extent(graph)
+    log(
+        f"{source}: road graph with {len(graph):,} nodes and {graph.number_of_edges():,} "
+        f"edges, {segments:,} road segments, {km:,.1f} km of road"
+    )
     return graph
 
 
@@ -135,7 +161,7 @@ def road_graph_from_xml(
     *,
     highway_types: tuple[str, ...] | None = None,
     retain_all: bool = False,
-    simplify: bool = True,
+    simplify: bool = False,
 ) -> nx.MultiDiGraph:
     """Build a road graph from a local OSM XML file.
 
@@ -151,7 +177,11 @@ def road_graph_from_xml(
         Keep every connected piece; by default only the largest weakly connected
         component is kept.
     simplify
-        Merge chains of segments between intersections into single edges (osmnx).
+        Merge chains of segments between intersections into single edges with a
+        ``geometry`` (osmnx ``simplify_graph``). Off by default, so that the graph's
+        nodes are the file's road nodes; :func:`network_coverage` snaps to edge
+        geometries, so simplifying only makes the graph smaller, never coarser. (osmnx
+        drops a ring road without junctions altogether.)
 
     Returns
     -------
@@ -199,6 +229,7 @@ def road_graph_from_place(
     *,
     network_type: str = "drive",
     retain_all: bool = False,
+    simplify: bool = False,
     boundaries: gpd.GeoDataFrame | None = None,
 ) -> nx.MultiDiGraph:
     """Download the road graph of a governorate, place name or bounding box (Overpass).
@@ -213,7 +244,7 @@ def road_graph_from_place(
         osmnx) or (min lon, min lat, max lon, max lat) in degrees, EPSG:4326.
     network_type
         osmnx network type, e.g. ``"drive"``.
-    retain_all
+    retain_all, simplify
         As in :func:`road_graph_from_xml`.
     boundaries
         Governorate polygons; default: the embedded ones.
@@ -241,50 +272,38 @@ def road_graph_from_place(
                 polygon, network_type=network_type, simplify=False, retain_all=True
             )
     return _finish_graph(
-        graph, ox, retain_all=retain_all, simplify=True, source=f"Overpass {query!r}"
+        graph, ox, retain_all=retain_all, simplify=simplify, source=f"Overpass {query!r}"
     )
 
 
-# --------------------------------------------------------------------------- snapping
+def road_extent(graph: nx.MultiDiGraph) -> tuple[int, float]:
+    """Count the road segments of a graph and measure its roads.
 
-
-def nearest_points(
-    lon: np.ndarray, lat: np.ndarray, target_lon: np.ndarray, target_lat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact geodesic nearest target of each point.
-
-    Candidates come from a k-d tree on Earth-centred coordinates; the chord through the
-    Earth is never longer than the geodesic, so once the k-th candidate's chord exceeds
-    the best geodesic found no farther target can be nearer, and the answer is exact.
+    A two-way street counts once; a segment is one straight piece between two OSM
+    nodes (a vertex of an edge's geometry), so the numbers do not depend on whether
+    the graph was simplified.
 
     Parameters
     ----------
-    lon, lat
-        Query points, degrees (EPSG:4326).
-    target_lon, target_lat
-        Targets, degrees (EPSG:4326); at least one.
+    graph
+        Road graph (osmnx ``MultiDiGraph``, any CRS).
 
     Returns
     -------
-    positions : numpy.ndarray
-        int64 position in the targets of each point's nearest target.
-    metres : numpy.ndarray
-        Geodesic distance (metres, WGS84) to it.
+    segments : int
+        Number of road segments.
+    km : float
+        Total geodesic length of the roads, kilometres on the WGS84 ellipsoid.
 
     """
-    target_lon = np.asarray(target_lon, dtype=float)
-    target_lat = np.asarray(target_lat, dtype=float)
-    tree = build_tree(target_lon, target_lat)
-    positions, km = nearest_arrays(
-        np.asarray(lon, dtype=float), np.asarray(lat, dtype=float), tree, target_lon, target_lat
-    )
-    return positions, km * 1000.0
+    roads = _graph_roads(graph, largest_component=False)
+    return int(roads.seg_m.size), float(roads.road_m.sum()) / 1000.0
 
 
 # --------------------------------------------------------------------------- coverage
 
 
-def _geographic_points(frame: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _geographic_points(frame: gpd.GeoDataFrame, what: str) -> tuple[FloatArray, FloatArray]:
     if frame.crs is None:
         msg = f"{what} have no CRS; set one (EPSG:4326 for longitude/latitude)"
         raise InputError(msg)
@@ -295,58 +314,13 @@ def _geographic_points(frame: gpd.GeoDataFrame, what: str) -> tuple[np.ndarray, 
     if len(values) and not np.all(shapely.get_type_id(values) == 0):
         msg = f"{what} must be points"
         raise InputError(msg)
-    return shapely.get_x(values), shapely.get_y(values)
+    return np.asarray(shapely.get_x(values), float), np.asarray(shapely.get_y(values), float)
 
 
-def _graph_arrays(
-    graph: nx.MultiDiGraph, *, largest_component: bool
-) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray]:
-    """Return node ids, lon, lat (degrees) and the mask of nodes points may snap to."""
-    import networkx as nx
-
-    nodes = list(graph.nodes)
-    if not nodes:
-        msg = "the road graph has no nodes"
-        raise InputError(msg)
-    try:
-        x = np.array([float(graph.nodes[n]["x"]) for n in nodes])
-        y = np.array([float(graph.nodes[n]["y"]) for n in nodes])
-    except KeyError as exc:
-        msg = "road graph nodes need 'x' and 'y' coordinates (an osmnx graph)"
-        raise InputError(msg) from exc
-    crs = graph.graph.get("crs")
-    if crs is None:
-        msg = "the road graph has no CRS (graph.graph['crs']); osmnx graphs are EPSG:4326"
-        raise InputError(msg)
-    crs = CRS.from_user_input(crs)
-    if not crs.equals("EPSG:4326"):
-        x, y = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
-    mask = np.ones(len(nodes), dtype=bool)
-    if largest_component:
-        biggest = max(nx.weakly_connected_components(graph), key=len)
-        mask = np.array([n in biggest for n in nodes])
-    return nodes, np.asarray(x), np.asarray(y), mask
-
-
-def _edge_matrix(
-    graph: nx.MultiDiGraph, position: dict[Any, int], weight: np.ndarray | None = None
-) -> sparse.csr_array:
-    """Sparse directed adjacency (row = from, column = to) of the smallest edge weight.
-
-    ``weight`` (one value per edge, in ``graph.edges`` order) defaults to ``length``.
-    """
-    edges = list(graph.edges(data="length"))
-    n = len(position)
-    if not edges:
-        return sparse.csr_array((n, n))
-    u = np.fromiter((position[e[0]] for e in edges), dtype=np.int64, count=len(edges))
-    v = np.fromiter((position[e[1]] for e in edges), dtype=np.int64, count=len(edges))
-    w = np.array([e[2] for e in edges], dtype=float) if weight is None else weight
-    if np.any(~np.isfinite(w)) or np.any(w < 0):
-        msg = "road graph edges need a finite, non-negative 'length' (metres)"
-        raise InputError(msg)
+def _adjacency(u: IntArray, v: IntArray, w: FloatArray, n: int) -> sparse.csr_array:
+    """Sparse directed adjacency (row = from, column = to) of the smallest weight."""
     # Parallel edges: keep the shortest. Self-loops never shorten a path.
-    keep = u != v
+    keep = (u != v) & np.isfinite(w)
     u, v, w = u[keep], v[keep], w[keep]
     order = np.lexsort((w, v, u))
     u, v, w = u[order], v[order], w[order]
@@ -357,7 +331,7 @@ def _edge_matrix(
     return sparse.csr_array((w, (u[first], v[first])), shape=(n, n))
 
 
-def _edge_minutes(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> np.ndarray:
+def _edge_minutes(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> FloatArray:
     minutes = []
     for _, _, data in graph.edges(data=True):
         kinds = _highway_values(data.get("highway"))
@@ -368,6 +342,117 @@ def _edge_minutes(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> np.nda
         )
         minutes.append(float(data["length"]) / 1000.0 / kph * 60.0)
     return np.asarray(minutes, dtype=float)
+
+
+def _road_reach(
+    roads: _Roads,
+    edge_w: FloatArray,
+    office: _Snap,
+    community: _Snap,
+    limit: float,
+) -> tuple[FloatArray, IntArray]:
+    """Least cost from any office to each community over the roads: (cost, office).
+
+    Costs are per edge (``edge_w``, e.g. metres); a point at fraction ``f`` of a road
+    lies ``f`` of the way along each of its edges. An office inside a road is a virtual
+    source node joined to the road's end it may drive to: node b at ``(1 - f) w_ab``
+    when the road may be driven a -> b, node a at ``f w_ba`` when it may be driven
+    b -> a. An office exactly at a node is that node. A multi-source Dijkstra (stopped
+    at ``limit``) then gives each community the best of: entering its road from a
+    (``dist[a] + g w_ab``), from b (``dist[b] + (1 - g) w_ba``), or, on an office's own
+    road, driving straight along it (``|g - f| w`` in an allowed direction).
+
+    Returns each community's cost and the position (in ``office``) of the office it is
+    reached from: -1, with an infinite cost, when none is within ``limit``.
+    """
+    n = roads.n_nodes
+    k = office.road.size
+    w_fwd, w_bwd = roads.direction_weights(edge_w)
+    at_node = office.at_a | office.at_b
+    node_of = np.where(office.at_a, roads.a[office.road], roads.b[office.road])
+    source = np.where(at_node, node_of, n + np.arange(k))
+    inside = np.flatnonzero(~at_node)
+    r = office.road[inside]
+    f = office.fraction[inside]
+    vu = np.concatenate([n + inside, n + inside])
+    vv = np.concatenate([roads.b[r], roads.a[r]])
+    vw = np.concatenate([(1.0 - f) * w_fwd[r], f * w_bwd[r]])
+    matrix = _adjacency(
+        np.concatenate([roads.edge_u, vu]),
+        np.concatenate([roads.edge_v, vv]),
+        np.concatenate([edge_w, vw]),
+        n + k,
+    )
+    # The first office (in file order) at a node names it.
+    sources, first = np.unique(source, return_index=True)
+    owner = np.full(n + k, -1, dtype=np.int64)
+    owner[sources] = first
+    if sources.size:
+        dist, _, origin = csgraph.dijkstra(
+            matrix,
+            directed=True,
+            indices=sources,
+            min_only=True,
+            return_predecessors=True,
+            limit=limit,
+        )
+        origin = np.where(origin >= 0, origin, 0)
+        by = np.where(np.isfinite(dist), owner[origin], -1)
+    else:
+        dist = np.full(n + k, np.inf)
+        by = np.full(n + k, -1, dtype=np.int64)
+
+    cr, g = community.road, community.fraction
+    a, b = roads.a[cr], roads.b[cr]
+    with np.errstate(invalid="ignore"):
+        via_a = np.where(community.at_a, dist[a], dist[a] + g * w_fwd[cr])
+        via_b = np.where(community.at_b, dist[b], dist[b] + (1.0 - g) * w_bwd[cr])
+    via_a = np.where(np.isnan(via_a), np.inf, via_a)
+    via_b = np.where(np.isnan(via_b), np.inf, via_b)
+    best = np.minimum(via_a, via_b)
+    who = np.where(via_a <= via_b, by[a], by[b])
+
+    # Offices and communities inside the same road: straight along it.
+    if inside.size:
+        order = inside[np.argsort(office.road[inside], kind="stable")]
+        sorted_road = office.road[order]
+        lo = np.searchsorted(sorted_road, cr, side="left")
+        hi = np.searchsorted(sorted_road, cr, side="right")
+        many = hi - lo
+        ci = np.repeat(np.arange(cr.size), many)
+        oi = order[_ranges(lo, many)]
+        gg, ff, rr = g[ci], office.fraction[oi], cr[ci]
+        direct = np.full(ci.size, np.inf)
+        ahead = gg >= ff
+        direct[ahead] = ((gg - ff) * w_fwd[rr])[ahead]
+        behind = gg <= ff
+        direct[behind] = np.minimum(direct[behind], ((ff - gg) * w_bwd[rr])[behind])
+        better = np.flatnonzero(direct < best[ci])
+        # Several offices on the road: the nearest, then the first in file order.
+        better = better[np.lexsort((oi[better], direct[better], ci[better]))]
+        better = better[np.r_[True, ci[better][1:] != ci[better][:-1]]] if better.size else better
+        best[ci[better]] = direct[better]
+        who[ci[better]] = oi[better]
+    who = np.where(np.isfinite(best), who, -1)
+    return best, who
+
+
+def _empty_result(out: gpd.GeoDataFrame, travel_time: bool) -> gpd.GeoDataFrame:
+    for column, dtype in (
+        ("snap_m", "float64"),
+        ("road_km", "float64"),
+        ("road_office", "str"),
+        ("office_snap_m", "float64"),
+        ("covered_by_road", "bool"),
+        ("nearest_office_km", "float64"),
+        ("within_radius", "bool"),
+        ("radius_but_not_road", "bool"),
+        ("off_network", "bool"),
+    ):
+        out[column] = pd.Series(dtype=dtype)
+    if travel_time:
+        out["travel_min"] = pd.Series(dtype="float64")
+    return out
 
 
 def network_coverage(
@@ -383,19 +468,34 @@ def network_coverage(
 ) -> gpd.GeoDataFrame:
     """Shortest road distance from any office to each community, against the radius.
 
-    Communities and offices snap to their nearest graph node (exact geodesic). A
-    multi-source Dijkstra from the offices' nodes, stopped at ``max_km`` of road
-    (inclusive), gives each community's road distance to the nearest office, measured
-    from office to community along the directed graph (one-way streets respected).
-    ``road_km`` is node to node: the snapping distances are reported, not added.
+    Communities and offices snap to the nearest point of the nearest road: the exact
+    geodesic nearest point (WGS84) on any segment of any edge's polyline (its
+    ``geometry``, or the straight segment between its end nodes; each segment is the
+    geodesic between its vertices), found to 0.1 mm. A point may thus join a road in
+    the middle of an edge. The road distance from an office at fraction ``f`` of a road
+    to a community at fraction ``g`` of another is the along-road offset from the
+    office to the end node it leaves by, plus the shortest path between nodes, plus the
+    offset from the node the community's road is entered by: a multi-source Dijkstra
+    from virtual nodes placed at the offices, stopped at ``max_km`` of road
+    (inclusive). One-way streets are respected throughout: an office inside a one-way
+    edge u -> v leaves by v, a community inside one is entered from u, and two points
+    on the same edge reach each other straight along it only in an allowed direction.
+    An offset is the fraction of the edge's geodesic polyline length up to the snap
+    point times the edge's ``length`` (the geodesic along-edge metres, for graphs from
+    this module).
+
+    ``road_km`` is along the roads only, from the office's snap point to the
+    community's: the off-road legs (``office_snap_m``, ``snap_m``) are reported beside
+    it, not added.
 
     Parameters
     ----------
     communities, offices
         Point layers (any CRS; measured in EPSG:4326) with an ``id`` column for offices.
     graph
-        Road graph (osmnx ``MultiDiGraph``, e.g. from :func:`road_graph_from_xml`),
-        edge ``length`` in metres. A projected osmnx graph is read back to degrees.
+        Road graph (osmnx ``MultiDiGraph``, e.g. from :func:`road_graph_from_xml`,
+        simplified or not), edge ``length`` in metres. A projected osmnx graph is read
+        back to degrees.
     max_km
         Road-distance catchment in km; default ``settings.radius_km``. The same value
         is the geodesic radius of ``within_radius``.
@@ -405,37 +505,39 @@ def network_coverage(
     travel_time
         Add ``travel_min``.
     largest_component
-        Snap only to nodes of the graph's largest weakly connected component (the
+        Snap only to roads of the graph's largest weakly connected component (the
         connected road network), so that a community by a stray road piece still joins
-        the network. With False, points snap to any node, and one on a piece without an
+        the network. With False, points snap to any road, and one on a piece without an
         office is unreachable.
     max_snap_km
-        A community or office farther than this (geodesic km) from every road node is
-        off the network: it is neither reached nor a source, rather than being attached
-        to a road far away (an extract that does not reach it). Default
+        A community or office farther than this (geodesic km) from every road is off
+        the network: it is neither reached nor a source, rather than being attached to
+        a road far away (an extract that does not reach it). Default
         ``settings.road_snap_km``.
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy of ``communities`` (same index and CRS) plus:
-        ``snap_m`` (geodesic metres, WGS84, from the community to its node),
-        ``road_km`` (km of road from the nearest office's node; NaN when no office is
-        within ``max_km`` by road), ``road_office`` (that office's ``id``, NA when none),
-        ``office_snap_m`` (that office's own snapping distance, metres),
-        ``covered_by_road`` (``road_km <= max_km``), ``nearest_office_km`` (geodesic km
-        to the nearest office), ``within_radius`` (``nearest_office_km <= max_km``),
+        ``snap_m`` (geodesic metres, WGS84, from the community to the nearest point of
+        a road), ``road_km`` (km along the roads from the nearest office's snap point to
+        the community's; NaN when no office is within ``max_km`` by road),
+        ``road_office`` (that office's ``id``, NA when none), ``office_snap_m`` (that
+        office's own geodesic metres to its road), ``covered_by_road``
+        (``road_km <= max_km``), ``nearest_office_km`` (geodesic km to the nearest
+        office), ``within_radius`` (``nearest_office_km <= max_km``),
         ``radius_but_not_road`` (within the radius, on the network, not within
-        ``max_km`` by road),
-        ``off_network`` (the community is farther than ``max_snap_km`` from any road), and
-        with ``travel_time`` ``travel_min`` (minutes along the fastest route from any
-        office at the speeds above, no cutoff; NaN when no office can reach it).
+        ``max_km`` by road), ``off_network`` (the community is farther than
+        ``max_snap_km`` from every road), and with ``travel_time`` ``travel_min``
+        (minutes along the fastest route from any office's snap point at the speeds
+        above, the partial edges at the two ends included pro rata, no cutoff; NaN when
+        no office can reach it).
 
     Raises
     ------
     InputError
         On a missing CRS, non-point layers, offices without ``id``, or a graph without
-        coordinates or lengths.
+        coordinates, lengths or edges.
 
     """
     max_km = settings.radius_km if max_km is None else float(max_km)
@@ -449,32 +551,16 @@ def network_coverage(
     max_snap_m = 1000.0 * (settings.road_snap_km if max_snap_km is None else float(max_snap_km))
     c_lon, c_lat = _geographic_points(communities, "communities")
     o_lon, o_lat = _geographic_points(offices, "offices")
-    nodes, n_lon, n_lat, snappable = _graph_arrays(graph, largest_component=largest_component)
-    allowed = np.flatnonzero(snappable)
+    roads = _graph_roads(graph, largest_component=largest_component)
 
     out = communities.copy()
     n = len(out)
-    office_ids = offices["id"].astype("str").to_numpy()
     if n == 0:
-        for column, dtype in (
-            ("snap_m", "float64"),
-            ("road_km", "float64"),
-            ("road_office", "str"),
-            ("office_snap_m", "float64"),
-            ("covered_by_road", "bool"),
-            ("nearest_office_km", "float64"),
-            ("within_radius", "bool"),
-            ("radius_but_not_road", "bool"),
-            ("off_network", "bool"),
-        ):
-            out[column] = pd.Series(dtype=dtype)
-        if travel_time:
-            out["travel_min"] = pd.Series(dtype="float64")
-        return out
-
-    pos, snap_m = nearest_points(c_lon, c_lat, n_lon[allowed], n_lat[allowed])
-    c_node = allowed[pos]
-    off_network = snap_m > max_snap_m
+        return _empty_result(out, travel_time)
+    office_ids = offices["id"].astype("str").to_numpy()
+    index = _SegmentIndex(roads)
+    where = _snap(c_lon, c_lat, index)
+    off_network = where.metres > max_snap_m
     road_km = np.full(n, np.nan)
     road_office = np.full(n, None, dtype=object)
     office_snap = np.full(n, np.nan)
@@ -482,44 +568,25 @@ def network_coverage(
     near_km = np.full(n, np.nan)
 
     if len(offices):
-        opos, o_snap_m = nearest_points(o_lon, o_lat, n_lon[allowed], n_lat[allowed])
-        o_node = allowed[opos]
+        spot = _snap(o_lon, o_lat, index)
         # An office beyond every road of the extract is no source.
-        sources = np.unique(o_node[o_snap_m <= max_snap_m])
-        position = {node: i for i, node in enumerate(nodes)}
-        matrix = _edge_matrix(graph, position)
-        if sources.size:
-            dist, _, origin = csgraph.dijkstra(
-                matrix,
-                directed=True,
-                indices=sources,
-                min_only=True,
-                return_predecessors=True,
-                limit=max_km * 1000.0,
-            )
-        else:
-            dist = np.full(len(nodes), np.inf)
-            origin = np.full(len(nodes), -9999)
-        # Several offices on one node: the first in file order names it.
-        first_office = {}
-        for i in range(len(o_node) - 1, -1, -1):
-            if o_snap_m[i] <= max_snap_m:
-                first_office[int(o_node[i])] = i
-        metres = dist[c_node]
-        reached = np.isfinite(metres) & (metres <= max_km * 1000.0) & ~off_network
+        on = np.flatnonzero(spot.metres <= max_snap_m)
+        sources = spot.take(on)
+        limit_m = max_km * 1000.0
+        # A little slack in Dijkstra's cutoff; the inclusive test is on the sums below.
+        metres, who = _road_reach(roads, roads.edge_m, sources, where, limit_m * (1 + 1e-9))
+        reached = (who >= 0) & (metres <= limit_m) & ~off_network
         road_km[reached] = metres[reached] / 1000.0
-        which = np.array([first_office.get(int(s), -1) for s in origin[c_node]])
-        road_office[reached] = office_ids[which[reached]]
-        office_snap[reached] = o_snap_m[which[reached]]
+        road_office[reached] = office_ids[on[who[reached]]]
+        office_snap[reached] = spot.metres[on[who[reached]]]
         if travel_time:
             speeds = dict(DEFAULT_SPEEDS_KPH)
             speeds.update(speeds_kph or {})
-            minutes = _edge_minutes(graph, speeds)
-            tmatrix = _edge_matrix(graph, position, minutes)
-            if sources.size:
-                tdist = csgraph.dijkstra(tmatrix, directed=True, indices=sources, min_only=True)
-                reach_t = np.isfinite(tdist[c_node]) & ~off_network
-                travel = np.where(reach_t, tdist[c_node], np.nan)
+            minutes, t_who = _road_reach(
+                roads, _edge_minutes(graph, speeds), sources, where, np.inf
+            )
+            reach_t = (t_who >= 0) & ~off_network
+            travel = np.where(reach_t, minutes, np.nan)
         from cpgeo.coverage import nearest
 
         _, near_km = nearest(communities, offices)
@@ -527,7 +594,7 @@ def network_coverage(
 
     covered = np.isfinite(road_km)
     within = np.isfinite(near_km) & (near_km <= max_km)
-    out["snap_m"] = snap_m
+    out["snap_m"] = where.metres
     out["road_km"] = road_km
     out["road_office"] = pd.Series(road_office, index=out.index, dtype="str")
     out["office_snap_m"] = office_snap
