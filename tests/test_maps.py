@@ -183,8 +183,11 @@ def test_map_layers_and_flags():
     cov, load, forums = _derived(scn)
     m = maps.build_map(scn, cov, load, forums=forums, radius_km=50)
     html = maps.map_html(m)
-    for layer in ("Governorates", "Catchments", "Communities", "Forums", "Offices"):
-        assert f'"{layer}"' in html or f"'{layer}'" in html or layer in html
+    # each layer is an overlay of the layer control, by its name
+    overlays = re.search(r"overlays\s*:\s*\{(.*?)\}", html, re.S)
+    assert overlays is not None
+    named = re.findall(r'"([^"]+)"\s*:\s*\w+', overlays.group(1))
+    assert named == ["Governorates", "Catchments", "Communities", "Forums", "Offices"]
     assert "cpgeo-over" in html  # OFF-1 carries 7 forums > 5
     assert 'cpgeo-over\\"\\u003e7\\u003c/div' in html  # badge with the count
     assert "L.control.layers" in html
