@@ -120,3 +120,45 @@ def test_bad_radius_and_output_are_rejected(capsys: pytest.CaptureFixture[str],
     assert code == 2 and "--radius-km" in err
     code, _, err = _run(capsys, "coverage", "-o", str(tmp_path / "out.shp"))
     assert code == 2 and ".gpkg" in err
+
+
+def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--json on every command: one JSON document on stdout, nothing else."""
+    import numpy as np
+    from test_network import write_osm
+    from test_population import from_origin, write_raster
+
+    # Ramadi -> Fallujah by one road, with a police station at Fallujah
+    roads = write_osm(
+        tmp_path / "roads.osm",
+        {1: (43.30778, 33.42056), 2: (43.78599, 33.34913, {"amenity": "police"})},
+        {10: ([1, 2], {"highway": "primary"})},
+    )
+    raster = write_raster(
+        tmp_path / "people.tif",
+        np.full((20, 20), 10.0),
+        crs="EPSG:4326",
+        transform=from_origin(43.0, 33.6, 0.05, 0.05),
+    )
+    runs = {
+        "figures": ["figures"],
+        "coverage": ["coverage"],
+        "load": ["load"],
+        "propose": ["propose", "--sites", "1", "--method", "greedy"],
+        "snapshot": ["snapshot", "-o", str(tmp_path / "snap")],
+        "osm": ["osm", "stations", "--xml", str(roads), "-o", str(tmp_path / "st.gpkg")],
+        "roads": ["roads", "--graph-xml", str(roads)],
+        "population": ["population", str(raster)],
+    }
+    import argparse
+
+    from cpgeo.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(runs) == set(sub.choices), "a command without a --json check"
+    for name, argv in runs.items():
+        code, out, err = _run(capsys, *argv, "--json")
+        assert code == 0, (name, err)
+        payload = json.loads(out)  # fails on any stray line ("wrote ...", solver banners)
+        assert isinstance(payload, dict), name
+    assert payload["offices"][0]["population_within"] >= 0

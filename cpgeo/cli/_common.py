@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,7 @@ from cpgeo import settings
 from cpgeo._errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     import pandas as pd
 
@@ -216,11 +217,20 @@ def json_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return records
 
 
+def _clean(value: Any) -> Any:
+    """Make ``value`` JSON-ready, all the way down: NA and NaN as None, NumPy as Python."""
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return _json_value(value)
+
+
 def print_json(payload: Mapping[str, Any]) -> None:
     """Print ``payload`` as JSON (UTF-8 text kept readable; NA and NaN as null)."""
     import json
 
-    print(json.dumps(payload, ensure_ascii=False, indent=2, default=_json_value, allow_nan=False))
+    print(json.dumps(_clean(payload), ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def scenario_json(scenario: Scenario) -> dict[str, Any]:

@@ -9,13 +9,17 @@ from pathlib import Path
 from cpgeo import settings
 from cpgeo._errors import InputError, NetworkUnavailableError
 from cpgeo.cli._common import (
+    add_json_option,
     add_layer_options,
     add_output_option,
     add_radius_option,
     check_options,
+    json_records,
     load_scenario,
+    print_json,
     print_notice,
     print_table,
+    scenario_json,
     write_output,
 )
 
@@ -47,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _add_source_options(p, xml_flag="--xml")
     p.add_argument("--keep-outside", action="store_true",
                    help="keep features outside Iraq's governorates (default: drop them)")
+    add_json_option(p)
     add_output_option(p, required=True)
     p.set_defaults(func=run_osm)
 
@@ -68,6 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--max-snap-km", type=float, default=None,
                    help="points farther than this (km) from every road are off the "
                    f"network (default {settings.road_snap_km:g})")
+    add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_roads)
 
@@ -115,9 +121,19 @@ def _run_osm(args: argparse.Namespace) -> int:
     columns = ["id", "name", "governorate"] + (["population", "place"]
                                                if args.what == "places" else [])
     counts = layer.groupby("governorate", dropna=False).size().rename("n").reset_index()
+    write_output(layer, args.output, layer=args.what, quiet=args.json)
+    if args.json:
+        print_json(
+            {
+                args.what: len(layer),
+                "by_governorate": json_records(counts.rename(columns={"n": args.what})),
+                "source": source,
+                "written": str(args.output),
+            }
+        )
+        return 0
     print_table(counts, title=f"{len(layer)} {args.what} from {source}, by governorate")
     print_table(layer.head(10), columns, title="First rows")
-    write_output(layer, args.output, layer=args.what)
     return 0
 
 
@@ -139,26 +155,51 @@ def _run_roads(args: argparse.Namespace) -> int:
     if "governorate" not in out.columns:
         msg = "communities have no governorate column"
         raise InputError(msg)
+    population = pd.to_numeric(out["population"], errors="coerce")
     table = (
         out.assign(
             communities=1,
-            population_radius=out["population"].where(out["within_radius"], 0),
-            population_road=out["population"].where(out["covered_by_road"], 0),
+            population_radius=population.where(out["within_radius"], 0),
+            population_road=population.where(out["covered_by_road"], 0),
         )
         .groupby("governorate", dropna=False)[
             ["communities", "within_radius", "covered_by_road", "radius_but_not_road",
-             "population_radius", "population_road"]
+             "off_network", "population_radius", "population_road"]
         ]
-        .sum()
+        .sum(min_count=0)
         .reset_index()
     )
-    total = table.drop(columns="governorate").sum().to_frame().T
-    total.insert(0, "governorate", "Total")
+    for column in ("population_radius", "population_road"):
+        table[column] = table[column].round().astype("Int64")
+    # Segments and km, not nodes: a node count depends on simplification, not on the roads.
+    segments, road_km = road_extent(graph)
+    write_output(out, args.output, layer="communities", quiet=args.json)
+    totals = {
+        "communities": len(out),
+        "within_radius": int(out["within_radius"].sum()),
+        "covered_by_road": int(out["covered_by_road"].sum()),
+        "radius_but_not_road": int(out["radius_but_not_road"].sum()),
+        "off_network": int(out["off_network"].sum()),
+    }
+    if args.json:
+        print_json(
+            {
+                "figures": totals,
+                "by_governorate": json_records(table),
+                "road_segments": segments,
+                "road_km": road_km,
+                "radius_km": radius,
+                **scenario_json(scenario),
+                "written": None if args.output is None else str(args.output),
+            }
+        )
+        return 0
+    total = pd.DataFrame([{"governorate": "Total", **totals,
+                           "population_radius": table["population_radius"].sum(),
+                           "population_road": table["population_road"].sum()}])
     table = pd.concat([table, total], ignore_index=True)
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario)
-    # Segments and km, not nodes: a node count depends on simplification, not on the roads.
-    segments, road_km = road_extent(graph)
     print_table(table, title=f"Communities within {radius:g} km: as the crow flies "
                 f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
                 f"offices, {segments:,} road segments ({road_km:,.1f} km of road)")
@@ -169,5 +210,4 @@ def _run_roads(args: argparse.Namespace) -> int:
                     title=f"Within the radius but not by road ({len(gap)})")
     else:
         print("Within the radius but not by road: none")
-    write_output(out, args.output, layer="communities")
     return 0

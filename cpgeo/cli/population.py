@@ -8,12 +8,16 @@ from pathlib import Path
 from cpgeo import settings
 from cpgeo.cli._common import (
     OUTPUT_SUFFIXES,
+    add_json_option,
     add_layer_options,
     add_output_option,
     add_radius_option,
+    json_records,
     load_scenario,
+    print_json,
     print_notice,
     print_table,
+    scenario_json,
     write_output,
 )
 
@@ -39,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--summary-output", type=Path, metavar="FILE",
                    help="write the per-governorate table to FILE (.csv; implies "
                    "--by-governorate)")
+    add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_population)
 
@@ -57,6 +62,24 @@ def run_population(args: argparse.Namespace) -> int:
     people = population_within(args.raster, scenario.offices, radius)
     offices = scenario.offices.copy()
     offices["population_within"] = people.to_numpy()
+    table = None
+    if args.by_governorate or summary_out is not None:
+        table = population_coverage(args.raster, scenario.offices, scenario.boundaries, radius)
+        write_output(table, summary_out, quiet=args.json)
+    write_output(offices, args.output, layer="offices", quiet=args.json)
+    if args.json:
+        print_json(
+            {
+                "offices": json_records(
+                    offices[["id", "name", "governorate", "population_within", "geometry"]]
+                ),
+                "by_governorate": None if table is None else json_records(table),
+                "radius_km": radius,
+                **scenario_json(scenario),
+                "written": [str(p) for p in (args.output, summary_out) if p is not None],
+            }
+        )
+        return 0
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario)
     print_table(
@@ -64,9 +87,6 @@ def run_population(args: argparse.Namespace) -> int:
         ["id", "name", "governorate", "population_within"],
         title=f"People within {radius:g} km of each office (cell centres, geodesic)",
     )
-    if args.by_governorate or summary_out is not None:
-        table = population_coverage(args.raster, scenario.offices, scenario.boundaries, radius)
+    if table is not None:
         print_table(table, title=f"People within {radius:g} km of any office, by governorate")
-        write_output(table, summary_out)
-    write_output(offices, args.output, layer="offices")
     return 0
