@@ -29,6 +29,7 @@ import pandas as pd
 
 from cpgeo import settings
 from cpgeo._errors import InputError
+from cpgeo._numbers import Numbers, parse_numbers
 from cpgeo.regions import find_governorate
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ MAX_LISTED = 10
 #: An office reference: letters, digits and ``_ - . : / #``, no spaces or list separators.
 _OFFICE_ID = re.compile(r"^[\w][\w\-.:/#]*$")
 _LEADING_ZERO = re.compile(r"^[+-]?0\d")
+#: The largest count a float64 holds exactly.
+_MAX_COUNT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -126,54 +129,55 @@ def is_blank(value: object) -> bool:
         return False
 
 
-def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse a column of numbers written as numbers or text.
+def read_numbers(values: pd.Series, *, whole: bool = False) -> Numbers:
+    """Parse a column of numbers written as numbers or text (see :mod:`cpgeo._numbers`).
 
-    A decimal comma (``"33,5"``) is accepted when the value has no dot.
+    Parameters
+    ----------
+    values
+        The column.
+    whole
+        The column holds counts (population).
+
+    Returns
+    -------
+    Numbers
+        ``value`` (float64, NaN unless a number), ``missing``, ``bad``, ``ambiguous``
+        and ``reasons``, one per cell.
+    """
+    return parse_numbers(values, whole=whole)
+
+
+def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a column of real numbers, ambiguous cells counted as bad.
+
+    Prefer :func:`read_numbers`, which tells ambiguous cells from bad ones.
 
     Returns
     -------
     numbers : numpy.ndarray
-        float64, NaN where missing or unreadable.
+        float64, NaN where missing, unreadable or ambiguous.
     missing : numpy.ndarray
         bool, True where the cell is empty.
     bad : numpy.ndarray
-        bool, True where the cell holds something that is not a number.
+        bool, True where the cell holds something that is not one number.
     """
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-        missing = np.isnan(numbers)
-        return numbers, missing, np.zeros(len(values), dtype=bool)
-    cells = values.to_numpy(dtype=object)
-    if pd.api.types.is_string_dtype(values.dtype):
-        # Fast path for text columns (CSV); only the cells that fail go one by one.
-        text = values.str.strip()
-        missing = (values.isna() | (text == "")).to_numpy(dtype=bool)
-        parsed = pd.to_numeric(text.where(~missing), errors="coerce")
-        numbers = parsed.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-        pending = np.flatnonzero(np.isnan(numbers) & ~missing)
-    else:
-        missing = np.fromiter((is_blank(v) for v in cells), dtype=bool, count=len(cells))
-        numbers = np.full(len(cells), np.nan)
-        pending = np.flatnonzero(~missing)
-    bad = np.zeros(len(cells), dtype=bool)
-    for i in pending.tolist():
-        value = cells[i]
-        if isinstance(value, bool):
-            bad[i] = True
-            continue
-        if isinstance(value, int | float | np.integer | np.floating):
-            numbers[i] = float(value)
-            continue
-        text = str(value).strip()
-        if "," in text and "." not in text:
-            text = text.replace(",", ".")
-        try:
-            numbers[i] = float(text)
-        except ValueError:
-            bad[i] = True
-    bad |= ~missing & ~bad & ~np.isfinite(numbers)
-    return numbers, missing, bad
+    parsed = parse_numbers(values)
+    return parsed.value, parsed.missing, parsed.bad | parsed.ambiguous
+
+
+def number_problem(cell: object, numbers: Numbers, i: int, *, what: str = "") -> str:
+    """Say what is wrong with bad or ambiguous cell ``i`` of ``numbers``.
+
+    ``'33,500' is ambiguous: 33.5 or 33,500? write it ...`` for an ambiguous cell;
+    ``[what ]'abc' is not a number[ (why)]`` for a bad one.
+    """
+    reason = numbers.reasons[i]
+    if numbers.ambiguous[i]:
+        return f"{cell!r} is ambiguous: {reason}"
+    prefix = f"{what} " if what else ""
+    detail = f" ({reason})" if reason else ""
+    return f"{prefix}{cell!r} is not a number{detail}"
 
 
 def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Problems) -> None:
@@ -192,20 +196,33 @@ def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Prob
 
 def parse_population(
     values: pd.Series, labels: Sequence[str], column: str, problems: Problems
-) -> np.ndarray:
-    """Return populations as int64 (0 where missing); report bad, negative, fractional."""
-    numbers, missing, bad = to_numbers(values)
+) -> pd.arrays.IntegerArray:
+    """Return populations; report bad, ambiguous, negative and fractional ones.
+
+    Returns
+    -------
+    pandas.arrays.IntegerArray
+        ``Int64``, >= 0, ``<NA>`` where the cell is empty (unknown) or has a problem.
+    """
+    parsed = parse_numbers(values, whole=True)
+    numbers = parsed.value
     cells = values.to_numpy(dtype=object)
-    for i in np.flatnonzero(bad).tolist():
-        problems.add(labels[i], column, f"population {cells[i]!r} is not a number")
-    ok = ~missing & ~bad
-    for i in np.flatnonzero(ok & (numbers < 0)).tolist():
+    for i in np.flatnonzero(parsed.bad | parsed.ambiguous).tolist():
+        problems.add(labels[i], column, number_problem(cells[i], parsed, i, what="population"))
+    ok = parsed.ok
+    negative = ok & (numbers < 0)
+    for i in np.flatnonzero(negative).tolist():
         problems.add(labels[i], column, f"population {cells[i]!r} is negative")
-    fractional = ok & (numbers >= 0) & (numbers != np.round(numbers))
+    fractional = ok & ~negative & (numbers != np.round(numbers))
     for i in np.flatnonzero(fractional).tolist():
         problems.add(labels[i], column, f"population {cells[i]!r} is not a whole number")
-    clean = np.where(ok & ~fractional & (numbers >= 0), numbers, 0.0)
-    return clean.astype(np.int64)
+    # Beyond 2**53 a float64 has no exact count; no place has so many people anyway.
+    huge = ok & ~negative & ~fractional & (numbers > _MAX_COUNT)
+    for i in np.flatnonzero(huge).tolist():
+        problems.add(labels[i], column, f"population {cells[i]!r} is too large")
+    good = ok & ~negative & ~fractional & ~huge
+    counts = np.where(good, numbers, 0.0).astype(np.int64)
+    return pd.arrays.IntegerArray(counts, ~good)
 
 
 def parse_dates(

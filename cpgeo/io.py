@@ -105,6 +105,13 @@ def read_layer(
     Vector files are reprojected to EPSG:4326 and must declare a CRS (GeoJSON is
     EPSG:4326 by definition).
 
+    Numbers written as text (coordinates, populations, other numeric columns) are read by
+    one set of rules, :mod:`cpgeo._numbers`: ASCII and Arabic-Indic digits, thousands
+    separators (``12,000``, ``12 000``, ``1.234.567``, the Arabic U+066C), a decimal
+    point or, where the column writes them so, a decimal comma (``33,5``, ``1.234,5``).
+    A cell that could be two numbers (``12.000`` in a population, ``33,500`` in a
+    latitude) is reported, not guessed.
+
     Parameters
     ----------
     path
@@ -126,7 +133,8 @@ def read_layer(
         when the file has none), ``name`` (the id when missing), ``governorate``
         (canonical; a user's spelling is canonicalised, empty cells are filled by
         point-in-polygon with a snap of ``settings.governorate_snap_km`` km, missing
-        beyond it), for communities ``population`` (int64 >= 0, 0 when missing), for
+        beyond it), for communities ``population`` (``Int64`` >= 0; ``<NA>`` when
+        unknown: an empty cell or no population column, never 0), for
         cpfs ``office_id`` (text, missing when not declared), ``established``
         (datetime64 at midnight) and ``donor`` when present, the file's other columns,
         and ``geometry`` (Point; MultiPolygon or Polygon for boundaries).
@@ -138,8 +146,9 @@ def read_layer(
         The file is missing, empty, unreadable or of an unsupported type, or rows have
         problems (missing or non-numeric coordinates, swapped latitude / longitude,
         points more than ``settings.outside_iraq_tolerance_km`` km outside Iraq,
-        duplicate ids, bad populations, dates or office ids, unknown governorates). All
-        problems are reported at once, naming the file, each row and column.
+        duplicate ids, bad or ambiguous numbers, bad populations, dates or office ids,
+        unknown governorates). All problems are reported at once, naming the file,
+        each row and column.
     """
     path = Path(path)
     kind = _check_kind(kind)
@@ -480,8 +489,8 @@ def _build_layer(
         if pop_col is not None:
             used.add(pop_col)
             out["population"] = v.parse_population(frame[pop_col], labels, pop_col, problems)
-        else:
-            out["population"] = np.zeros(len(frame), dtype=np.int64)
+        else:  # unknown, not 0
+            out["population"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     if kind == "cpfs":
         office_col = _find(columns, _OFFICE_ID)
         if office_col is not None:
@@ -505,7 +514,9 @@ def _build_layer(
     for column in columns:
         if column in used or str(column) in out.columns or str(column).lower() == "geometry":
             continue
-        out[str(column)] = _tidy_extra(frame[column]).to_numpy()
+        tidy = _tidy_extra(frame[column])
+        # Whole numbers with gaps stay Int64 (to_numpy would make them floats).
+        out[str(column)] = tidy.array if isinstance(tidy.dtype, pd.Int64Dtype) else tidy.to_numpy()
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     gdf.index = pd.RangeIndex(len(gdf))
     return gdf
@@ -522,23 +533,25 @@ def _geometry_from_columns(
     lat_col, lon_col = _find(columns, _LAT), _find(columns, _LON)
     if kind in _POINT_KINDS and lat_col is not None and lon_col is not None:
         used.update((lat_col, lon_col))
-        lat, lat_missing, lat_bad = v.to_numbers(frame[lat_col])
-        lon, lon_missing, lon_bad = v.to_numbers(frame[lon_col])
+        lat_numbers = v.read_numbers(frame[lat_col])
+        lon_numbers = v.read_numbers(frame[lon_col])
+        lat, lon = lat_numbers.value, lon_numbers.value
+        lat_ok, lon_ok = lat_numbers.ok, lon_numbers.ok
         lat_cells = frame[lat_col].to_numpy(dtype=object)
         lon_cells = frame[lon_col].to_numpy(dtype=object)
-        for i in range(len(frame)):
-            if lat_missing[i] and lon_missing[i]:
+        for i in np.flatnonzero(~(lat_ok & lon_ok)).tolist():
+            if lat_numbers.missing[i] and lon_numbers.missing[i]:
                 problems.add(labels[i], f"{lat_col}/{lon_col}", "missing coordinates")
                 continue
-            for col, miss, bad, cells in (
-                (lat_col, lat_missing, lat_bad, lat_cells),
-                (lon_col, lon_missing, lon_bad, lon_cells),
+            for col, numbers, ok_cells, cells in (
+                (lat_col, lat_numbers, lat_ok, lat_cells),
+                (lon_col, lon_numbers, lon_ok, lon_cells),
             ):
-                if miss[i]:
+                if numbers.missing[i]:
                     problems.add(labels[i], col, "missing coordinate")
-                elif bad[i]:
-                    problems.add(labels[i], col, f"{cells[i]!r} is not a number")
-        ok = ~(lat_missing | lat_bad | lon_missing | lon_bad)
+                elif not ok_cells[i]:
+                    problems.add(labels[i], col, v.number_problem(cells[i], numbers, i))
+        ok = lat_ok & lon_ok
         geoms = np.full(len(frame), None, dtype=object)
         geoms[ok] = shapely.points(lon[ok], lat[ok])
         return geoms, f"{lat_col}/{lon_col}"
@@ -664,11 +677,19 @@ def _tidy_extra(values: pd.Series) -> pd.Series:
         mapped = values.map(lambda x: None if v.is_blank(x) else str(x).strip().lower() == "true")
         return mapped.astype("boolean")
     if not v.looks_like_leading_zero_code(present):
-        numbers, missing, bad = v.to_numbers(values)
-        if not bad.any():
-            whole = np.all(numbers[~missing] == np.round(numbers[~missing]))
+        # Not validated, so never guessed: a column with a bad or ambiguous cell stays text.
+        parsed = v.read_numbers(values)
+        if not (parsed.bad | parsed.ambiguous).any():
+            numbers, missing = parsed.value, parsed.missing
+            present_numbers = numbers[~missing]
+            whole = np.all(present_numbers == np.round(present_numbers)) and np.all(
+                np.abs(present_numbers) <= 2.0**53
+            )
             if whole and not missing.any():
                 return pd.Series(numbers.astype(np.int64), index=values.index)
+            if whole:  # counts stay integers; missing cells are <NA>, not NaN
+                counts = np.where(missing, 0.0, numbers).astype(np.int64)
+                return pd.Series(pd.arrays.IntegerArray(counts, missing), index=values.index)
             return pd.Series(numbers, index=values.index)
     if all(isinstance(x, str) for x in present):
         return values.astype("str")

@@ -35,6 +35,7 @@ from cpgeo import settings
 from cpgeo._deps import require
 from cpgeo._errors import InputError, NetworkUnavailableError
 from cpgeo._log import log
+from cpgeo._numbers import parse_number
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -72,22 +73,31 @@ _PLACE_COLUMNS = [
 # --------------------------------------------------------------------------- population
 
 
-_NUMBER = re.compile(r"\d[\d,.'\u00a0\u202f ]*")
-_GROUPED = re.compile(r"\d{1,3}(?:[,.'\u00a0\u202f ]\d{3})+")
-_DECIMAL = re.compile(r"\d+[.,]\d+")
+# The first number in a tag: a sign, digits in any script, separators, an exponent. A
+# leading decimal point counts (".5"), unless it ends an abbreviation ("ca.3500").
+_DIGIT = "0-9\u0660-\u0669\u06f0-\u06f9"
+_NUMBER = re.compile(
+    f"[+\\-\u2212]?(?:(?<![^\\W\\d_])[.\u066b])?"
+    f"[{_DIGIT}][{_DIGIT},.'\u00a0\u202f\u2009 \u066b\u066c]*"
+    f"(?:e[+\\-]?[0-9]+)?"
+)
+_TRAILING = ",.'\u00a0\u202f\u2009 \u066b\u066c"
 _MULTIPLIERS = (("million", 1_000_000), ("mio", 1_000_000), ("m", 1_000_000),
                 ("thousand", 1_000), ("k", 1_000))
 
 
-def parse_population(value: object) -> int:
-    """Read an OSM ``population`` tag as a whole number of people.
+def parse_population(value: object) -> int | None:
+    """Read an OSM ``population`` tag as a whole number of people, or None if unknown.
 
     OSM population tags are free text: ``"12000"``, ``"12,000"``, ``"12 000"``,
-    ``"~5000"``, ``"ca. 3.500"``, ``"1.2 million"``, ``"5000-6000"``, ``"4500 (2014)"``.
-    The first number in the text is read; digits grouped by threes with ``,``, ``.``,
-    ``'`` or spaces are thousands; a suffix ``k``/``thousand`` or ``m``/``million``
-    multiplies. Anything else (missing, empty, negative, no digits) gives 0, the
-    communities schema's "unknown".
+    ``"~5000"``, ``"ca. 3500"``, ``"1.2 million"``, ``"5k"``, ``"5000-6000"``,
+    ``"4500 (2014)"``. The first number in the text is read by the rules of
+    :mod:`cpgeo._numbers` for a count, exactly as a population cell of a table is read
+    alone (``"12,000"`` and ``"3.500"`` are 12000 and 3500; ``"12.000"``, 12 or 12000,
+    is ambiguous); a suffix ``k`` / ``thousand`` or ``m`` / ``mio`` / ``million``
+    multiplies it (the number is then read as a real number, ``"1.2"``) and the
+    product is rounded. Text around the number (``~``, ``ca.``, a year in brackets, a
+    range's upper end) is ignored.
 
     Parameters
     ----------
@@ -96,37 +106,30 @@ def parse_population(value: object) -> int:
 
     Returns
     -------
-    int
-        Population, >= 0.
+    int or None
+        Population, >= 0; None when unknown: missing, empty, no digits, negative, not a
+        whole number, ambiguous, or not a number by those rules.
 
     """
-    if value is None or value is pd.NA:
-        return 0
-    if isinstance(value, bool):
-        return 0
-    if isinstance(value, int | np.integer):
-        return max(int(value), 0)
-    if isinstance(value, float | np.floating):
-        return max(round(float(value)), 0) if math.isfinite(value) else 0
-    text = str(value).strip().casefold()
-    match = _NUMBER.search(text)
-    if match is None:
-        return 0
-    if text[: match.start()].rstrip().endswith("-"):
-        return 0  # a negative number
-    token = match.group().strip(",.'\u00a0\u202f ")
-    rest = text[match.start() + len(token):].strip(",.'\u00a0\u202f ")
-    if _GROUPED.fullmatch(token):
-        number = float(re.sub(r"\D", "", token))
-    elif _DECIMAL.fullmatch(token):
-        number = float(token.replace(",", "."))
-    else:
-        number = float(re.match(r"\d+", token).group())  # type: ignore[union-attr]
-    for word, factor in _MULTIPLIERS:
-        if re.match(rf"{word}\b", rest):
-            number *= factor
-            break
-    return round(number)
+    if isinstance(value, str):
+        text = value.strip().casefold()
+        match = _NUMBER.search(text)
+        if match is None:
+            return None
+        token = match.group().rstrip(_TRAILING)
+        rest = text[match.start() + len(token):].lstrip(_TRAILING)
+        factor = next((f for word, f in _MULTIPLIERS if re.match(rf"{word}\b", rest)), None)
+        number = parse_number(token, whole=factor is None)
+        if number.value is None or number.value < 0:
+            return None
+        if factor is not None:
+            product = number.value * factor
+            return round(product) if math.isfinite(product) else None
+        return int(number.value) if number.value.is_integer() else None
+    number = parse_number(value, whole=True)
+    if number.value is None or number.value < 0 or not number.value.is_integer():
+        return None
+    return int(number.value)
 
 
 # --------------------------------------------------------------------------- features
@@ -218,7 +221,7 @@ def _to_layer(
     features = features[~(features.geometry.isna() | features.geometry.is_empty)]
     if len(features) == 0:
         empty = gpd.GeoDataFrame(
-            {c: pd.Series(dtype="int64" if c == "population" else "str")
+            {c: pd.Series(dtype="Int64" if c == "population" else "str")
              for c in columns if c != "geometry"},
             geometry=gpd.GeoSeries([], crs="EPSG:4326"),
             crs="EPSG:4326",
@@ -242,9 +245,9 @@ def _to_layer(
         )
     else:
         raw = features["population"] if "population" in features.columns else None
-        data["population"] = pd.Series(
-            [parse_population(v) for v in raw] if raw is not None else [0] * len(ids),
-            dtype="int64",
+        data["population"] = pd.Series(  # unknown is <NA>, never 0
+            [parse_population(v) for v in raw] if raw is not None else [None] * len(ids),
+            dtype="Int64",
         )
         data["place"] = _text_column(features, "place").reset_index(drop=True)
         data["name_local"] = local
@@ -338,8 +341,9 @@ def places_from_xml(
     -------
     geopandas.GeoDataFrame
         The communities layer, EPSG:4326, RangeIndex: ``id``, ``name``, ``governorate``,
-        ``population`` (int64 >= 0, from the ``population`` tag read by
-        :func:`parse_population`; 0 when untagged), ``place`` (the tag value),
+        ``population`` (``Int64`` >= 0, from the ``population`` tag read by
+        :func:`parse_population`; ``<NA>`` when untagged or unreadable, never 0),
+        ``place`` (the tag value),
         ``name_local`` and ``geometry`` (Point, placed as in :func:`stations_from_xml`).
 
     Raises

@@ -180,10 +180,13 @@ def test_embedded_communities_load_keeping_their_governorates():
     path = data_dir() / "communities" / "iraq_geonames_places.csv"
     raw = pd.read_csv(path)
     gdf = cpgeo.read_layer(path, "communities")
-    assert len(gdf) == len(raw) == 169
+    assert len(gdf) == len(raw) == 162  # data/communities/README.md: 169 records, 7 dropped
     assert list(gdf["id"]) == list(raw["id"])
     assert list(gdf["governorate"]) == list(raw["governorate"])
-    assert list(gdf["population"]) == list(raw["population"])
+    # Unknown populations (empty cells) stay <NA>.
+    pd.testing.assert_series_equal(
+        gdf["population"], raw["population"].astype("Int64"), check_names=False
+    )
     np.testing.assert_array_equal(gdf.geometry.x, raw["longitude"])
     np.testing.assert_array_equal(gdf.geometry.y, raw["latitude"])
     assert gdf.crs.equals("EPSG:4326")
@@ -209,8 +212,8 @@ def test_csv_schema_defaults_and_fill(tmp_path):
     assert list(gdf["id"]) == ["communities-1", "communities-2"]
     assert list(gdf["name"]) == ["communities-1", "communities-2"]
     assert list(gdf["governorate"]) == ["Salah al-Din", "Anbar"]
-    assert list(gdf["population"]) == [160000, 0]
-    assert gdf["population"].dtype == np.int64
+    assert gdf["population"].tolist() == [160000, pd.NA]  # unknown, not 0
+    assert str(gdf["population"].dtype) == "Int64"
     assert list(gdf["place"]) == ["Tikrit", "Ramadi"]
     assert gdf.geometry.x[0] == pytest.approx(43.6786, abs=1e-12)
     assert "Lat" not in gdf.columns
@@ -557,6 +560,193 @@ def test_bad_populations(tmp_path):
     assert "row 2, column pop: population '-5' is negative" in message
     assert "row 3, column pop: population '12.5' is not a whole number" in message
     assert "row 4, column pop: population 'many' is not a number" in message
+
+
+# --- numbers: one parser for every cell ----------------------------------------------
+
+# Tikrit, Ramadi, Baqubah, Mosul, Kirkuk, Erbil, Basra: (lat, lon) with three decimals.
+SEVEN = [(34.616, 43.679), (33.426, 43.299), (33.747, 44.644), (36.335, 43.119),
+         (35.468, 44.392), (36.190, 44.009), (30.509, 47.780)]
+
+
+def communities_csv(path: Path, populations: list[str], *, lat: list[str] | None = None) -> Path:
+    """A comma-separated communities file, every cell quoted (as spreadsheets save it)."""
+    lats = lat or [f"{la:.3f}" for la, _ in SEVEN]
+    lines = ['"id","latitude","longitude","population"']
+    for n, (pop, la, (_, lo)) in enumerate(zip(populations, lats, SEVEN, strict=False)):
+        lines.append(f'"C{n + 1}","{la}","{lo:.3f}","{pop}"')
+    return write_csv(path, "\n".join(lines) + "\n")
+
+
+def test_population_thousands_separators_and_digits_in_csv(tmp_path):
+    cells = ["12,000", "1,234,567", "12 000", "12\u00a0000", "١٢٬٠٠٠", "۱۲۳۴", "1,234.0"]  # noqa: RUF001
+    gdf = cpgeo.read_layer(communities_csv(tmp_path / "pop.csv", cells), "communities")
+    assert str(gdf["population"].dtype) == "Int64"
+    assert gdf["population"].tolist() == [12000, 1234567, 12000, 12000, 12000, 1234, 1234]
+    # Three-decimal coordinates are decimals: 33.426, not 33426.
+    np.testing.assert_allclose(gdf.geometry.y, [la for la, _ in SEVEN], rtol=0, atol=1e-12)
+    # A dot before three digits is a thousands separator in a count when the decimal
+    # reading is no whole number: 3.500 people are 3500.
+    cells = ["3.500", "12,000", "800", "", "12 000", "0", "7"]
+    gdf = cpgeo.read_layer(communities_csv(tmp_path / "dots.csv", cells), "communities")
+    assert gdf["population"].tolist() == [3500, 12000, 800, pd.NA, 12000, 0, 7]
+
+
+def test_population_12_000_with_a_dot_is_ambiguous_and_named(tmp_path):
+    cells = ["1200", "", "5000", "800", "", "12.000", "9"]
+    path = communities_csv(tmp_path / "towns.csv", cells)
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(path, "communities")
+    assert str(info.value) == (
+        "towns.csv: 1 problem in the communities layer: row 7, column population: "
+        "'12.000' is ambiguous: 12 or 12,000? write it without a thousands separator"
+    )
+
+
+def test_population_column_convention_settles_it(tmp_path):
+    # 1.234.567 shows dots for thousands (and so commas for decimals): 12.000 is 12000.
+    cells = ["1.234.567", "12.000", "3.500", "700", "", "", ""]
+    gdf = cpgeo.read_layer(communities_csv(tmp_path / "eu.csv", cells), "communities")
+    assert gdf["population"].tolist()[:4] == [1234567, 12000, 3500, 700]
+    # 1,234,567 shows commas for thousands: 12.000 is 12 and 3.500 is no whole number.
+    cells = ["1,234,567", "12.000", "3.500", "700", "", "", ""]
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(communities_csv(tmp_path / "en.csv", cells), "communities")
+    assert str(info.value) == (
+        "en.csv: 1 problem in the communities layer: row 4, column population: "
+        "population '3.500' is not a whole number"
+    )
+
+
+def test_population_invalid_grouping_and_rubbish(tmp_path):
+    cells = ["1,23,4", "12 00", "nan", "inf", "1e5", "-1,000", "12,5"]
+    path = communities_csv(tmp_path / "bad.csv", cells)
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(path, "communities")
+    problems = [str(p) for p in info.value.problems]
+    grouping = "is not a number (digits are grouped wrongly"
+    assert problems[0].startswith(f"row 2, column population: population '1,23,4' {grouping}")
+    assert problems[1].startswith(f"row 3, column population: population '12 00' {grouping}")
+    # "nan" is an empty cell to the CSV reader, so row 4 is unknown, not a problem.
+    assert problems[2] == "row 5, column population: population 'inf' is not a number"
+    assert problems[3].startswith("row 6, column population: population '1e5' is not a number")
+    assert problems[4] == "row 7, column population: population '-1,000' is negative"
+    assert problems[5] == "row 8, column population: population '12,5' is not a whole number"
+    assert len(problems) == 6
+
+
+def test_unknown_population_is_na_not_zero(tmp_path):
+    gdf = cpgeo.read_layer(
+        communities_csv(tmp_path / "gaps.csv", ["", "0", " ", "12", "", "", "7"]), "communities"
+    )
+    assert str(gdf["population"].dtype) == "Int64"
+    assert gdf["population"].isna().tolist() == [True, False, True, False, True, True, False]
+    assert gdf["population"].dropna().tolist() == [0, 12, 7]
+    path = write_csv(tmp_path / "nopop.csv", "id,latitude,longitude\nA,34.616,43.679\n")
+    gdf = cpgeo.read_layer(path, "communities")
+    assert str(gdf["population"].dtype) == "Int64"
+    assert gdf["population"].isna().all()
+    frame = pd.DataFrame({"latitude": [34.616, 33.426], "longitude": [43.679, 43.299],
+                          "population": [1500.0, np.nan]})
+    gdf = cio.read_layer_frame(frame, "communities")
+    assert gdf["population"].tolist() == [1500, pd.NA]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "gpkg", "geojson"])
+def test_unknown_population_survives_a_round_trip(tmp_path, fmt):
+    frame = pd.DataFrame({"id": ["A", "B"], "latitude": [34.616, 33.426],
+                          "longitude": [43.679, 43.299], "population": ["12,000", ""]})
+    gdf = cio.read_layer_frame(frame, "communities")
+    back = cpgeo.read_layer(cio.write_layer(gdf, tmp_path / f"c.{fmt}"), "communities")
+    assert str(back["population"].dtype) == "Int64"
+    assert back["population"].tolist() == [12000, pd.NA]
+    if fmt == "csv":
+        assert "12000," in (tmp_path / "c.csv").read_text()  # not "12000.0"
+
+
+def test_latitude_33_500_with_a_comma_is_ambiguous(tmp_path):
+    lat = ["33,500", "34.616", "33.747", "36.335", "35.468", "36.190", "30.509"]
+    path = communities_csv(tmp_path / "lat.csv", ["1"] * 7, lat=lat)
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(path, "communities")
+    assert str(info.value) == (
+        "lat.csv: 1 problem in the communities layer: row 2, column latitude: '33,500' is "
+        "ambiguous: 33.5 or 33,500? write it with a decimal point and without a thousands "
+        "separator"
+    )
+
+
+def test_latitude_decimal_commas_settle_the_column(tmp_path):
+    # Every three-decimal comma cell would be ambiguous alone; 33,25 settles the column.
+    path = write_csv(
+        tmp_path / "comma.csv",
+        "id;lat;lon\nA;34,616;43,679\nB;33,25;43,2992\nC;٣٣٫٧٤٧;٤٤٫٦٤٤\nD;36,335;43,119\n",  # noqa: RUF001
+    )
+    gdf = cpgeo.read_layer(path, "offices")
+    np.testing.assert_allclose(gdf.geometry.y, [34.616, 33.25, 33.747, 36.335], atol=1e-12)
+    np.testing.assert_allclose(gdf.geometry.x, [43.679, 43.2992, 44.644, 43.119], atol=1e-12)
+    assert gdf["governorate"].tolist() == ["Salah al-Din", "Anbar", "Diyala", "Ninewa"]
+
+
+def test_coordinates_as_text_nan_and_inf_are_rejected():
+    frame = pd.DataFrame({"latitude": ["34.616", "nan", "inf"],
+                          "longitude": ["43.679", "43.299", "44.644"]})
+    with pytest.raises(cpgeo.InputError) as info:
+        cio.read_layer_frame(frame, "offices", source="mem")
+    assert str(info.value) == (
+        "mem: 2 problems in the offices layer: row 2, column latitude: 'nan' is not a "
+        "number; row 3, column latitude: 'inf' is not a number"
+    )
+
+
+def test_xlsx_text_and_number_cells(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "latitude", "longitude", "population", "area_km2"])
+    sheet.append(["A", 34.616, 43.679, "12,000", "1.234,5"])
+    sheet.append(["B", "33,4258", 43.299, 4500, "12,000"])
+    sheet.append(["C", 33.747, 44.644, "3.500", 7])
+    sheet.append(["D", 36.335, 43.119, None, None])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    gdf = cpgeo.read_layer(path, "communities")
+    assert gdf["population"].tolist() == [12000, 4500, 3500, pd.NA]
+    assert gdf.geometry.y[1] == pytest.approx(33.4258, abs=1e-12)
+    # The extra column writes 1.234,5: its 12,000 is twelve, not twelve thousand.
+    assert gdf["area_km2"].tolist()[:3] == [1234.5, 12.0, 7.0]
+    assert pd.isna(gdf["area_km2"][3])
+
+    # 33,4258 shows the latitudes' decimal comma, so 33,500 is 33.5; the population
+    # column has no such evidence, so 12.000 is reported, at its spreadsheet row.
+    sheet.append(["E", "33,500", 43.119, "12.000", None])
+    book.save(path)
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(path, "communities")
+    assert [str(p) for p in info.value.problems] == [
+        "row 6, column population: '12.000' is ambiguous: 12 or 12,000? write it without a "
+        "thousands separator",
+    ]
+    sheet["D6"] = "12000"
+    book.save(path)
+    assert cpgeo.read_layer(path, "communities").geometry.y[4] == pytest.approx(33.5)
+
+
+def test_extra_numeric_columns(tmp_path):
+    path = write_csv(
+        tmp_path / "extra.csv",
+        "id;latitude;longitude;households;area;code;note\n"
+        "A;34.616;43.679;1 234;1.234,5;0012;12,000\n"
+        "B;33.426;43.299;;12,000;0013;\n"
+        "C;33.747;44.644;١٢;33,5;0014;7\n",
+    )
+    gdf = cpgeo.read_layer(path, "offices")
+    # Whole numbers stay integers, <NA> where empty (never 12.0 and NaN).
+    assert str(gdf["households"].dtype) == "Int64"
+    assert gdf["households"].tolist() == [1234, pd.NA, 12]
+    assert gdf["area"].tolist() == [1234.5, 12.0, 33.5]
+    assert gdf["code"].tolist() == ["0012", "0013", "0014"]
+    # 12,000 alone in a real-valued column is ambiguous: the column stays text.
+    assert gdf["note"].tolist()[0] == "12,000"
 
 
 def test_unknown_governorate_name(tmp_path):

@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import hypothesis.strategies as st
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
 from pyproj import Geod
 
 import cpgeo
@@ -152,10 +154,15 @@ def test_places_population_and_types(osm_file):
     p = places_from_xml(osm_file).set_index("id")
     assert set(p.index) == {"osm:node/50", "osm:node/51", "osm:node/53", "osm:node/54",
                             "osm:way/103"}  # the suburb is not a community
-    assert str(p["population"].dtype) == "int64"
-    assert p["population"].to_dict() == {
-        "osm:node/50": 7_665_292, "osm:node/51": 5000, "osm:node/53": 0,
-        "osm:node/54": 0, "osm:way/103": 12_000,
+    assert str(p["population"].dtype) == "Int64"
+    population = p["population"]
+    assert population.dropna().to_dict() == {
+        "osm:node/50": 7_665_292, "osm:node/51": 5000, "osm:way/103": 12_000,
+    }
+    # Untagged and unreadable tags are unknown (<NA>), not 0.
+    assert population.isna().to_dict() == {
+        "osm:node/50": False, "osm:node/51": False, "osm:node/53": True,
+        "osm:node/54": True, "osm:way/103": False,
     }
     assert p.loc["osm:node/50", "name"] == "Baghdad"
     assert p.loc["osm:node/50", "place"] == "city"
@@ -170,12 +177,24 @@ def test_places_population_and_types(osm_file):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("12000", 12000), ("12,000", 12000), ("~5000", 5000), ("12 000", 12000),
-     ("ca. 3.500", 3500), ("1,234,567", 1234567), ("1.2 million", 1_200_000), ("3k", 3000),
-     ("5000-6000", 5000), ("4500 (2014)", 4500), ("-50", 0), ("unknown", 0), ("", 0),
-     (None, 0), (float("nan"), 0), (250.4, 250), (7, 7), ("2.5", 2)],
+     ("ca. 3.500", 3500), ("ca. 3500", 3500), ("1,234,567", 1234567),
+     ("1.2 million", 1_200_000), ("1,5 million", 1_500_000), ("3k", 3000), ("5k", 5000),
+     ("5000-6000", 5000), ("4500 (2014)", 4500), ("about 12,000.", 12000),
+     ("١٢٬٠٠٠", 12000), ("۱۲۳۴", 1234), (7, 7), (12000.0, 12000)],  # noqa: RUF001
 )
 def test_parse_population(text, expected):
-    assert parse_population(text) == expected
+    got = parse_population(text)
+    assert got == expected
+    assert type(got) is int
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["-50", "ca. -50", "\u221250", "unknown", "", "   ", None, float("nan"), pd.NA, 250.4,
+     "2.5", "12.000", "1e5", "1,23,4", "nan", "inf", True, "1e305 million"],
+)
+def test_parse_population_unknown_is_none_not_zero(text):
+    assert parse_population(text) is None
 
 
 def test_empty_and_bad_files(tmp_path):
@@ -186,7 +205,7 @@ def test_empty_and_bad_files(tmp_path):
                                "geometry"]
     p = places_from_xml(empty)
     assert len(p) == 0
-    assert str(p["population"].dtype) == "int64"
+    assert str(p["population"].dtype) == "Int64"
     bad = tmp_path / "bad.osm"
     bad.write_text("<osm><node id=", encoding="utf-8")
     with pytest.raises(InputError, match=r"bad\.osm: not a readable OSM XML"):
@@ -300,3 +319,43 @@ def test_cli_osm_offline_is_a_one_line_error(no_network, tmp_path, capsys):
     assert err.startswith("cpgeo osm: error: no network")
     assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "p.csv").exists()
+
+
+# Plain numbers, each written the way a table cell or an OSM tag might hold it.
+PLAIN_NUMBERS = [
+    "0", "7", "12000", "+12000", "-12000", "\u221212000", "0012", "12,000", "1,234,567",
+    "12 000", "12\u00a0000", "12\u202f000", "12\u2009000", "12'000", "1.234.567", "1,234.5",
+    "1.234,5", "33,5", "12,00", "0,500", "12.5", "2.5", "3.500", "12.000", "33.500",
+    "33,500", "1,23,4", "12 00", "1,234,5", "1e5", "1.5E+03", "nan", "inf", "٣٣٫٥",  # noqa: RUF001
+    "١٢٬٠٠٠", "۱۲۳۴", "١٢,٠٠٠", "١٢.٠٠٠", ".5", "5.", "12 000,5", "44,12345",  # noqa: RUF001
+]
+
+
+def table_population(text: str) -> int | None:
+    """What the population column of a table makes of ``text`` alone (None: reported)."""
+    from cpgeo import _validate as v
+
+    problems = v.Problems("t.csv", "communities")
+    counts = v.parse_population(pd.Series([text], dtype="str"), ["row 2"], "population",
+                                problems)
+    if len(problems):
+        return None
+    assert not pd.isna(counts[0])
+    return int(counts[0])
+
+
+@pytest.mark.parametrize("text", PLAIN_NUMBERS)
+def test_osm_and_table_parsers_agree_on_every_plain_number(text):
+    assert parse_population(text) == table_population(text)
+
+
+@given(st.integers(min_value=0, max_value=10**12),
+       st.sampled_from([",", ".", " ", "\u00a0", "'", "\u066c"]), st.booleans())
+def test_osm_and_table_agree_on_grouped_counts(number, separator, arabic):
+    text = f"{number:,}".replace(",", separator)
+    if arabic:
+        text = text.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    expected = table_population(text)
+    assert parse_population(text) == expected
+    ambiguous = number >= 1000 and separator == "." and number < 10**6 and number % 1000 == 0
+    assert expected == (None if ambiguous else number)
