@@ -333,7 +333,7 @@ def test_map_offline_controls_proposal_snapshot(server, browser):
     # a bad upload (latitude and longitude swapped in row 3): a message naming the file,
     # row and column, and the previous data stays in use
     page.get_by_text("Radius (geodesic)").click()
-    page.get_by_text("Communities covered").wait_for(timeout=30_000)
+    page.get_by_text("Communities within the radius").first.wait_for(timeout=30_000)
     _wait_map(page, n_points)
     covered = _covered_text(page)
     bad = ARTIFACTS / "offices_swapped.csv"
