@@ -313,7 +313,7 @@ def banner(scn: cpgeo.Scenario) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def map_component_args(
+def map_document(
     _scn: cpgeo.Scenario,
     token: str,
     radius_km: float,
@@ -324,12 +324,15 @@ def map_component_args(
     proposals_key: str | None,
     _road: Any = None,
     road_key: str | None = None,
-) -> dict[str, Any]:
-    """Build the map once per data and settings; return what the map component is sent.
+    center: tuple[float, float] | None = None,
+    zoom: float | None = None,
+) -> str:
+    """Build the map once per data and settings; return it as one standalone HTML page.
 
-    st_folium renders the folium map to JavaScript on every call (~0.2 s here); the
-    rendered strings depend only on the arguments above, so they are cached and every
-    later session or rerun with the same settings sends them straight away.
+    The page carries Leaflet inline (no CDN) and is shown in an iframe; nothing is read
+    back from the map, so no component is needed. Rendering a folium map takes ~0.2 s;
+    the page depends only on the arguments above, so every later session or rerun with
+    the same settings gets it from the cache.
     """
     fig = figures_of(_scn, token, radius_km, max_cpfs, governorates)
     m = maps.build_map(
@@ -344,35 +347,10 @@ def map_component_args(
         governorates=governorates,
         show_stations=_proposals is not None,
         catchment="radius" if _road is None else "road",
+        center=center,
+        zoom=zoom,
     )
-    return folium_args(m)
-
-
-def folium_args(m: Any) -> dict[str, Any]:
-    """Return the arguments st_folium sends to its front end for ``m`` (no interaction)."""
-    import streamlit_folium as sf
-
-    m.get_root().render()
-    m.render()
-    html = sf._get_html(m)  # the same steps as st_folium, cached
-    header = sf._get_header(m)
-    script = sf._get_map_string(m)
-    js_links: list[str] = []
-    css_links: list[str] = []
-    stack = [m]
-    while stack:
-        element = stack.pop(0)
-        css_links.extend(href for _n, href in getattr(element, "default_css", []))
-        js_links.extend(src for _n, src in getattr(element, "default_js", []))
-        stack.extend(getattr(element, "_children", {}).values())
-    return {
-        "script": script,
-        "header": header,
-        "html": html,
-        "id": sf.get_full_id(m),
-        "js_links": list(dict.fromkeys(js_links)),
-        "css_links": list(dict.fromkeys(css_links)),
-    }
+    return maps.map_html(m)
 
 
 def show_map(
@@ -392,10 +370,8 @@ def show_map(
     ``road`` (with ``road_key`` naming it) is a network_coverage result: communities are
     then coloured by road distance.
     """
-    import streamlit_folium as sf
-
     token = st.session_state.ctx[1]
-    args = map_component_args(
+    document = map_document(
         scn,
         token,
         p["radius_km"],
@@ -406,22 +382,11 @@ def show_map(
         proposals_key if proposals is not None else None,
         road,
         road_key if road is not None else None,
+        center,
+        zoom,
     )
-    sf._component_func(  # st_folium's own component, fed cached strings
-        **args,
-        key=sf.generate_js_hash(args["script"], key, False),
-        height=MAP_HEIGHT,
-        width=None,
-        returned_objects=[],
-        default={},
-        zoom=zoom,
-        center=center,
-        feature_group=None,
-        return_on_hover=False,
-        layer_control=None,
-        pixelated=False,
-        wrap_longitude=False,
-    )
+    with st.container(key=key):
+        st.iframe(document, height=MAP_HEIGHT)
 
 
 def context() -> tuple[cpgeo.Scenario, str, dict[str, Any]]:

@@ -265,6 +265,8 @@ def build_map(
     assets_base_url: str | None = None,
     title: str | None = None,
     catchment: Catchment = "radius",
+    center: tuple[float, float] | None = None,
+    zoom: float | None = None,
 ) -> folium.Map:
     """Return an interactive folium map of a scenario that draws without internet access.
 
@@ -303,6 +305,9 @@ def build_map(
         ``{"radius", "road"}``: colour communities by the geodesic radius, or by road
         distance (``covered_by_road``), with those inside the radius but beyond it by
         road in a colour of their own.
+    center, zoom
+        Open the map on (latitude, longitude), degrees, at this Leaflet zoom level,
+        instead of on the whole of the boundaries.
 
     Returns
     -------
@@ -367,7 +372,10 @@ def build_map(
         )
     )
     bounds = _bounds(scenario.boundaries)
-    if bounds is not None:
+    if center is not None:
+        m.location = [float(center[0]), float(center[1])]
+        m.options["zoom"] = float(zoom if zoom is not None else 9)
+    elif bounds is not None:
         m.fit_bounds(bounds)
     make_offline(m, base_url=assets_base_url)
     # jQuery only serves folium's popups, which these maps do not use: ~120 kB less to ship

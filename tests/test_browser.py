@@ -1,7 +1,8 @@
 """End to end in headless Chromium: the app draws its map offline and reacts to controls.
 
 Run by ``make e2e``. Chromium is the system one (/usr/bin/chromium); every request that
-does not go to the local Streamlit server is blocked, so the map must draw offline.
+does not go to the local Streamlit server fails (no other host resolves) and is recorded,
+so the map must draw offline and the test fails if anything tried to leave.
 Screenshots go to tests/artifacts/.
 """
 
@@ -24,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
+    # no host but the local server resolves: nothing can be fetched from elsewhere
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -31,11 +34,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-# Leaflet layers drawn in the map frame, by kind
+FRAME = 'iframe[data-testid="stIFrame"]'
+# Leaflet layers drawn in the map frame, by kind (folium names its map map_<id>)
 COUNT_LAYERS = """() => {
-  const m = window.map || window.map_div;
-  if (!m || !window.L) return null;
+  if (!window.L) return null;
+  const m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
+    .find(v => v instanceof L.Map);
+  if (!m) return null;
   const c = {polygons: 0, circle_markers: 0, lines: 0, markers: 0};
   m.eachLayer(l => {
     if (l instanceof L.CircleMarker) c.circle_markers++;
@@ -119,14 +124,16 @@ def browser():
 
 def _new_page(browser, url: str, blocked: list[str]):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    local = re.compile(rf"^({re.escape(url)}(/|$)|data:|blob:|file:|about:)")
 
-    def route(r):
-        blocked.append(r.request.url)
-        r.abort()
+    # every request that would leave the local server is recorded (the browser cannot
+    # resolve any other host, see CHROMIUM_ARGS); listening costs nothing, whereas routing
+    # requests through the test would slow every request down and distort the timings
+    def seen(request) -> None:
+        if not local.match(request.url):
+            blocked.append(request.url)
 
-    # only requests that leave the local server are intercepted (and blocked): routing
-    # every request through Python would slow the page down and distort the timings
-    context.route(re.compile(rf"^(?!{re.escape(url)}/|{re.escape(url)}$|data:|blob:|file:)"), route)
+    context.on("request", seen)
     return context, context.new_page()
 
 

@@ -285,3 +285,16 @@ def test_map_opens_on_the_whole_country():
     assert fit is not None
     south, west, north, east = map(float, fit.groups())
     assert (south, west, north, east) == pytest.approx((miny, minx, maxy, maxx))
+
+
+def test_map_can_open_on_one_office():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    whole = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50))
+    assert "fitBounds" in whole
+    one = maps.map_html(
+        maps.build_map(scn, cov, load, forums=forums, radius_km=50, center=(34.6, 43.7), zoom=9)
+    )
+    assert "fitBounds" not in one
+    assert re.search(r"center:\s*\[34\.6,\s*43\.7\]", one)
+    assert re.search(r'"zoom":\s*9', one)
