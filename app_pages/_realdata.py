@@ -19,7 +19,9 @@ import streamlit as st
 
 import cpgeo
 from app_pages._shared import downloads, table
+from cpgeo import labels
 from cpgeo.coverage.network import road_extent
+from cpgeo.population import raster_total
 
 OSM_TYPES = ["osm", "xml"]
 RASTER_TYPES = ["tif", "tiff"]
@@ -233,28 +235,28 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
         st.info("Press **Compute population** for this raster, data and radius.")
         return
     _request, (offices, by_gov), name, seconds = stored
-    total = by_gov[by_gov["governorate"] == "Total"].iloc[0]
+    total = raster_total(by_gov)
     m = st.columns(3)
-    m[0].metric("People on the raster", f"{total['population']:,.0f}")
+    m[0].metric("People on the raster", labels.number(total["population"]))
     m[1].metric(
         f"Within {p['radius_km']:g} km of an office",
-        f"{total['covered']:,.0f}",
-        help=f"{total['share_covered']:.1%} of the raster's people",
+        labels.number(total["population_within_radius"]),
+        help=f"{labels.share(total['population_within_radius_share'])} of the raster's people",
     )
-    m[2].metric("Not covered", f"{total['not_covered']:,.0f}")
+    m[2].metric("Not covered", labels.number(total["population_outside_radius"]))
     st.caption(f"{name}, summed in {seconds:.1f} s.")
     st.markdown(f"**Population within {p['radius_km']:g} km of each office**")
     st.caption("Catchments overlap: a person near two offices counts for both.")
     table(offices)
     downloads(offices, "office_population_within", "raster_offices")
     st.markdown("**Covered and not covered, by governorate** (each person counted once)")
-    peopled = by_gov[(by_gov["population"] > 0) | (by_gov["governorate"] == "Total")]
+    peopled = by_gov[by_gov["population"] > 0]
     if len(peopled) < len(by_gov):
         st.caption(f"{len(by_gov) - len(peopled)} governorates with nobody on the raster hidden.")
-    table(
-        peopled,
-        share_covered=st.column_config.ProgressColumn(
-            "share covered", format="percent", min_value=0.0, max_value=1.0
-        ),
+    shown = pd.concat(
+        [peopled, pd.DataFrame([{"governorate": "Total", **total.to_dict()}])],
+        ignore_index=True,
     )
+    shown["governorate"] = shown["governorate"].fillna("(outside every governorate)")
+    table(shown)
     downloads(by_gov, "population_coverage_by_governorate", "raster_gov")

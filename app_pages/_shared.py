@@ -169,6 +169,15 @@ def file_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
         return path.read_bytes()
 
 
+_COUNT_COLUMNS = ("communities", "population", "offices", "forums", "n_", "capacity")
+
+
+def _is_count(name: str, column: pd.Series) -> bool:
+    """Tell counts of people, communities, offices or forums from ids that are numbers."""
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    return numeric and name.startswith(_COUNT_COLUMNS)
+
+
 def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     """Column headers from cpgeo.labels; dates as YYYY-MM-DD, counts with separators."""
     config: dict[str, Any] = {}
@@ -183,9 +192,11 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
             config[name] = st.column_config.ProgressColumn(
                 title, format="percent", min_value=0.0, max_value=1.0
             )
-        elif pd.api.types.is_integer_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        elif _is_count(str(name), column):
             hint = "blank: unknown population" if "population" in str(name) else None
             config[name] = st.column_config.NumberColumn(title, format="localized", help=hint)
+        elif str(name).endswith("_km") and pd.api.types.is_float_dtype(column):
+            config[name] = st.column_config.NumberColumn(title, format="%.1f")
         else:
             config[name] = st.column_config.Column(title)
     return config

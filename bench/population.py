@@ -125,10 +125,10 @@ def child(approach: str, raster: Path, n: int, result: Path) -> None:
 
         sums = population_within(raster, offices, RADIUS_KM).to_numpy()
     elif approach == "cpgeo-coverage":
-        from cpgeo.population import population_coverage
+        from cpgeo.population import population_coverage, raster_total
 
-        table = population_coverage(raster, offices, radius_km=RADIUS_KM)
-        sums = table[["population", "covered"]].to_numpy()[-1]
+        total = raster_total(population_coverage(raster, offices, radius_km=RADIUS_KM))
+        sums = total[["population", "population_within_radius"]].to_numpy(dtype=float)
     else:
         sums = naive_within(raster, offices, RADIUS_KM)
     elapsed = time.perf_counter() - start

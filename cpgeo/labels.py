@@ -103,7 +103,7 @@ def number(value: object, *, signed: bool = False) -> str:
     if _missing(value):
         return UNKNOWN
     whole = round(float(value))  # type: ignore[arg-type]
-    return f"{whole:+,d}" if signed else f"{whole:,d}"
+    return f"{whole:+,d}" if signed and whole else f"{whole:,d}"
 
 
 def share(value: object, *, signed: bool = False) -> str:

@@ -501,11 +501,13 @@ def population_coverage(
     Returns
     -------
     pandas.DataFrame
-        One row per governorate (in ``boundaries`` order), then
-        ``"(outside boundaries)"`` when cells outside every polygon hold people, then
-        ``"Total"``. Columns ``governorate``, ``population``, ``covered``,
-        ``not_covered`` (people, float64) and ``share_covered`` (0..1, NaN when the
-        population is 0). RangeIndex.
+        One row per governorate (in ``boundaries`` order), then one with NA
+        ``governorate`` when cells outside every polygon hold people; no total row (see
+        :func:`raster_total`). Columns, under the keys of :func:`cpgeo.figures`:
+        ``governorate``, ``population``, ``population_within_radius``,
+        ``population_outside_radius`` (people on the raster, float64) and
+        ``population_within_radius_share`` (0..1, NaN when the population is 0).
+        RangeIndex.
 
     Raises
     ------
@@ -573,20 +575,44 @@ def population_coverage(
             covered += np.bincount(codes[is_covered], weights=data[is_covered],
                                    minlength=len(names) + 1)
 
-    labels = [*names, "(outside boundaries)"]
     keep = [*range(1, len(names) + 1)] + ([0] if total[0] > 0 else [])
-    pop = np.array([total[i] for i in keep] + [total.sum()])
-    cov = np.array([covered[i] for i in keep] + [covered.sum()])
-    label_of = {i: labels[i - 1] if i > 0 else labels[-1] for i in keep}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(pop > 0, cov / np.where(pop > 0, pop, 1), np.nan)
+    pop = np.array([total[i] for i in keep])
+    cov = np.array([covered[i] for i in keep])
     out = pd.DataFrame({
-        "governorate": pd.Series([label_of[i] for i in keep] + ["Total"], dtype="str"),
+        "governorate": pd.array([names[i - 1] if i > 0 else None for i in keep], "string"),
         "population": pop,
-        "covered": cov,
-        "not_covered": pop - cov,
-        "share_covered": share,
+        "population_within_radius": cov,
+        "population_outside_radius": pop - cov,
     })
-    log(f"population_coverage: {cov[-1]:,.0f} of {pop[-1]:,.0f} people within "
+    out["population_within_radius_share"] = _shares(pop, cov)
+    log(f"population_coverage: {cov.sum():,.0f} of {pop.sum():,.0f} people within "
         f"{radius_m / 1000:g} km of an office")
     return out
+
+
+def _shares(population: np.ndarray, within: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(population > 0, within / np.where(population > 0, population, 1), np.nan)
+
+
+def raster_total(table: pd.DataFrame) -> pd.Series:
+    """Add up rows of :func:`population_coverage` (every person on the raster once).
+
+    Returns
+    -------
+    pandas.Series
+        ``population``, ``population_within_radius``, ``population_outside_radius``
+        (people) and ``population_within_radius_share`` (0..1, NaN for nobody).
+    """
+    pop = float(table["population"].sum())
+    within = float(table["population_within_radius"].sum())
+    return pd.Series(
+        {
+            "population": pop,
+            "population_within_radius": within,
+            "population_outside_radius": pop - within,
+            "population_within_radius_share": float(
+                _shares(np.array([pop]), np.array([within]))[0]
+            ),
+        }
+    )

@@ -190,9 +190,14 @@ def test_population_raster_upload(raster_bytes):
     assert m["People on the raster"] == f"{values.sum():,.0f}"
     assert m["Within 50 km of an office"] == f"{values[inside].sum():,.0f}"
     assert m["Not covered"] == f"{values[~inside].sum():,.0f}"
-    by_gov = next(d.value for d in at.dataframe if "not_covered" in d.value.columns)
+    by_gov = next(d.value for d in at.dataframe if "population_outside_radius" in d.value)
     assert by_gov["governorate"].iloc[-1] == "Total"
-    assert by_gov["covered"].iloc[:-1].sum() == pytest.approx(values[inside].sum())
+    assert by_gov["population_within_radius"].iloc[:-1].sum() == pytest.approx(
+        values[inside].sum()
+    )
+    assert by_gov["population_within_radius"].iloc[-1] == pytest.approx(
+        by_gov["population_within_radius"].iloc[:-1].sum()
+    )
     # governorates with nobody on the raster are hidden; everybody is still accounted for
     assert (by_gov["population"].iloc[:-1] > 0).all()
     assert by_gov["population"].iloc[:-1].sum() == pytest.approx(values.sum())

@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run_population(args: argparse.Namespace) -> int:
     """Print and write the population per office (and per governorate when asked)."""
     from cpgeo._errors import InputError
-    from cpgeo.population import population_coverage, population_within
+    from cpgeo.population import population_coverage, population_within, raster_total
 
     summary_out = args.summary_output
     if summary_out is not None and summary_out.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -74,6 +74,7 @@ def run_population(args: argparse.Namespace) -> int:
                     offices[["id", "name", "governorate", "population_within", "geometry"]]
                 ),
                 "by_governorate": None if table is None else json_records(table),
+                "total": None if table is None else raster_total(table).to_dict(),
                 "radius_km": radius,
                 **scenario_json(scenario),
                 "written": [str(p) for p in (args.output, summary_out) if p is not None],
@@ -88,5 +89,12 @@ def run_population(args: argparse.Namespace) -> int:
         title=f"People within {radius:g} km of each office (cell centres, geodesic)",
     )
     if table is not None:
-        print_table(table, title=f"People within {radius:g} km of any office, by governorate")
+        import pandas as pd
+
+        rows = pd.concat(
+            [table.fillna({"governorate": "(outside every governorate)"}),
+             pd.DataFrame([{"governorate": "Total", **raster_total(table).to_dict()}])],
+            ignore_index=True,
+        )
+        print_table(rows, title=f"People within {radius:g} km of any office, by governorate")
     return 0
