@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from cpgeo._figures import FIGURE_KEYS
 from cpgeo.cli._common import (
     add_capacity_option,
     add_focus_option,
@@ -30,25 +31,9 @@ from cpgeo.labels import GOVERNORATE_COLUMNS
 if TYPE_CHECKING:
     from cpgeo import Figures
 
-_COMMUNITY_KEYS = (
-    "communities",
-    "population",
-    "communities_population_unknown",
-    "communities_within_radius",
-    "population_within_radius",
-    "population_within_radius_share",
-    "communities_outside_radius_focus",
-    "population_outside_radius_focus",
-)
-_FORUM_KEYS = (
-    "offices",
-    "offices_over_capacity",
-    "forums",
-    "forums_served_within_capacity",
-    "forums_without_office_in_range",
-    "forums_beyond_declared_office",
-    "forums_unknown_office",
-)
+# the figures of communities and people, then those of offices and forums
+_COMMUNITY_KEYS = FIGURE_KEYS[: FIGURE_KEYS.index("offices")]
+_FORUM_KEYS = FIGURE_KEYS[FIGURE_KEYS.index("offices") :]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -110,12 +95,20 @@ def _figures(args: argparse.Namespace) -> tuple[Any, Figures]:
     return scenario, fig
 
 
-def _parameters(fig: Figures) -> dict[str, Any]:
-    return {
-        "radius_km": fig.radius_km,
-        "max_cpfs": fig.max_cpfs,
-        "focus_governorates": list(fig.governorates),
-    }
+def _print_json(args: argparse.Namespace, scenario: Any, fig: Figures, **body: Any) -> None:
+    """Print ``body`` with what every output of these commands says: parameters, data."""
+    print_json(
+        {
+            **body,
+            "parameters": {
+                "radius_km": fig.radius_km,
+                "max_cpfs": fig.max_cpfs,
+                "focus_governorates": list(fig.governorates),
+            },
+            **scenario_json(scenario),
+            "written": None if args.output is None else str(args.output),
+        }
+    )
 
 
 def run_figures(args: argparse.Namespace) -> int:
@@ -123,14 +116,12 @@ def run_figures(args: argparse.Namespace) -> int:
     scenario, fig = _figures(args)
     write_output(fig.by_governorate, args.output, layer="figures", quiet=args.json)
     if args.json:
-        print_json(
-            {
-                "figures": fig.as_dict(),
-                "by_governorate": json_records(fig.by_governorate),
-                "parameters": _parameters(fig),
-                **scenario_json(scenario),
-                "written": None if args.output is None else str(args.output),
-            }
+        _print_json(
+            args,
+            scenario,
+            fig,
+            figures=fig.as_dict(),
+            by_governorate=json_records(fig.by_governorate),
         )
         return 0
     print_notice(scenario)
@@ -153,16 +144,14 @@ def run_coverage(args: argparse.Namespace) -> int:
         "population", ascending=False, na_position="last"
     )
     if args.json:
-        print_json(
-            {
-                "figures": {k: fig[k] for k in _COMMUNITY_KEYS},
-                "by_governorate": json_records(
-                    fig.by_governorate[["governorate", *_community_columns(fig)]]
-                ),
-                "parameters": _parameters(fig),
-                **scenario_json(scenario),
-                "written": None if args.output is None else str(args.output),
-            }
+        _print_json(
+            args,
+            scenario,
+            fig,
+            figures={k: fig[k] for k in _COMMUNITY_KEYS},
+            by_governorate=json_records(
+                fig.by_governorate[["governorate", *_community_columns(fig)]]
+            ),
         )
         return 0
     print_notice(scenario)
@@ -210,21 +199,19 @@ def run_load(args: argparse.Namespace) -> int:
         fig.max_cpfs,
     )
     if args.json:
-        print_json(
-            {
-                "figures": {k: fig[k] for k in _FORUM_KEYS},
-                "offices": json_records(offices),
-                "forums_needing_attention": json_records(problems),
-                "reassignment": {
-                    "removes_overload": assignment.removes_overload,
-                    "forums_moved": assignment.n_moved,
-                    "moved": json_records(moved),
-                    "not_served": json_records(unserved),
-                },
-                "parameters": _parameters(fig),
-                **scenario_json(scenario),
-                "written": None if args.output is None else str(args.output),
-            }
+        _print_json(
+            args,
+            scenario,
+            fig,
+            figures={k: fig[k] for k in _FORUM_KEYS},
+            offices=json_records(offices),
+            forums_needing_attention=json_records(problems),
+            reassignment={
+                "removes_overload": assignment.removes_overload,
+                "forums_moved": assignment.n_moved,
+                "moved": json_records(moved),
+                "not_served": json_records(unserved),
+            },
         )
         return 0
     print_notice(scenario)
