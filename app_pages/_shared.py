@@ -64,35 +64,52 @@ def scenario() -> tuple[cpgeo.Scenario, str]:
 
 
 def handle_uploads() -> None:
-    """Read new uploads; on bad input keep the previous data and remember the message."""
-    if st.session_state.data_source != "files":
-        st.session_state.uploads, st.session_state.upload_ids = {}, {}
-        st.session_state.upload_errors = {}
+    """Read new uploads; on bad input keep the data in use and say which it is.
+
+    The browser replaces a file in an uploader in two steps: the old file goes (one
+    run sees no file), then the new one comes. A removal directly followed by an upload
+    is therefore a replacement: when the new file cannot be used, the one it replaced
+    stays in use, as the message says.
+    """
+    state = st.session_state
+    state.upload_run = state.get("upload_run", 0) + 1
+    if state.data_source != "files":
+        state.uploads, state.upload_ids, state.upload_errors = {}, {}, {}
+        state.upload_removed = {}
         return
+    removed = state.setdefault("upload_removed", {})
     base_boundaries = demo_scenario().boundaries
     for kind in ["boundaries", *[k for k in KINDS if k != "boundaries"]]:
-        file = st.session_state.get(f"upload_{kind}")
+        file = state.get(f"upload_{kind}")
         if file is None:
-            if kind in st.session_state.uploads and st.session_state.upload_ids.get(kind):
-                st.session_state.uploads.pop(kind)  # the user removed the file
-                st.session_state.upload_ids.pop(kind)
+            if kind in state.uploads and state.upload_ids.get(kind):
+                removed[kind] = (state.upload_run, state.uploads.pop(kind))
+                state.upload_ids.pop(kind)
+            state.upload_errors.pop(kind, None)
             continue
-        if st.session_state.upload_ids.get(kind) == file.file_id:
+        if state.upload_ids.get(kind) == file.file_id:
             continue
-        st.session_state.upload_ids[kind] = file.file_id
+        state.upload_ids[kind] = file.file_id
         payload = file.getvalue()
         digest = hashlib.sha256(payload).hexdigest()[:16]
-        boundaries = st.session_state.uploads.get("boundaries", (None, "embedded", base_boundaries))
+        boundaries = state.uploads.get("boundaries", (None, "embedded", base_boundaries))
         try:
             gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
         except cpgeo.InputError as exc:
             text = str(exc)
             if file.name not in text:
                 text = f"{file.name}: {text}"
-            st.session_state.upload_errors[kind] = text
+            run, previous = removed.get(kind, (None, None))
+            if kind not in state.uploads and previous is not None and run == state.upload_run - 1:
+                state.uploads[kind] = previous  # the file this one replaced stays in use
+            in_use = state.uploads.get(kind)
+            demo = f"the demo's {KINDS[kind].lower()} stay in use"
+            keeps = f"{in_use[0]} stays in use" if in_use else demo
+            state.upload_errors[kind] = (text, keeps)
             continue
-        st.session_state.upload_errors.pop(kind, None)
-        st.session_state.uploads[kind] = (file.name, digest, gdf)
+        removed.pop(kind, None)
+        state.upload_errors.pop(kind, None)
+        state.uploads[kind] = (file.name, digest, gdf)
 
 
 # ----------------------------------------------------------------------- computation
@@ -285,8 +302,8 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
         )
         for kind, label in KINDS.items():
             sb.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
-    for message in st.session_state.upload_errors.values():
-        sb.error(message)
+    for message, _keeps in st.session_state.upload_errors.values():
+        sb.error(md(message))
     sb.header("Parameters")
     sb.slider("Radius (km)", 5.0, 150.0, step=5.0, format="%g km", key="radius")
     sb.number_input("Capacity (forums per office)", 1, 20, step=1, key="capacity")
@@ -319,8 +336,8 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
 def banner(scn: cpgeo.Scenario) -> None:
     if scn.illustrative:
         st.warning(scn.notice, icon="⚠️")
-    for message in st.session_state.upload_errors.values():
-        st.error(f"Upload not used, previous data kept. {message}")
+    for message, keeps in st.session_state.upload_errors.values():
+        st.error(md(f"Upload not used: {keeps}. {message}"))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

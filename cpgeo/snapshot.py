@@ -480,34 +480,63 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n")
 
 
-def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
-    """Write the snapshot's files (see :data:`SNAPSHOT_FILES`) into ``out_dir``, atomically.
+#: Prefix of the temporary folder an export writes into, inside the output folder.
+_TEMPORARY_PREFIX = ".cpgeo-snapshot-"
 
-    The files are written into a temporary folder next to ``out_dir`` and moved into
-    place only when all of them are written; an existing ``out_dir`` is replaced.
+
+def _check_folder(out: Path) -> None:
+    """Refuse a folder that holds anything but an earlier snapshot's own files."""
+    if out.exists() and not out.is_dir():
+        msg = f"{out}: is a file, not a folder; give a folder for the snapshot"
+        raise InputError(msg)
+    if not out.is_dir():
+        return
+    foreign = sorted(
+        p.name
+        for p in out.iterdir()
+        if p.name not in SNAPSHOT_FILES and not p.name.startswith(_TEMPORARY_PREFIX)
+    )
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        shown = ", ".join(foreign[:3]) + more
+        msg = (
+            f"{out}: the folder holds files that are not a cpgeo snapshot's ({shown}); "
+            "cpgeo writes a snapshot only into a new or empty folder or over an earlier "
+            "snapshot, and never deletes other files: choose another folder"
+        )
+        raise InputError(msg)
+
+
+def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
+    """Write the snapshot's files (see :data:`SNAPSHOT_FILES`) into ``out_dir``.
+
+    ``out_dir`` is created when missing. An existing folder is accepted only when it is
+    empty or holds an earlier snapshot (only :data:`SNAPSHOT_FILES`); then only those
+    files are replaced. Nothing else is ever deleted or overwritten. The files are all
+    written into a temporary folder inside ``out_dir`` first, then each is moved into
+    place in one step: a reader (or a crash) sees each file old or new, never half
+    written.
 
     Returns
     -------
     pathlib.Path
         ``out_dir``.
+
+    Raises
+    ------
+    InputError
+        If ``out_dir`` is a file, or a folder holding files that are not a snapshot's.
     """
     out = Path(out_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    _check_folder(out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=_TEMPORARY_PREFIX, dir=out))
     try:
         _write(snapshot, tmp)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
+        for name in SNAPSHOT_FILES:
+            (tmp / name).replace(out / name)
     finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)  # the temporary folder made above, only
     log(f"export_snapshot: wrote {len(SNAPSHOT_FILES)} files to {out}")
     return out
 

@@ -370,12 +370,16 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
     )
     (ARTIFACTS / "timings.txt").write_text(timings + "\n", encoding="utf-8")
 
-    # a bad upload (latitude and longitude swapped in row 3): a message naming the file,
-    # row and column, and the previous data stays in use
+    # a good upload, then a bad one over it (latitude and longitude swapped in row 3): a
+    # message naming the file, row and column, and the good upload stays in use
     page.get_by_text("Radius (geodesic)").click()
     page.get_by_text("Communities within the radius").first.wait_for(timeout=30_000)
     _wait_map(page, n_points)
-    covered = _covered_text(page)
+    demo_covered = _covered_text(page)
+    good = ARTIFACTS / "offices_good.csv"
+    good.write_text(
+        "id,name,latitude,longitude\nA,Good,33.3,44.4\nB,Tikrit,34.62,43.68\n", encoding="utf-8"
+    )
     bad = ARTIFACTS / "offices_swapped.csv"
     bad.write_text(
         "id,name,latitude,longitude\nA,Good,33.3,44.4\nB,Swapped,44.5,33.4\n", encoding="utf-8"
@@ -383,18 +387,27 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
     page.locator('[data-testid="stSidebar"]').get_by_text("Your files").click()
     uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"]').first
     uploader.wait_for(timeout=30_000)
+    uploader.locator('input[type="file"]').set_input_files(str(good))
+    page.wait_for_function(
+        "b => document.querySelector('[data-testid=\"stMetricValue\"]').innerText !== b",
+        arg=demo_covered,
+        timeout=30_000,
+    )
+    _wait_map(page, n_points)
+    covered = _covered_text(page)
     uploader.locator('input[type="file"]').set_input_files(str(bad))
     alert = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
         has_text="Upload not used"
     )
     alert.wait_for(timeout=30_000)
     message = alert.inner_text()
+    assert "offices_good.csv stays in use" in message, message
     assert "offices_swapped.csv" in message, message
     assert "row 3" in message, message
     assert "latitude" in message, message
     assert "swapped" in message, message
     _wait_map(page, n_points)
-    assert _covered_text(page) == covered
+    assert _covered_text(page) == covered != demo_covered
     page.get_by_text("ILLUSTRATIVE DATA").first.wait_for(timeout=10_000)
     _shot(page, "bad_upload", full_page=False)
     context.close()

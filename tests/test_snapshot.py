@@ -154,11 +154,42 @@ def test_export_writes_every_file_offline(demo, tmp_path):
         assert whole[key] == expected, key
     layers = {name for name, _ in pyogrio.list_layers(out / "layers.gpkg")}
     assert {"boundaries", "communities", "offices", "cpfs"} <= layers
-    # a second export replaces the folder as a whole, leaving no temporary folder behind
-    (out / "stale.txt").write_text("old", encoding="utf-8")
+    # a second export replaces the snapshot's own files, leaving no temporary folder
+    before = (out / "summary.md").stat().st_mtime_ns
     export_snapshot(snap, out)
-    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(SNAPSHOT_FILES)
+    assert (out / "summary.md").stat().st_mtime_ns >= before
     assert [p.name for p in tmp_path.iterdir()] == ["snap"]
+
+
+def test_export_never_deletes_what_it_did_not_write(demo, tmp_path):
+    snap = build_snapshot(demo)
+    desktop = tmp_path / "Desktop"
+    desktop.mkdir()
+    (desktop / "thesis.docx").write_bytes(b"years of work")
+    (desktop / "photos").mkdir()
+    listed = re.escape("not a cpgeo snapshot's (photos, thesis.docx)")
+    with pytest.raises(cpgeo.InputError, match=listed):
+        export_snapshot(snap, desktop)
+    assert (desktop / "thesis.docx").read_bytes() == b"years of work"
+    assert sorted(p.name for p in desktop.iterdir()) == ["photos", "thesis.docx"]
+    # an earlier snapshot with a file of the user's added to it: refused as well
+    out = export_snapshot(snap, tmp_path / "snap")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(cpgeo.InputError, match=r"notes\.txt"):
+        export_snapshot(snap, out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    # a file where the folder should be
+    with pytest.raises(cpgeo.InputError, match="is a file, not a folder"):
+        export_snapshot(snap, desktop / "thesis.docx")
+
+
+def test_cli_snapshot_into_a_folder_of_other_files(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("keep", encoding="utf-8")
+    assert main(["snapshot", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "keep.txt" in err and len(err.strip().splitlines()) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
 
 
 def test_zip_contains_every_file(demo):
