@@ -18,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import downloads, table
+from app_pages._shared import downloads, md, table
 from cpgeo import labels
 from cpgeo.coverage.network import road_extent
 from cpgeo.population import raster_total
@@ -106,7 +106,7 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
             st.session_state.road = (request, road, file.name, graph, seconds)
         except cpgeo.InputError as exc:
             st.session_state.road = None
-            st.error(f"{file.name}: {exc}" if file.name not in str(exc) else str(exc))
+            st.error(md(f"{file.name}: {exc}" if file.name not in str(exc) else str(exc)))
             return None
     stored = st.session_state.get("road")
     if stored is None or stored[0] != request:
@@ -115,7 +115,7 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
     _request, road, name, graph, seconds = stored
     segments, length_km = road_extent(graph)
     st.caption(
-        f"Road graph of {name}: {segments:,} road segments, {length_km:,.0f} km of road; "
+        f"Road graph of {md(name)}: {segments:,} road segments, {length_km:,.0f} km of road; "
         f"computed in {seconds:.1f} s."
     )
     return road
@@ -228,7 +228,7 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
         except (cpgeo.InputError, OSError) as exc:
             st.session_state.raster = None
             text = str(exc)
-            st.error(text if file.name in text else f"{file.name}: {text}")
+            st.error(md(text if file.name in text else f"{file.name}: {text}"))
             return
     stored = st.session_state.get("raster")
     if stored is None or stored[0] != request:
@@ -244,7 +244,7 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
         help=f"{labels.share(total['population_within_radius_share'])} of the raster's people",
     )
     m[2].metric("Not covered", labels.number(total["population_outside_radius"]))
-    st.caption(f"{name}, summed in {seconds:.1f} s.")
+    st.caption(f"{md(name)}, summed in {seconds:.1f} s.")
     st.markdown(f"**Population within {p['radius_km']:g} km of each office**")
     st.caption("Catchments overlap: a person near two offices counts for both.")
     table(offices)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from app_pages._shared import context, downloads, metric, snapshot_of, table
+from app_pages._shared import context, downloads, md, metric, snapshot_of, table
 from cpgeo import labels
 from cpgeo import snapshot as snapshots
 
@@ -27,7 +27,7 @@ snap = snapshot_of(
 fig = snap.figures
 mine = snap.donor_figures()
 if mine is not None:
-    st.subheader(f"Attributed to {donor}")
+    st.subheader(f"Attributed to {md(donor)}")
     m = st.columns(4)
     for column, key in zip(
         m,

@@ -304,7 +304,8 @@ def test_budget_prefers_cheap_rehabilitation(demo: cpgeo.Scenario) -> None:
     ("kwargs", "match"),
     [
         ({"governorates": "Atlantis"}, "unknown governorate"),
-        ({"n_sites": 10_000}, "n_sites must be between 0 and the"),
+        ({"n_sites": -1}, "n_sites must be a whole number >= 0"),
+        ({"n_sites": 2.5}, "n_sites must be a whole number >= 0"),
         ({"n_sites": None}, "give a number of sites, a budget"),
         ({"method": "magic"}, "method must be"),
         ({"candidate_types": ("castle",)}, "candidate types must be"),
@@ -352,3 +353,11 @@ def test_cli_propose_bad_input(capsys) -> None:
     assert "unknown governorate" in capsys.readouterr().err
     assert main(["propose"]) == 2
     assert "--sites" in capsys.readouterr().err
+
+
+def test_more_sites_than_candidates_proposes_what_there_is(demo: cpgeo.Scenario) -> None:
+    chosen = ("Diyala",)
+    n = len(candidate_sites(demo, governorates=chosen, candidate_types=("rehabilitate",)))
+    proposal = plan_sites(demo, n + 5, governorates=chosen, candidate_types=("rehabilitate",))
+    assert 1 <= len(proposal.sites) <= n
+    assert_telescopes(proposal)

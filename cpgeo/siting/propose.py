@@ -177,8 +177,9 @@ def plan_sites(
     scenario
         Layers in EPSG:4326 (see :class:`cpgeo.Scenario`).
     n_sites
-        Number of sites to propose (at most; a site that adds nothing is not proposed);
-        None when only ``budget`` limits the proposal.
+        Number of sites to propose (at most: a site that adds nothing is not proposed,
+        and there may be fewer candidates); None when only ``budget`` limits the
+        proposal.
     governorates
         Where candidates may be, and the focus governorates of the figures; None means
         ``settings.FOCUS_GOVERNORATES``.
@@ -212,8 +213,8 @@ def plan_sites(
     Raises
     ------
     InputError
-        Unknown governorate, method or candidate type; no candidate; ``n_sites`` negative
-        or larger than the candidates; neither ``n_sites`` nor ``budget``; a time limit
+        Unknown governorate, method or candidate type; no candidate; ``n_sites`` not a
+        whole number >= 0; neither ``n_sites`` nor ``budget``; a time limit
         that is not a positive number.
     """
     from cpgeo._figures import figures
@@ -247,9 +248,13 @@ def plan_sites(
     if n_sites is None and budget is None:
         msg = "give a number of sites, a budget, or both"
         raise InputError(msg)
-    if n_sites is not None and not 0 <= n_sites <= len(candidates):
-        msg = f"n_sites must be between 0 and the {len(candidates)} candidate sites, got {n_sites}"
+    whole = n_sites is None or (not isinstance(n_sites, bool) and int(n_sites) == n_sites)
+    if not whole or (n_sites is not None and n_sites < 0):
+        msg = f"n_sites must be a whole number >= 0, got {n_sites!r}"
         raise InputError(msg)
+    if n_sites is not None:
+        # "at most n sites": with fewer candidates, every candidate may be proposed
+        n_sites = min(int(n_sites), len(candidates))
     if budget is not None and not (np.isfinite(budget) and budget >= 0):
         msg = f"budget must be a finite number >= 0, got {budget!r}"
         raise InputError(msg)
