@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import cpgeo
 from cpgeo import labels, maps, settings
 from cpgeo import snapshot as snapshots
 from cpgeo.io import read_layer, write_layer
+from cpgeo.regions import find_governorate
 
 KINDS = {
     "offices": "Offices",
@@ -275,15 +277,55 @@ def init_state() -> None:
     st.session_state.upload_errors = {}
     st.session_state.data_source = "demo"
     st.session_state.proposals = None
-    try:
-        st.session_state.radius = float(qp.get("radius", settings.radius_km))
-        st.session_state.capacity = int(qp.get("capacity", settings.max_cpfs))
-    except ValueError:
-        st.session_state.radius, st.session_state.capacity = settings.radius_km, settings.max_cpfs
-    st.session_state.basemap = "osm" if qp.get("basemap") == "osm" else "none"
-    govs = [g for g in qp.get_all("gov") if g]
-    st.session_state.governorates = govs or list(settings.FOCUS_GOVERNORATES)
+    radius, radius_ok = _from_link(qp.get("radius"), settings.radius_km, RADIUS_KM)
+    capacity, capacity_ok = _from_link(qp.get("capacity"), settings.max_cpfs, CAPACITY)
+    st.session_state.radius = float(radius)
+    st.session_state.capacity = int(capacity)
+    basemap = qp.get("basemap", "none")
+    st.session_state.basemap = basemap if basemap in ("none", "osm") else "none"
+    wanted = [g for g in qp.get_all("gov") if g.strip()]
+    known = [found for g in wanted if (found := find_governorate(g)) is not None]
+    st.session_state.governorates = list(dict.fromkeys(known)) or list(
+        settings.FOCUS_GOVERNORATES
+    )
+    adjusted = [
+        name
+        for name, ok in (
+            ("radius", radius_ok),
+            ("capacity", capacity_ok),
+            ("basemap", basemap in ("none", "osm")),
+            ("governorates", len(known) == len(wanted)),
+        )
+        if not ok
+    ]
+    st.session_state.link_adjusted = adjusted
     st.session_state.initialised = True
+
+
+#: (lowest, highest, step) of the radius slider (km) and the capacity input (forums).
+RADIUS_KM = (5.0, 150.0, 5.0)
+CAPACITY = (1, 20, 1)
+
+
+def _from_link(text: str | None, default: float, bounds: tuple[float, float, float]) -> tuple[
+    float, bool
+]:
+    """Read a number from a shared link, snapped into the control's range; say if it fit.
+
+    Anything that is not a finite number gives the default; a number outside the range
+    or between steps is moved to the nearest value the control allows.
+    """
+    low, high, step = bounds
+    if text is None:
+        return default, True
+    try:
+        value = float(text)
+    except ValueError:
+        return default, False
+    if not math.isfinite(value):
+        return default, False
+    snapped = min(high, max(low, low + round((value - low) / step) * step))
+    return snapped, snapped == value
 
 
 def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
@@ -305,8 +347,12 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
     for message, _keeps in st.session_state.upload_errors.values():
         sb.error(md(message))
     sb.header("Parameters")
-    sb.slider("Radius (km)", 5.0, 150.0, step=5.0, format="%g km", key="radius")
-    sb.number_input("Capacity (forums per office)", 1, 20, step=1, key="capacity")
+    sb.slider(
+        "Radius (km)", RADIUS_KM[0], RADIUS_KM[1], step=RADIUS_KM[2], format="%g km", key="radius"
+    )
+    sb.number_input(
+        "Capacity (forums per office)", CAPACITY[0], CAPACITY[1], step=CAPACITY[2], key="capacity"
+    )
     all_govs = sorted(scn.boundaries["governorate"].astype(str).unique())
     st.session_state.governorates = [g for g in st.session_state.governorates if g in all_govs]
     sb.multiselect("Governorates (focus)", all_govs, key="governorates")
@@ -336,6 +382,13 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
 def banner(scn: cpgeo.Scenario) -> None:
     if scn.illustrative:
         st.warning(scn.notice, icon="⚠️")
+    adjusted = st.session_state.get("link_adjusted")
+    if adjusted:
+        st.info(
+            f"The link's {' and '.join(adjusted)} could not be used as given and were set "
+            "to the nearest allowed values (radius 5-150 km, capacity 1-20 forums, known "
+            "governorates)."
+        )
     for message, keeps in st.session_state.upload_errors.values():
         st.error(md(f"Upload not used: {keeps}. {message}"))
 

@@ -213,3 +213,40 @@ def test_bad_upload_message_names_the_file(tmp_path):
         for p in Path("/tmp").iterdir()
         if p.stat().st_mtime > tmp_path.stat().st_mtime
     )
+
+
+@pytest.mark.parametrize(
+    ("params", "radius", "capacity"),
+    [
+        ({"radius": "nan"}, 50.0, 5),
+        ({"radius": "1000"}, 150.0, 5),
+        ({"radius": "-7", "capacity": "-1"}, 5.0, 1),
+        ({"radius": "inf", "capacity": "999"}, 50.0, 20),
+        ({"radius": "abc", "capacity": "x"}, 50.0, 5),
+        ({"radius": "52", "capacity": "2.4"}, 50.0, 2),
+        ({"gov": "Atlantis", "basemap": "evil"}, 50.0, 5),
+    ],
+)
+def test_query_params_are_validated_and_clamped(params, radius, capacity):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.slider(key="radius").value == radius
+    assert at.sidebar.number_input(key="capacity").value == capacity
+    assert at.sidebar.multiselect(key="governorates").value == list(
+        cpgeo.settings.FOCUS_GOVERNORATES
+    )
+    assert any("could not be used as given" in i.value for i in at.info)
+    # the page works with what was kept
+    assert "Communities within the radius" in _metrics(at)
+
+
+def test_query_params_accept_governorate_spellings():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["gov"] = ["Al-Anbar", "Ninawa"]
+    at.run()
+    assert not at.exception
+    assert at.sidebar.multiselect(key="governorates").value == ["Anbar", "Ninewa"]
+    assert not any("could not be used as given" in i.value for i in at.info)
