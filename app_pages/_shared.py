@@ -40,7 +40,8 @@ def demo_scenario() -> cpgeo.Scenario:
     return cpgeo.load_demo()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+# Bounded: at most 8 uploads of at most settings.max_upload_mb each are kept read.
+@st.cache_data(show_spinner=False, max_entries=8)
 def read_upload(name: str, payload: bytes, kind: str, _boundaries: Any, boundaries_key: str):
     """Read an uploaded file through a temporary copy that is always deleted."""
     with tempfile.TemporaryDirectory(prefix="cpgeo-upload-") as folder:
@@ -117,7 +118,7 @@ def handle_uploads() -> None:
 # ----------------------------------------------------------------------- computation
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=32)
 def figures_of(
     _scn: cpgeo.Scenario,
     token: str,

@@ -162,3 +162,63 @@ def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path:
         payload = json.loads(out)  # fails on any stray line ("wrote ...", solver banners)
         assert isinstance(payload, dict), name
     assert payload["offices"][0]["population_within"] >= 0
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cpgeo.cli import main; rc = main(['coverage']); "
+        "sys.stdout.flush(); sys.exit(rc)"
+    )
+    child = subprocess.run(
+        f'"{sys.executable}" -c "{code}" | head -3',
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert len(child.stdout.splitlines()) == 3
+    assert "Traceback" not in child.stderr and "BrokenPipe" not in child.stderr, child.stderr
+
+
+def test_exact_solves_print_no_solver_banner(capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.run(
+        [sys.executable, "-m", "cpgeo.cli", "propose", "--sites", "2", "--method", "exact",
+         "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=dict(os.environ),
+    )
+    assert child.returncode == 0, child.stderr
+    assert "HiGHS" not in child.stdout and "Copyright" not in child.stdout
+    assert json.loads(child.stdout)["optimal"] is True
+
+
+def test_every_error_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cpgeo.snapshot
+
+    def broken(*args, **kwargs):
+        msg = "radius_km must be a positive number, got 0"
+        raise ValueError(msg)
+
+    monkeypatch.setattr(cpgeo.snapshot, "build_snapshot", broken)
+    code, _, err = _run(capsys, "snapshot", "-o", str(tmp_path / "s"))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "radius_km" in err
+    monkeypatch.undo()
+    # an output "folder" that is a file: the operating system refuses the write
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x", encoding="utf-8")
+    code, _, err = _run(capsys, "load", "-o", str(blocker / "out.csv"))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "not_a_folder" in err

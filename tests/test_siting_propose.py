@@ -361,3 +361,24 @@ def test_more_sites_than_candidates_proposes_what_there_is(demo: cpgeo.Scenario)
     proposal = plan_sites(demo, n + 5, governorates=chosen, candidate_types=("rehabilitate",))
     assert 1 <= len(proposal.sites) <= n
     assert_telescopes(proposal)
+
+
+def test_time_limit_bounds_the_greedy_search(demo: cpgeo.Scenario, monkeypatch) -> None:
+    """Work, counted in max-flow evaluations, stops at the time limit (not timed here)."""
+    calls = {"n": 0}
+    real = CapacitatedInstance.forums_served
+
+    def counted(self, selected):
+        calls["n"] += 1
+        return real(self, selected)
+
+    monkeypatch.setattr(CapacitatedInstance, "forums_served", counted)
+    plan_sites(demo, 4, method="greedy", grid_km=40, time_limit_s=None)
+    unbounded = calls["n"]
+    calls["n"] = 0
+    bounded = plan_sites(demo, 4, method="greedy", grid_km=40, time_limit_s=1e-6)
+    # past the deadline at once: one evaluation per pick and the ranking, no interchange
+    assert calls["n"] < unbounded / 5
+    assert 1 <= len(bounded.sites) <= 4
+    assert not bounded.optimal
+    assert_telescopes(bounded)

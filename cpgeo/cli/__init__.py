@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cpgeo._errors import InputError, NetworkUnavailableError
+from cpgeo._errors import InputError, NetworkUnavailableError, SolverError
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -51,8 +51,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except (InputError, FileNotFoundError, NetworkUnavailableError) as exc:
-        message = " ".join(str(exc).split())
+    except KeyboardInterrupt:
+        print(f"cpgeo {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (InputError, NetworkUnavailableError, SolverError, ValueError, OSError) as exc:
+        # what bad input, a file that cannot be read or written, or a solver can raise:
+        # one line, exit 2; anything else is a bug and keeps its traceback
+        message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"cpgeo {args.command}: error: {message}", file=sys.stderr)
         return 2
 

@@ -40,6 +40,7 @@ open sites, so lazy evaluation is exact), then 1-swap interchange.
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -158,8 +159,19 @@ def solve_capacitated(
     budget: float | None = None,
     time_limit_s: float | None = None,
 ) -> CapacitatedAnswer:
-    """Solve the capacitated proposal MILP exactly (see the module docstring)."""
+    """Solve the capacitated proposal MILP exactly (see the module docstring).
+
+    ``time_limit_s`` bounds the whole solve (warm start and both stages, seconds); when
+    it stops the solver, the answer is the best found and carries its proven gap.
+    """
+    started = time.perf_counter()
     count, limit = _check_limits(instance, n_sites, budget)
+
+    def left(share: float = 1.0) -> float | None:
+        if time_limit_s is None:
+            return None
+        return max(0.05, (time_limit_s - (time.perf_counter() - started)) * share)
+
     n_j, n_o, n_f = instance.n_candidates, instance.n_offices, instance.n_forums
     fo_f, fo_o = instance.forum_office.nonzero()
     fc_f, fc_j = instance.forum_candidate.nonzero()
@@ -237,7 +249,10 @@ def solve_capacitated(
     forum_cost = np.zeros(n_cols)
     forum_cost[zo0:y0] = 1.0
 
-    greedy = greedy_capacitated(instance, count, budget=limit, interchange=True)
+    # the warm start may use a fifth of the time; what is left goes to the two stages
+    greedy = greedy_capacitated(
+        instance, count, budget=limit, interchange=True, time_limit_s=left(0.2)
+    )
     start = np.zeros(n_cols)
     start[greedy.selected] = 1.0
     if n_y:
@@ -251,7 +266,7 @@ def solve_capacitated(
         np.ones(n_cols),
         integer,
         maximize=True,
-        time_limit_s=time_limit_s,
+        time_limit_s=left(0.5),
         start=start,
         abs_gap=0.5,
     )
@@ -270,7 +285,7 @@ def solve_capacitated(
         np.ones(n_cols),
         integer,
         maximize=True,
-        time_limit_s=time_limit_s,
+        time_limit_s=left(),
         start=first.x,
         abs_gap=0.999 if integral else 1e-6,
     )
@@ -329,8 +344,14 @@ def greedy_capacitated(
     *,
     budget: float | None = None,
     interchange: bool = True,
+    time_limit_s: float | None = None,
 ) -> CapacitatedAnswer:
-    """Lazy greedy + 1-swap interchange on the lexicographic objective (no proof)."""
+    """Lazy greedy + 1-swap interchange on the lexicographic objective (no proof).
+
+    ``time_limit_s`` (seconds) stops the search where it is: the sites chosen so far,
+    improved by the swaps made so far.
+    """
+    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     count, limit = _check_limits(instance, n_sites, budget)
     # population weights are integers in practice; the lexicographic score as one number
     # keeps forums first: one forum outweighs all the population there is
@@ -345,11 +366,13 @@ def greedy_capacitated(
     per_cost = limit is not None
     heap: list[tuple[float, int]] = []
     for j in range(instance.n_candidates):
+        if _past(deadline) and heap:
+            break
         gain = value([j]) - current
         ratio = gain / max(instance.cost[j], 1e-9) if per_cost else gain
         heap.append((-ratio, j))
     heapq.heapify(heap)
-    while heap:
+    while heap and not (_past(deadline) and chosen):
         _, j = heapq.heappop(heap)
         if not _affordable(instance, chosen, j, count, limit):
             continue
@@ -365,7 +388,7 @@ def greedy_capacitated(
         if count is not None and len(chosen) >= count:
             break
     if interchange and chosen:
-        chosen = _swap(instance, chosen, value, limit)
+        chosen = _swap(instance, chosen, value, limit, deadline)
     selected = prune(instance, np.array(sorted(chosen), dtype=np.int64))
     forums, population = instance.score(selected)
     return CapacitatedAnswer(selected, forums, population, False, float("nan"))
@@ -376,14 +399,17 @@ def _swap(
     chosen: list[int],
     value: Callable[[list[int]], float],
     budget: float | None,
+    deadline: float | None = None,
 ) -> list[int]:
-    """Best improving 1-swaps (within the budget) until none improves."""
+    """Best improving 1-swaps (within the budget) until none improves or time is up."""
     current = value(chosen)
-    while True:
+    while not _past(deadline):
         best: tuple[float, int | None, int | None] = (current + 1e-9, None, None)
         for out in chosen:
             rest = [k for k in chosen if k != out]
             for j in range(instance.n_candidates):
+                if _past(deadline):
+                    break
                 if j in chosen:
                     continue
                 if budget is not None and float(instance.cost[[*rest, j]].sum()) > budget + 1e-9:
@@ -395,3 +421,8 @@ def _swap(
             return chosen
         chosen = [*(k for k in chosen if k != best[1]), int(best[2])]  # type: ignore[arg-type]
         current = best[0]
+    return chosen
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline

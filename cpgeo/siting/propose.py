@@ -201,8 +201,9 @@ def plan_sites(
         Cost per candidate type; defaults ``REHAB_COST`` = 1.0 and
         ``NEW_BUILD_COST`` = 2.5 (:mod:`cpgeo.siting.candidates`).
     time_limit_s
-        Solver time limit per stage, seconds (exact method); the answer then carries
-        its proven gap. None for no limit.
+        Time limit of the whole search, seconds (default 60): the exact method then
+        answers with the best proposal found and its proven gap, the greedy one with the
+        sites chosen so far. None for no limit.
 
     Returns
     -------
@@ -278,7 +279,7 @@ def plan_sites(
     if method == "exact":
         answer = solve_capacitated(instance, n_sites, budget=budget, time_limit_s=time_limit_s)
     else:
-        answer = greedy_capacitated(instance, n_sites, budget=budget)
+        answer = greedy_capacitated(instance, n_sites, budget=budget, time_limit_s=time_limit_s)
     order = _rank(instance, answer.selected)
     chosen_sites = candidates.iloc[order]
 
