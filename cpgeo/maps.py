@@ -885,9 +885,12 @@ def map_html(m: folium.Map) -> str:
 
 
 def save_html(m: folium.Map, path: str | Path) -> Path:
-    """Write ``m`` as a standalone HTML file that opens without internet access."""
+    """Write ``m`` as a standalone HTML file that opens without internet access, atomically."""
+    from cpgeo._atomic import atomic_target
+
     path = Path(path)
-    path.write_text(map_html(m), encoding="utf-8")
+    with atomic_target(path) as tmp:
+        tmp.write_text(map_html(m), encoding="utf-8")
     return path
 
 
@@ -1102,6 +1105,9 @@ def render_png(
             wrap=True,
             color="#b2182b",
         )
+    from cpgeo._atomic import atomic_target
+
     path = Path(path)
-    fig.savefig(path, dpi=dpi)
+    with atomic_target(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
     return path
