@@ -16,15 +16,21 @@ osmnx is imported only when one of these functions is called.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import logging
 import math
 import re
 import socket
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
+from xml.parsers import expat
 
 import geopandas as gpd
 import numpy as np
@@ -259,21 +265,311 @@ def _to_layer(
     return layer
 
 
+# --------------------------------------------------------------------------- OSM XML files
+
+# What osmnx's OSM XML reader needs of a file, checked before it is called: osmnx turns a
+# malformed element into a KeyError, TypeError or ValueError from deep inside its SAX
+# handler (or a GEOS error for a NaN coordinate), and reports "nothing found" with an
+# exception class of a private module. Checking first lets cpgeo name the file, line and
+# element, know "nothing found" in advance, and leave every exception out of osmnx alone.
+
+#: Attributes osmnx converts with ``int`` (on nodes, ways and relations).
+_INT_ATTRS = ("id", "changeset", "uid", "version")
+#: Attributes of a child element that osmnx reads, and the parents it may have.
+_CHILD_ATTRS = {"tag": ("k", "v"), "nd": ("ref",), "member": ("type", "ref", "role")}
+_CHILD_PARENTS = {"tag": ("node", "way", "relation"), "nd": ("way",), "member": ("relation",)}
+#: Attributes that collide with the keys of osmnx's element dicts (a TypeError there).
+_RESERVED_ATTRS = {"node": {"type", "tags"}, "way": {"type", "tags"},
+                   "relation": {"type", "tags", "members"}}
+#: Relation types osmnx builds features of (its ``features`` module); others it drops.
+_FEATURE_RELATIONS = frozenset({"multipolygon", "boundary"})
+#: Problems quoted in the error for a malformed file; the rest are counted.
+_QUOTED_PROBLEMS = 3
+
+
+@dataclass
+class OsmXmlSummary:
+    """What an OSM XML file holds, as osmnx will read it.
+
+    ``matched`` counts the nodes, ways and multipolygon / boundary relations whose tags
+    pass the feature filter asked for; of them, ``buildable`` surely get a geometry (a
+    node; a way with all its nodes in the file) and ``broken`` surely get none (a way
+    with nodes missing from the file, a relation with member ways missing): osmnx drops
+    those. ``dangling`` lists (way id, node id) pairs of ways that refer to nodes not in
+    the file (at most a few; ``dangling_ways`` counts them all).
+    """
+
+    nodes: int = 0
+    ways: int = 0
+    matched: int = 0
+    buildable: int = 0
+    broken: int = 0
+    dangling_ways: int = 0
+    dangling: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _tags_match(tags: dict[str, str], query: Mapping[str, bool | str | list[str]]) -> bool:
+    """Whether tags pass osmnx's feature filter: any key present with a wanted value."""
+    for key, wanted in query.items():
+        value = tags.get(key)
+        if value is not None and (wanted is True or value == wanted
+                                  or (isinstance(wanted, list) and value in wanted)):
+            return True
+    return False
+
+
+class _XmlScan:
+    """Expat handlers that check an OSM XML file element by element (one pass)."""
+
+    def __init__(self, parser: Any, tags: Mapping[str, bool | str | list[str]] | None) -> None:
+        self.parser = parser
+        self.tags = tags
+        self.summary = OsmXmlSummary()
+        self.problems: list[str] = []
+        self.n_problems = 0
+        self.remark: list[str] | None = None
+        self.stack: list[str] = []
+        self.kind: str | None = None  # the node, way or relation being read
+        self.eid: int | None = None
+        self.etags: dict[str, str] = {}
+        self.refs: list[int] = []  # a way's nodes, a relation's member ways
+        self.node_ids: set[int] = set()
+        self.way_ids: set[int] = set()
+        # checked once the whole file is read (an element may precede what it refers to)
+        self.unresolved: dict[int, list[int]] = {}  # way id -> node ids not seen yet
+        self.matched_ways: list[tuple[list[int], int, bool]] = []  # missing, n refs, closed
+        self.matched_relations: list[list[int]] = []  # member way ids
+
+    def problem(self, issue: str) -> None:
+        self.n_problems += 1
+        if len(self.problems) < _QUOTED_PROBLEMS:
+            where = f"line {self.parser.CurrentLineNumber}"
+            if self.kind is not None:
+                where += f", {self.kind} {'' if self.eid is None else self.eid}".rstrip()
+            self.problems.append(f"{where}: {issue}")
+
+    # The commonest elements (tag, nd, node) take the shortest way through.
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if not self.stack and name != "osm":
+            msg = f"the root element is <{name}>, not <osm>"
+            raise _NotOsmError(msg)
+        parent = self.stack[-1] if self.stack else None
+        self.stack.append(name)
+        inside = self.kind is not None and parent == self.kind  # a child of the element
+        if name == "tag":
+            if inside and "k" in attrs and "v" in attrs:
+                self.etags[attrs["k"]] = attrs["v"]
+            else:
+                self.bad_child(name, attrs, parent)
+        elif name == "nd" or name == "member":
+            try:
+                ref = int(attrs["ref"])
+                ok = inside and parent in _CHILD_PARENTS[name] and all(
+                    a in attrs for a in _CHILD_ATTRS[name])
+            except (KeyError, ValueError):
+                ok = False
+            if not ok:
+                self.bad_child(name, attrs, parent)
+            elif name == "nd" or attrs["type"] == "way":
+                self.refs.append(ref)
+        elif name in _RESERVED_ATTRS:
+            self.start_element(name, attrs, parent)
+        elif name == "remark" and parent == "osm":
+            self.remark = []
+            self.parser.CharacterDataHandler = self.remark.append
+
+    def start_element(self, name: str, attrs: dict[str, str], parent: str | None) -> None:
+        self.kind, self.eid, self.etags, self.refs = name, None, {}, []
+        for attr in _INT_ATTRS:
+            text = attrs.get(attr)
+            if text is not None:
+                try:
+                    value = int(text)
+                except ValueError:
+                    self.problem(f"{attr} {text!r} is not an integer")
+                else:
+                    if attr == "id":
+                        self.eid = value
+        if "id" not in attrs:
+            self.problem("no id")
+        if name != "relation":
+            for attr, bound in (("lat", 90.0), ("lon", 180.0)):
+                text = attrs.get(attr)
+                if text is None:
+                    if name == "node":
+                        self.problem(f"no {attr}")
+                    continue
+                try:
+                    if -bound <= float(text) <= bound:
+                        continue
+                except ValueError:
+                    self.problem(f"{attr} {text!r} is not a number")
+                else:
+                    self.problem(f"{attr} {text!r} is not within ±{bound:g}°")
+        if parent != "osm":
+            self.problem(f"<{name}> inside <{parent}>")
+        for attr in sorted(_RESERVED_ATTRS[name] & attrs.keys()):
+            self.problem(f"an attribute named {attr!r}")
+
+    def bad_child(self, name: str, attrs: dict[str, str], parent: str | None) -> None:
+        """Say what is wrong with a tag, nd or member element."""
+        if parent is None or parent not in _CHILD_PARENTS[name] or parent != self.kind:
+            self.problem(f"<{name}> inside <{parent}>")
+            return
+        missing = [a for a in _CHILD_ATTRS[name] if a not in attrs]
+        if missing:
+            self.problem(f"<{name}> without {', '.join(missing)}")
+        else:
+            self.problem(f"<{name}> ref {attrs['ref']!r} is not an integer")
+
+    def end(self, name: str) -> None:
+        self.stack.pop()
+        if name != self.kind:
+            if name == "remark":
+                self.parser.CharacterDataHandler = None
+            return
+        s, eid = self.summary, self.eid
+        matches = bool(self.etags) and self.tags is not None and _tags_match(self.etags,
+                                                                            self.tags)
+        if name == "node":
+            s.nodes += 1
+            if eid is not None:
+                self.node_ids.add(eid)
+            if matches:
+                s.matched += 1
+                s.buildable += 1
+        elif name == "way":
+            s.ways += 1
+            missing = [r for r in self.refs if r not in self.node_ids]
+            if eid is not None:
+                self.way_ids.add(eid)
+                if missing:
+                    self.unresolved[eid] = missing
+            if matches:
+                closed = len(self.refs) > 1 and self.refs[0] == self.refs[-1]
+                self.matched_ways.append((missing, len(self.refs), closed))
+        elif matches and self.etags.get("type") in _FEATURE_RELATIONS:
+            self.matched_relations.append(self.refs)
+        self.kind, self.eid = None, None
+
+    def finish(self) -> OsmXmlSummary:
+        """Resolve what refers to elements later in the file; classify the matches."""
+        s, nodes = self.summary, self.node_ids
+        for way, missing in self.unresolved.items():
+            absent = [r for r in missing if r not in nodes]
+            if absent:
+                s.dangling_ways += 1
+                if len(s.dangling) < _QUOTED_PROBLEMS:
+                    s.dangling.append((way, absent[0]))
+        for missing, n_refs, closed in self.matched_ways:
+            s.matched += 1
+            if n_refs < 2 or any(r not in nodes for r in missing):
+                s.broken += 1
+            elif n_refs >= 4 or not closed:  # a closed way may be a ring: 4 nodes or more
+                s.buildable += 1
+        for members in self.matched_relations:
+            s.matched += 1
+            if not members or any(w not in self.way_ids for w in members):
+                s.broken += 1
+        return s
+
+
+class _NotOsmError(Exception):
+    """Raised from inside the parser to stop at a root element that is not ``<osm>``."""
+
+
+def _open_text(path: Path) -> TextIO:
+    """Open an OSM XML file as osmnx does: UTF-8 text, ``.bz2`` / ``.gz`` decompressed."""
+    if path.suffix == ".bz2":
+        return bz2.open(path, mode="rt", encoding="utf-8")
+    if path.suffix == ".gz":
+        return gzip.open(path, mode="rt", encoding="utf-8")
+    return path.open(mode="rt", encoding="utf-8")
+
+
+def scan_osm_xml(
+    path: str | Path, tags: Mapping[str, bool | str | list[str]] | None = None
+) -> OsmXmlSummary:
+    """Check that osmnx can read an OSM XML file, and count what it will find.
+
+    Reads the file once with expat (the parser osmnx uses) as osmnx opens it (UTF-8;
+    ``.bz2`` and ``.gz`` decompressed), and checks every element osmnx reads: nodes,
+    ways and relations at the top level with integer ids, nodes with a latitude and a
+    longitude in range, ``tag`` / ``nd`` / ``member`` children with the attributes osmnx
+    reads. A saved Overpass answer whose ``<remark>`` reports a failure (a query out of
+    time or memory) is refused: its data are incomplete.
+
+    Parameters
+    ----------
+    path
+        An OSM XML file.
+    tags
+        The feature filter, as osmnx's ``tags`` argument; None: count no features.
+
+    Returns
+    -------
+    OsmXmlSummary
+        The counts.
+
+    Raises
+    ------
+    InputError
+        If the file is not readable OSM XML: the message names the file and, for a
+        malformed element, the line and the element.
+
+    """
+    path = Path(path)
+    parser = expat.ParserCreate()
+    scan = _XmlScan(parser, tags)
+    parser.StartElementHandler = scan.start
+    parser.EndElementHandler = scan.end
+    reason: str | None = None
+    try:
+        with _open_text(path) as file:
+            while chunk := file.read(1 << 20):
+                parser.Parse(chunk, False)
+            parser.Parse("", True)
+    except (expat.ExpatError, _NotOsmError) as exc:
+        reason = str(exc)
+    except UnicodeDecodeError as exc:
+        reason = f"not UTF-8 text: {exc.reason}"
+    except (EOFError, zlib.error) as exc:
+        reason = f"{path.suffix} data damaged or cut short: {exc}"
+    except OSError as exc:
+        if exc.errno is not None:  # the file system's, not the decompressor's
+            raise
+        reason = f"{path.suffix} data damaged: {exc}"
+    if reason is not None:
+        msg = f"{path}: not a readable OSM XML file ({reason})"
+        raise InputError(msg)
+    if scan.n_problems:
+        more = scan.n_problems - len(scan.problems)
+        rest = f"; and {more} more problem{'s' if more > 1 else ''}" if more else ""
+        msg = (f"{path}: not a readable OSM XML file ({'; '.join(scan.problems)}{rest})")
+        raise InputError(msg)
+    remark = " ".join("".join(scan.remark or []).split())
+    if remark:
+        msg = f"{path}: the Overpass answer saved in it reports {remark!r}: data incomplete"
+        raise InputError(msg)
+    return scan.finish()
+
+
 def _read_xml(path: str | Path, tags: dict[str, Any]) -> gpd.GeoDataFrame:
     ox = _osmnx()
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such OSM XML file"
         raise FileNotFoundError(msg)
-    try:
-        return ox.features_from_xml(path, tags=tags)
-    except ox._errors.InsufficientResponseError:
+    found = scan_osm_xml(path, tags)
+    if found.broken:
+        log(f"{path}: {found.broken} of {found.matched} matching features skipped: their "
+            "nodes or member ways are not in the file", logging.WARNING)
+    if found.matched == found.broken:  # osmnx would find nothing, and say so by raising
         return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-    except Exception as exc:  # the XML parser's own errors carry no file name
-        if isinstance(exc, OSError | InputError):
-            raise
-        msg = f"{path}: not a readable OSM XML file ({type(exc).__name__}: {exc})"
-        raise InputError(msg) from exc
+    # Nothing is caught here: the file is known to be readable, so what osmnx raises is
+    # not the file's fault. (If only relations match and osmnx can close none of their
+    # rings, its "no matching features" ValueError goes through too.)
+    return ox.features_from_xml(path, tags=tags)
 
 
 def stations_from_xml(
@@ -309,7 +605,8 @@ def stations_from_xml(
     FileNotFoundError
         If ``path`` does not exist.
     InputError
-        If the file is not OSM XML.
+        If the file is not readable OSM XML (the message names the line and element of
+        a malformed one), or is a saved Overpass answer that reports a failure.
 
     """
     features = _read_xml(path, POLICE_TAGS)
@@ -351,7 +648,8 @@ def places_from_xml(
     FileNotFoundError
         If ``path`` does not exist.
     InputError
-        If the file is not OSM XML.
+        If the file is not readable OSM XML (the message names the line and element of
+        a malformed one), or is a saved Overpass answer that reports a failure.
 
     """
     features = _read_xml(path, {"place": list(place_types)})
@@ -478,12 +776,9 @@ def _osmnx() -> ModuleType:
 def _fetch(query: str | BBox, tags: dict[str, Any],
            boundaries: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     with overpass_request(query, boundaries) as (ox, polygon):
-        try:
-            if polygon is None:
-                return ox.features_from_place(query, tags=tags)
-            return ox.features_from_polygon(polygon, tags=tags)
-        except ox._errors.InsufficientResponseError:
-            return gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+        if polygon is None:
+            return ox.features_from_place(query, tags=tags)
+        return ox.features_from_polygon(polygon, tags=tags)
 
 
 @contextmanager
@@ -494,7 +789,10 @@ def overpass_request(
 
     Checks first (within seconds) that Overpass, and Nominatim when the query must be
     geocoded, can be reached; runs the body with cpgeo's cache and timeout; turns a
-    failed connection into :class:`~cpgeo.NetworkUnavailableError`.
+    failed connection into :class:`~cpgeo.NetworkUnavailableError`, and osmnx's
+    ``ValueError`` for an empty or unusable answer into :class:`~cpgeo.InputError`
+    (osmnx does not tell "there is none" from "Overpass gave up", so neither is
+    returned as an empty result).
 
     Yields
     ------
@@ -515,6 +813,15 @@ def overpass_request(
         except (requests.ConnectionError, requests.Timeout) as exc:
             msg = f"no network: the OpenStreetMap request failed ({exc})"
             raise NetworkUnavailableError(msg) from exc
+        except ValueError as exc:
+            # osmnx raises one ValueError subclass, public only by its base, for an area
+            # with no such features, an Overpass query out of time or memory (a "remark"),
+            # a reply that is not JSON and a place name Nominatim does not know; another
+            # for an HTTP error. None of these may pass for "there are none".
+            msg = (f"OpenStreetMap {query!r}: no usable answer ({exc}); either there is "
+                   "nothing of the kind there or the service failed: retry, ask for a "
+                   "smaller area, or pass an OSM XML file")
+            raise InputError(msg) from exc
 
 
 def stations_from_place(
@@ -546,6 +853,10 @@ def stations_from_place(
     ------
     NetworkUnavailableError
         Within a few seconds when the service cannot be reached.
+    InputError
+        If the answer holds no such features, or is unusable: osmnx reports an area
+        without any as it reports a query that ran out of time or memory, or a place
+        name that cannot be geocoded.
 
     """
     features = _fetch(query, POLICE_TAGS, boundaries)
@@ -578,6 +889,10 @@ def places_from_place(
     ------
     NetworkUnavailableError
         Within a few seconds when the service cannot be reached.
+    InputError
+        If the answer holds no such features, or is unusable: osmnx reports an area
+        without any as it reports a query that ran out of time or memory, or a place
+        name that cannot be geocoded.
 
     """
     features = _fetch(query, {"place": list(place_types)}, boundaries)

@@ -27,7 +27,7 @@ LIVE = re.compile(r"(?<!\\)\]\(|(?<!\\)<\s*(img|a|script|iframe)\b", re.I)
 def _csv(rows: list[dict[str, object]]) -> bytes:
     head = list(rows[0])
     lines = [",".join(head)] + [
-        ",".join(f'"{str(r[h])}"' for h in head) for r in rows
+        ",".join(f'"{r[h]!s}"' for h in head) for r in rows
     ]
     return ("\n".join(lines) + "\n").encode()
 

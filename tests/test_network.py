@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import itertools
+import re
 import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -10,6 +12,7 @@ from xml.sax.saxutils import quoteattr
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import osmnx
 import pandas as pd
 import pytest
 import shapely
@@ -724,3 +727,92 @@ def test_cli_roads_reports_road_segments_not_simplified_nodes(zigzag_file, tmp_p
     table = read_layer(out, "communities").set_index("id")
     np.testing.assert_allclose(table.loc[[f"c{k}" for k in range(len(coords))], "road_km"],
                                along / 1000, atol=1e-6)
+
+
+# --------------------------------------------------------------------------- what is caught
+
+
+def write_lines(path: Path, *elements: str) -> Path:
+    """An OSM XML file with one element a line, from line 3."""
+    head = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n"
+    path.write_text(head + "\n".join(elements) + "\n</osm>\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("not_xml.osm", r"syntax error: line 1, column 0"),
+    ("truncated.osm", r"line \d+, column \d+"),
+    ("latin1.osm", r"not UTF-8 text"),
+    ("gateway.osm", r"the root element is <html>, not <osm>"),
+    ("cut.osm.gz", r"\.gz data damaged or cut short"),
+    ("element.osm", r"line 4, node 2: lat 'abc' is not a number"),
+])
+def test_an_unreadable_road_file_is_a_one_line_error_naming_it(osm_file, tmp_path, name, reason):
+    good = osm_file.read_bytes()
+    content = {
+        "not_xml.osm": b"not xml at all",
+        "truncated.osm": good[: len(good) // 2],
+        "latin1.osm": good.replace(b'generator="test"', b'generator="caf\xe9"'),
+        "gateway.osm": b"<html><body>502 Bad Gateway</body></html>",
+        "cut.osm.gz": gzip.compress(good)[:-12],
+    }.get(name)
+    path = tmp_path / name
+    if content is None:
+        write_lines(path, '<node id="1" lat="33" lon="44"/>', '<node id="2" lat="abc" lon="44"/>')
+    else:
+        path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        road_graph_from_xml(path)
+    message = str(info.value)
+    assert re.match(rf"{re.escape(str(path))}: not a readable OSM XML file \(.*{reason}",
+                    message), message
+    assert "\n" not in message
+
+
+def test_a_road_file_with_nothing_or_with_missing_nodes(tmp_path):
+    with pytest.raises(InputError, match=r"nothing\.osm: no OSM nodes or ways in the file"):
+        road_graph_from_xml(write_lines(tmp_path / "nothing.osm"))
+    clipped = write_lines(
+        tmp_path / "clipped.osm", '<node id="1" lat="33" lon="44"/>',
+        '<node id="2" lat="33" lon="44.1"/>',
+        '<way id="5"><nd ref="1"/><nd ref="2"/><nd ref="9"/><tag k="highway" v="primary"/></way>',
+        '<way id="6"><nd ref="8"/><nd ref="1"/><tag k="building" v="yes"/></way>')
+    with pytest.raises(InputError, match=re.escape(
+            f"{clipped}: nodes missing from the file (way 5 refers to node 9, way 6 refers "
+            "to node 8): an extract cut without complete ways?")):
+        road_graph_from_xml(clipped)
+
+
+@pytest.mark.parametrize("bug", [ZeroDivisionError, AttributeError, KeyError, TypeError,
+                                 ValueError])
+def test_a_bug_while_reading_roads_is_not_called_a_bad_file(osm_file, monkeypatch, bug):
+    def broken(*args, **kwargs):
+        raise bug("a bug, not the file")
+
+    monkeypatch.setattr(osmnx, "graph_from_xml", broken)
+    with pytest.raises(bug) as info:
+        road_graph_from_xml(osm_file)
+    assert type(info.value) is bug  # not an InputError (a ValueError) around it
+
+
+def test_an_empty_overpass_road_answer_is_a_clear_error(monkeypatch, tmp_path):
+    class Conn:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(cpgeo.osm.socket, "create_connection", lambda *a, **k: Conn())
+    monkeypatch.setattr(cpgeo.settings, "cache_folder", tmp_path / "cache")
+    # what osmnx raises when it gets no data, got through its public API
+    with pytest.raises(ValueError, match="No data elements") as found:
+        osmnx.graph_from_xml(write_lines(tmp_path / "nothing.osm"))
+
+    def answer(*args, **kwargs):
+        raise found.value
+
+    monkeypatch.setattr(osmnx, "graph_from_polygon", answer)
+    with pytest.raises(InputError, match=r"^OpenStreetMap \(44\.3, 33\.2, 44\.5, 33\.4\): no "
+                                         r"usable answer \(No data elements"):
+        road_graph_from_place((44.3, 33.2, 44.5, 33.4))

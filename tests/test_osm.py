@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import logging
+import re
 import threading
 import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import hypothesis.strategies as st
+import osmnx
 import pandas as pd
 import pytest
 import shapely
@@ -18,6 +22,7 @@ import cpgeo
 import cpgeo.osm
 from cpgeo import InputError, NetworkUnavailableError
 from cpgeo.osm import (
+    POLICE_TAGS,
     check_online,
     parse_population,
     places_from_place,
@@ -359,3 +364,207 @@ def test_osm_and_table_agree_on_grouped_counts(number, separator, arabic):
     assert parse_population(text) == expected
     ambiguous = number >= 1000 and separator == "." and number < 10**6 and number % 1000 == 0
     assert expected == (None if ambiguous else number)
+
+
+# --------------------------------------------------------------------------- what is caught
+
+REPO = Path(cpgeo.__file__).resolve().parent.parent
+# Third-party modules, by their names and the names cpgeo and the app import them as.
+_OTHERS = (r"(?:ox|osmnx|sf|streamlit_folium|st|streamlit|folium|branca|gpd|geopandas|pd|"
+           r"pandas|np|numpy|nx|networkx|shapely|pyproj|scipy|sparse|csgraph|requests|"
+           r"rasterio|plt|matplotlib)")
+PRIVATE_USE = re.compile(
+    rf"\b{_OTHERS}(?:\.[A-Za-z]\w*)*\._[A-Za-z]"  # ox._errors, ox.settings._x
+    rf"|[\"']{_OTHERS}(?:\.\w+)*\._[A-Za-z]"  # require("osmnx._errors", ...)
+    rf"|getattr\(\s*{_OTHERS}\s*,\s*[\"']_[A-Za-z]"  # getattr(ox, "_errors")
+)
+
+
+def test_the_private_api_pattern():
+    for private in ("except ox._errors.InsufficientResponseError:",
+                    "from osmnx._errors import InsufficientResponseError",
+                    "import streamlit_folium._component", "sf._component_func(x)",
+                    'getattr(ox, "_errors")', 'require("osmnx._overpass", "x")',
+                    "ox.features._process_features(e, k)", "st._config.get_option('x')"):
+        assert PRIVATE_USE.search(private), private
+    for public in ("ox.features_from_xml(path)", "ox.__version__", "np.__name__",
+                   "from cpgeo._errors import InputError", "box._x", "self._scan",
+                   "from app_pages._shared import table", "first._x"):
+        assert not PRIVATE_USE.search(public), public
+
+
+def test_no_private_api_of_other_packages():
+    files = [*sorted((REPO / "cpgeo").rglob("*.py")), REPO / "app.py",
+             *sorted((REPO / "app_pages").glob("*.py"))]
+    uses = [f"{f.relative_to(REPO)}:{number}: {line.strip()}"
+            for f in files if f.is_file()
+            for number, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+            if PRIVATE_USE.search(line)]
+    assert uses == []
+
+
+OSM_HEAD = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n"
+
+
+def write_elements(path: Path, *elements: str) -> Path:
+    """An OSM XML file with one element a line, from line 3."""
+    path.write_text(OSM_HEAD + "\n".join(elements) + "\n</osm>\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def unreadable(osm_file: Path) -> dict[str, tuple[bytes, str]]:
+    """File name -> (content, what the error says about it)."""
+    good = osm_file.read_bytes()
+    return {
+        "not_xml.osm": (b"not xml at all", r"syntax error: line 1, column 0"),
+        "truncated.osm": (good[: len(good) // 2], r"line \d+, column \d+"),
+        "empty.osm": (b"", r"no element found"),
+        "latin1.osm": (OSM_HEAD.encode() + '<node id="1" lat="33" lon="44"><tag k="name" '
+                       'v="caf\xe9"/></node></osm>'.encode("latin-1"), r"not UTF-8 text"),
+        "gateway.osm": (b"<html><body>502 Bad Gateway</body></html>",
+                        r"the root element is <html>, not <osm>"),
+        "cut.osm.gz": (gzip.compress(good)[:-12], r"\.gz data damaged or cut short"),
+        "plain.osm.gz": (good, r"\.gz data damaged: Not a gzipped file"),
+    }
+
+
+@pytest.mark.parametrize("name", ["not_xml.osm", "truncated.osm", "empty.osm", "latin1.osm",
+                                  "gateway.osm", "cut.osm.gz", "plain.osm.gz"])
+def test_an_unreadable_file_is_a_one_line_error_naming_it(tmp_path, unreadable, name):
+    content, reason = unreadable[name]
+    path = tmp_path / name
+    path.write_bytes(content)
+    for reader in (stations_from_xml, places_from_xml):
+        with pytest.raises(InputError) as info:
+            reader(path)
+        message = str(info.value)
+        assert re.match(rf"{re.escape(str(path))}: not a readable OSM XML file \(.*{reason}",
+                        message), message
+        assert "\n" not in message
+
+
+POLICE = '<tag k="amenity" v="police"/>'
+
+
+@pytest.mark.parametrize(("element", "problem"), [
+    (f'<node id="1" lat="abc" lon="44">{POLICE}</node>', "node 1: lat 'abc' is not a number"),
+    (f'<node id="1" lon="44">{POLICE}</node>', "node 1: no lat"),
+    ('<node id="x" lat="33" lon="44"/>', "node: id 'x' is not an integer"),
+    (f'<node id="1" lat="nan" lon="44">{POLICE}</node>', "node 1: lat 'nan' is not within"),
+    (f'<node id="1" lat="33.3" lon="444">{POLICE}</node>', "node 1: lon '444' is not within"),
+    ('<node id="1" lat="33" lon="44"><tag v="police"/></node>', "node 1: <tag> without k"),
+    (POLICE, "<tag> inside <osm>"),
+    ('<node id="1" lat="33" lon="44"><nd ref="2"/></node>', "node 1: <nd> inside <node>"),
+    ('<way id="9"><nd ref="a"/></way>', "way 9: <nd> ref 'a' is not an integer"),
+    ('<node id="1" type="x" lat="33" lon="44"/>', "node 1: an attribute named 'type'"),
+    ('<relation id="5"><member type="way" ref="9"/><tag k="type" v="multipolygon"/>'
+     f"{POLICE}</relation>", "relation 5: <member> without role"),
+])
+def test_a_malformed_element_is_named_with_its_line(tmp_path, element, problem):
+    path = write_elements(tmp_path / "bad.osm", '<node id="7" lat="33.3" lon="44.4"/>', element)
+    where = "line 4: " if problem.startswith("<") else "line 4, "
+    with pytest.raises(InputError) as info:
+        stations_from_xml(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: not a readable OSM XML file ({where}{problem}"), message
+    assert "\n" not in message
+
+
+def test_every_malformed_element_is_counted_and_the_first_quoted(tmp_path):
+    path = write_elements(tmp_path / "bad.osm",
+                          *(f'<node id="{i}" lat="x{i}" lon="44"/>' for i in range(1, 6)))
+    message = (f"{path}: not a readable OSM XML file (line 3, node 1: lat 'x1' is not a "
+               "number; line 4, node 2: lat 'x2' is not a number; line 5, node 3: lat 'x3' "
+               "is not a number; and 2 more problems)")
+    with pytest.raises(InputError, match=re.escape(message)):
+        places_from_xml(path)
+
+
+def test_a_saved_overpass_answer_that_gave_up_is_refused(tmp_path):
+    path = write_elements(
+        tmp_path / "answer.osm", f'<node id="1" lat="33.3" lon="44.4">{POLICE}</node>',
+        '<remark> runtime error: Query timed out in "query" at line 3 after 26 seconds. </remark>')
+    with pytest.raises(InputError, match=re.escape(
+            f"{path}: the Overpass answer saved in it reports 'runtime error: Query timed out")):
+        stations_from_xml(path)
+
+
+def test_features_without_their_nodes_are_skipped_and_said_to_be(tmp_path, caplog):
+    clipped = f'<way id="9"><nd ref="1"/><nd ref="2"/>{POLICE}</way>'  # nodes 1, 2 absent
+    path = write_elements(tmp_path / "clipped.osm", '<node id="7" lat="33.3" lon="44.4"/>',
+                          clipped)
+    with caplog.at_level(logging.WARNING, logger="cpgeo"):
+        assert len(stations_from_xml(path)) == 0
+    assert "1 of 1 matching features skipped" in caplog.text
+    caplog.clear()
+    path = write_elements(tmp_path / "clipped.osm",
+                          f'<node id="7" lat="33.3" lon="44.4">{POLICE}</node>', clipped)
+    with caplog.at_level(logging.WARNING, logger="cpgeo"):
+        assert list(stations_from_xml(path)["id"]) == ["osm:node/7"]
+    assert "1 of 2 matching features skipped" in caplog.text
+
+
+@pytest.mark.parametrize("bug", [ZeroDivisionError, AttributeError, KeyError, TypeError,
+                                 ValueError])
+def test_a_bug_while_reading_is_not_called_a_bad_file(osm_file, monkeypatch, bug):
+    def broken(*args, **kwargs):
+        raise bug("a bug, not the file")
+
+    monkeypatch.setattr(osmnx, "features_from_xml", broken)
+    for reader in (stations_from_xml, places_from_xml):
+        with pytest.raises(bug) as info:
+            reader(osm_file)
+        assert type(info.value) is bug  # not an InputError (a ValueError) around it
+
+
+def osmnx_found_nothing(tmp_path: Path) -> ValueError:
+    """The exception osmnx raises when it finds nothing, got through its public API."""
+    with pytest.raises(ValueError, match="No matching features") as info:
+        osmnx.features_from_xml(write_elements(tmp_path / "nothing.osm"), tags=POLICE_TAGS)
+    return info.value
+
+
+@pytest.fixture
+def online(monkeypatch, tmp_path):
+    """Every connectivity check passes; the osmnx download itself is replaced by a test."""
+
+    class Conn:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(cpgeo.osm.socket, "create_connection", lambda *a, **k: Conn())
+    monkeypatch.setattr(cpgeo.settings, "cache_folder", tmp_path / "cache")
+
+
+@pytest.mark.parametrize(("call", "query", "download"), [
+    (stations_from_place, (44.0, 33.0, 44.1, 33.1), "features_from_polygon"),
+    (places_from_place, "Anbar", "features_from_polygon"),
+    (stations_from_place, "Some town, Iraq", "features_from_place"),  # geocoded by name
+])
+def test_an_empty_overpass_answer_is_not_passed_off_as_none_there(online, monkeypatch, tmp_path,
+                                                                  call, query, download):
+    # osmnx raises this one exception for an area without police stations, for an Overpass
+    # query that ran out of time or memory, and for a name Nominatim does not know.
+    nothing = osmnx_found_nothing(tmp_path)
+
+    def answer(*args, **kwargs):
+        raise nothing
+
+    monkeypatch.setattr(osmnx, download, answer)
+    with pytest.raises(InputError, match=rf"^OpenStreetMap {re.escape(repr(query))}: no usable "
+                                         r"answer \(No matching features") as info:
+        call(query)
+    assert info.value.__cause__ is nothing
+
+
+def test_a_bug_online_is_not_called_a_bad_answer(online, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(osmnx, "features_from_polygon", broken)
+    with pytest.raises(ZeroDivisionError, match="a bug"):
+        stations_from_place((44.0, 33.0, 44.1, 33.1))

@@ -195,25 +195,32 @@ def road_graph_from_xml(
     FileNotFoundError
         If ``path`` does not exist.
     InputError
-        If the file is not OSM XML or holds no roads.
+        If the file is not OSM XML (the message names the line and element of a
+        malformed one), holds no roads, or has ways whose nodes are not in it.
 
     """
+    from cpgeo.osm import scan_osm_xml
+
     ox = require("osmnx", "reading OpenStreetMap road graphs")
     path = Path(path)
     if not path.is_file():
         msg = f"{path}: no such OSM XML file"
         raise FileNotFoundError(msg)
     keep = set(DEFAULT_SPEEDS_KPH if highway_types is None else highway_types)
-    try:
-        graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
-    except ox._errors.InsufficientResponseError as exc:
+    found = scan_osm_xml(path)
+    if found.nodes == 0 and found.ways == 0:  # osmnx would raise
         msg = f"{path}: no OSM nodes or ways in the file"
-        raise InputError(msg) from exc
-    except Exception as exc:
-        if isinstance(exc, OSError):
-            raise
-        msg = f"{path}: not a readable OSM XML file ({type(exc).__name__}: {exc})"
-        raise InputError(msg) from exc
+        raise InputError(msg)
+    if found.dangling:  # osmnx would raise: an edge without coordinates has no length
+        pairs = ", ".join(f"way {w} refers to node {n}" for w, n in found.dangling)
+        more = found.dangling_ways - len(found.dangling)
+        msg = (f"{path}: nodes missing from the file ({pairs}"
+               f"{f', and {more} more ways' if more else ''}): an extract cut without "
+               "complete ways?")
+        raise InputError(msg)
+    # Nothing is caught: the file is known to be readable, so what osmnx raises is not
+    # the file's fault.
+    graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
     drop = [
         (u, v, k)
         for u, v, k, hw in graph.edges(keys=True, data="highway")
@@ -258,6 +265,9 @@ def road_graph_from_place(
     ------
     NetworkUnavailableError
         Within a few seconds when the service cannot be reached.
+    InputError
+        If the answer holds no roads or is unusable (see
+        :func:`cpgeo.osm.overpass_request`).
 
     """
     from cpgeo.osm import overpass_request
