@@ -62,7 +62,9 @@ def scenario() -> tuple[cpgeo.Scenario, str]:
     layers = {kind: gdf for kind, (_n, _h, gdf) in uploads.items()}
     sources = {kind: f"uploaded file {name}" for kind, (name, _h, _g) in uploads.items()}
     scn = base.with_user_layers(layers, sources)
-    token = "|".join(f"{k}:{h}" for k, (_n, h, _g) in sorted(uploads.items()))
+    # the file names are part of the data (sources, snapshot summaries): same bytes under
+    # another name are another token
+    token = "|".join(f"{k}:{n}:{h}" for k, (n, h, _g) in sorted(uploads.items()))
     return scn, token
 
 
@@ -84,6 +86,12 @@ def handle_uploads() -> None:
     base_boundaries = demo_scenario().boundaries
     for kind in ["boundaries", *[k for k in KINDS if k != "boundaries"]]:
         file = state.get(f"upload_{kind}")
+        # a point layer's governorates come from the boundaries in use when it was read:
+        # when those change, read it again (its key names the boundaries it was read with)
+        boundaries_key = state.uploads.get("boundaries", (None, "embedded", None))[1]
+        held = state.uploads.get(kind)
+        if kind != "boundaries" and held is not None and not held[1].endswith(f"@{boundaries_key}"):
+            state.upload_ids.pop(kind, None)
         if file is None:
             if kind in state.uploads and state.upload_ids.get(kind):
                 removed[kind] = (state.upload_run, state.uploads.pop(kind))
@@ -96,6 +104,8 @@ def handle_uploads() -> None:
         payload = file.getvalue()
         digest = hashlib.sha256(payload).hexdigest()[:16]
         boundaries = state.uploads.get("boundaries", (None, "embedded", base_boundaries))
+        if kind != "boundaries":
+            digest = f"{digest}@{boundaries[1]}"
         try:
             gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
         except cpgeo.InputError as exc:
