@@ -12,8 +12,11 @@ import contextlib
 import csv
 import io as _io
 import os
+import re
+import shutil
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -22,9 +25,10 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pandas.api.types import is_string_dtype
 
+from cpgeo import _limits, settings
 from cpgeo import _validate as v
-from cpgeo import settings
 from cpgeo._errors import InputError
 from cpgeo._log import log
 from cpgeo.regions import assign_governorates, find_governorate, load_boundaries
@@ -32,7 +36,9 @@ from cpgeo.regions import assign_governorates, find_governorate, load_boundaries
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-__all__ = ["KINDS", "read_layer", "read_layer_frame", "write_layer", "write_layers"]
+    import openpyxl
+
+__all__ = ["KINDS", "csv_safe", "read_layer", "read_layer_frame", "write_layer", "write_layers"]
 
 Kind = Literal["offices", "cpfs", "communities", "stations", "boundaries"]
 
@@ -258,6 +264,10 @@ def _check_kind(kind: str) -> str:
 
 def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarray]:
     try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+        if b"\x00" not in head:  # text: count its rows before loading it whole
+            _limits.check_csv_rows(path, problems)
         raw = path.read_bytes()
     except OSError as exc:
         raise problems.fail(None, f"cannot read the file: {exc.strerror or exc}") from exc
@@ -289,6 +299,8 @@ def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarra
     frame = frame.loc[keep].reset_index(drop=True)
     if frame.empty:
         raise problems.fail(None, "the file has a header but no data rows")
+    if len(frame) > settings.max_rows:  # counted otherwise above: the parser has the last word
+        raise problems.fail(None, _limits.too_many(f"{len(frame):,}", "row"))
     return frame, rows[keep]
 
 
@@ -298,76 +310,111 @@ def _read_xlsx(
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
+        with zipfile.ZipFile(path) as archive:
+            _limits.check_zip_members(archive, problems)
+            _limits.check_xml_prologs(archive, problems)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as exc:
         raise problems.fail(None, f"cannot read the file as XLSX: {exc}") from exc
-    try:
-        if sheet is None:
-            ws = book.worksheets[0]
-        elif sheet in book.sheetnames:
-            ws = book[sheet]
-        else:
-            raise problems.fail(None, f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
-        header: list[str] | None = None
-        records: list[tuple[object, ...]] = []
-        rows: list[int] = []
-        for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            if all(v.is_blank(cell) for cell in values):
-                continue
-            if header is None:
-                header = [
-                    str(c).strip() if c is not None else f"column_{i + 1}"
-                    for i, c in enumerate(values)
-                ]
-                continue
-            records.append(tuple(values))
-            rows.append(number)
-    finally:
-        book.close()
+    # A file object of ours, closed here: openpyxl leaves a file it opened open on failure.
+    with path.open("rb") as file:
+        try:
+            book = openpyxl.load_workbook(file, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise _xlsx_error(problems, exc) from exc
+        try:
+            header, records, rows = _xlsx_records(book, problems, sheet=sheet)
+        except InputError:
+            raise
+        except Exception as exc:  # a part that fails to parse only once read, row by row
+            raise _xlsx_error(problems, exc) from exc
+        finally:
+            book.close()
     if header is None:
         raise problems.fail(None, "the file is empty")
     if not records:
+        problems.raise_if_any()
         raise problems.fail(None, "the file has a header but no data rows")
-    width = len(header)
-    records = [tuple(r[:width]) + (None,) * (width - len(r)) for r in records]
     frame = pd.DataFrame.from_records(records, columns=header)
     return frame, np.asarray(rows)
+
+
+def _xlsx_records(
+    book: openpyxl.Workbook, problems: v.Problems, *, sheet: str | None
+) -> tuple[list[str] | None, list[tuple[object, ...]], list[int]]:
+    """Return the header, the data rows cut to its width, and their spreadsheet rows."""
+    from openpyxl.utils import get_column_letter
+
+    if sheet is None:
+        ws = book.worksheets[0]
+    elif sheet in book.sheetnames:
+        ws = book[sheet]
+    else:
+        raise problems.fail(None, f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+    # Read-only mode believes the sheet's stored <dimension>, which writers get wrong:
+    # rows below it would vanish and cells right of it be cut.
+    ws.reset_dimensions()
+    limit = settings.max_rows
+    header: list[str] | None = None
+    width = 0
+    records: list[tuple[object, ...]] = []
+    rows: list[int] = []
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        if all(v.is_blank(cell) for cell in values):
+            continue
+        if header is None:
+            width = max(i for i, c in enumerate(values) if not v.is_blank(c)) + 1
+            header = [
+                str(c).strip() if c is not None else f"column_{i + 1}"
+                for i, c in enumerate(values[:width])
+            ]
+            continue
+        beyond = [i for i in range(width, len(values)) if not v.is_blank(values[i])]
+        if beyond:
+            more = f" (and {len(beyond) - 1} more in this row)" if len(beyond) > 1 else ""
+            problems.add(
+                f"row {number}",
+                get_column_letter(beyond[0] + 1),
+                f"a value beyond the last named column ({get_column_letter(width)}, "
+                f"{header[-1]!r}){more}; name its column or clear it",
+            )
+            if all(v.is_blank(cell) for cell in values[:width]):
+                continue  # nothing else in the row: reported once, as that
+        if len(records) == limit:
+            raise problems.fail(None, _limits.too_many(f"more than {limit:,}", "row"))
+        records.append(tuple(values[:width]) + (None,) * (width - len(values)))
+        rows.append(number)
+    return header, records, rows
+
+
+def _xlsx_error(problems: v.Problems, exc: BaseException) -> InputError:
+    """Return the error for a workbook openpyxl failed on, naming an XML bomb as such."""
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - a dependency; the DTD check still stands
+        DefusedXmlException = ()  # type: ignore[assignment, misc]  # noqa: N806
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return problems.fail(
+                None,
+                f"the workbook's XML declares entities or a DTD ({cause}), which a workbook "
+                "never needs (refused, as a possible XML entity bomb)",
+            )
+        cause = cause.__cause__ or cause.__context__
+    return problems.fail(None, f"cannot read the file as XLSX: {exc}")
 
 
 def _read_vector(
     path: Path, problems: v.Problems, *, layer: str | None
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     suffix = path.suffix.lower()
-    target = str(path)
-    read_layer_name = layer
-    if suffix == ".zip":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                shapes = [n for n in archive.namelist() if n.lower().endswith(".shp")]
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise problems.fail(None, f"cannot read the file as a zip archive: {exc}") from exc
-        if not shapes:
-            raise problems.fail(None, "the zip archive holds no .shp file")
-        if layer is not None:
-            chosen = [n for n in shapes if Path(n).stem == layer]
-            if not chosen:
-                names = ", ".join(Path(n).stem for n in shapes)
-                raise problems.fail(None, f"no shapefile {layer!r} in the archive; found {names}")
-            shapes = chosen
-        target = f"/vsizip/{path}/{shapes[0]}"
-        read_layer_name = None
-    try:
-        if path.stat().st_size == 0:
-            raise problems.fail(None, "the file is empty")
-        if read_layer_name is None and suffix == ".gpkg":
-            layers = pyogrio.list_layers(target)
-            if len(layers) == 0:
-                raise problems.fail(None, "the GeoPackage holds no layer")
-        frame = pyogrio.read_dataframe(target, layer=read_layer_name)
-    except InputError:
-        raise
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        raise problems.fail(None, f"cannot read the file: {str(exc).splitlines()[0]}") from exc
+    with contextlib.ExitStack() as stack:
+        if suffix == ".zip":
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="cpgeo-zip-"))
+            shp = _unzip_shapefile(path, problems, layer=layer, folder=Path(folder))
+            frame = _read_features(shp, problems, layer=None, shown=(folder, path.name))
+        else:
+            frame = _read_features(path, problems, layer=layer)
     if len(frame) == 0:
         raise problems.fail(None, "the file has no features")
     if isinstance(frame, gpd.GeoDataFrame):
@@ -382,6 +429,80 @@ def _read_vector(
             frame = frame.to_crs("EPSG:4326")
         if not frame.geometry.notna().any():
             frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    return frame
+
+
+def _unzip_shapefile(path: Path, problems: v.Problems, *, layer: str | None, folder: Path) -> Path:
+    """Unpack the Shapefile of a zip archive into ``folder``; return its ``.shp``.
+
+    Unpacked by Python's zipfile, which stops at the sizes the archive declares (checked
+    against the limits first) and checks each member's CRC: GDAL's ``/vsizip/`` would
+    read a member's data past a declared size, so a bomb could lie about its sizes.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            shapes = [n for n in archive.namelist() if n.lower().endswith(".shp")]
+            if not shapes:
+                raise problems.fail(None, "the zip archive holds no .shp file")
+            if layer is not None:
+                chosen = [n for n in shapes if Path(n).stem == layer]
+                if not chosen:
+                    names = ", ".join(Path(n).stem for n in shapes)
+                    msg = f"no shapefile {layer!r} in the archive; found {names}"
+                    raise problems.fail(None, msg)
+                shapes = chosen
+            members = _limits.shapefile_members(archive, shapes[0])
+            _limits.check_zip_members(archive, problems, members=members)
+            for info in members:
+                name = info.filename
+                try:
+                    # by base name: the folders of a member's name never leave ``folder``
+                    with archive.open(info) as source, (folder / Path(name).name).open("wb") as out:
+                        shutil.copyfileobj(source, out, _limits.CHUNK)
+                except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error) as exc:
+                    msg = (
+                        f"cannot unpack {name}: {exc} (the archive is damaged, or does not hold "
+                        "what its directory declares, as zip bombs do)"
+                    )
+                    raise problems.fail(None, msg) from exc
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise problems.fail(None, f"cannot read the file as a zip archive: {exc}") from exc
+    return folder / Path(shapes[0]).name
+
+
+def _read_features(
+    path: Path,
+    problems: v.Problems,
+    *,
+    layer: str | None,
+    shown: tuple[str, str] | None = None,
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Read a vector layer with at most ``settings.max_rows`` features, counted first.
+
+    ``shown`` is (text, replacement) for GDAL's messages: a temporary folder's path is
+    shown as the name of the archive it came from.
+    """
+    target = str(path)
+    limit = settings.max_rows
+    try:
+        if path.stat().st_size == 0:
+            raise problems.fail(None, "the file is empty")
+        if layer is None and path.suffix.lower() == ".gpkg":
+            layers = pyogrio.list_layers(target)
+            if len(layers) == 0:
+                raise problems.fail(None, "the GeoPackage holds no layer")
+        _limits.check_feature_count(target, problems, layer=layer)
+        # One past the limit, in case the driver could not count the features beforehand.
+        frame = pyogrio.read_dataframe(target, layer=layer, max_features=limit + 1)
+        if len(frame) > limit:
+            raise problems.fail(None, _limits.too_many(f"more than {limit:,}", "feature"))
+    except InputError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if shown is not None:
+            reason = reason.replace(*shown)
+        raise problems.fail(None, f"cannot read the file: {reason}") from exc
     return frame
 
 
@@ -729,8 +850,84 @@ def _for_vector(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+#: Injection"): ``=`` ``+`` ``-`` ``@``, and tab and carriage return, which Excel skips.
+_FORMULA_START = re.compile(r"[=+\-@\t\r]")
+#: Text that is a plain decimal number: a spreadsheet reads it as that number, never as
+#: a formula, so it is written as it stands.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def csv_safe_text(value: object) -> object:
+    r"""Return ``value`` made safe for a CSV cell (see :func:`csv_safe`).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    ``'`` in front, unless it is a plain number (``-5``, ``+3.5``, ``-1e3``; ASCII digits
+    only), and its line breaks become ``\n``; anything else, and any value that is not a
+    ``str``, is returned unchanged (the same object).
+    """
+    if not isinstance(value, str):
+        return value
+    safe = value
+    if _FORMULA_START.match(value) and not _PLAIN_NUMBER.fullmatch(value):
+        safe = f"'{safe}"
+    if "\r" in safe:
+        safe = safe.replace("\r\n", "\n").replace("\r", "\n")
+    return value if safe == value else safe
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    r"""Return a copy of ``frame`` that a spreadsheet opens without running formulas.
+
+    A name such as ``=HYPERLINK("http://x","click")`` or ``+cmd|' /C calc'!A0``, from an
+    upload or OpenStreetMap, would run as a formula when a CSV holding it is opened in
+    Excel or LibreOffice. Following OWASP's advice on CSV injection, every text cell and
+    column name starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a single quote ``'`` in front, which the spreadsheet shows as text. Numeric,
+    boolean and date columns are left alone (a number -5 stays ``-5``), and so is text
+    that is a plain decimal number (``"-5"``, ``"+964"``): a spreadsheet reads it as
+    that number, so there is nothing to run, and the quote would spoil the value.
+
+    A line break inside a cell is written ``\n``: Python's csv writer, and so pandas,
+    leaves a cell holding a bare carriage return unquoted when lines end in ``\n``,
+    and a spreadsheet would start a new row there, whose first cell could run
+    (``"x\r=1+1"``). With ``\n`` the cell is quoted and stays one cell.
+
+    Meant for every CSV cpgeo writes (:func:`write_layer` uses it); GeoPackage and
+    GeoJSON keep text as it is. The index is not touched: write with ``index=False`` or
+    ``reset_index()`` first.
+
+    Parameters
+    ----------
+    frame
+        Any DataFrame (a GeoDataFrame's geometry column is kept as it is).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``frame``, of the same type, columns and dtypes (a categorical text
+        column becomes plain object text), with text cells and column names made safe.
+    """
+    out = frame.copy()
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
+        categorical = isinstance(series.dtype, pd.CategoricalDtype)
+        if not categorical and series.dtype != object and not is_string_dtype(series.dtype):
+            continue  # numbers, booleans, dates, geometry: nothing a spreadsheet would run
+        cells = series.to_numpy(dtype=object)
+        safe = [csv_safe_text(cell) for cell in cells]
+        if categorical or any(a is not b for a, b in zip(safe, cells, strict=True)):
+            dtype = object if categorical else series.dtype
+            out.isetitem(position, pd.Series(safe, index=out.index, dtype=dtype))
+    renamed = {c: csv_safe_text(c) for c in out.columns if csv_safe_text(c) is not c}
+    return out.rename(columns=renamed) if renamed else out
+
+
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` with geometry as latitude / longitude (points) or WKT, dates as text."""
+    """Return ``frame`` with geometry as latitude / longitude (points) or WKT, dates as text.
+
+    Text that a spreadsheet would run as a formula is neutralised (:func:`csv_safe`).
+    """
     out = pd.DataFrame(frame.copy())
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         geom_name = frame.geometry.name
@@ -762,7 +959,7 @@ def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
             out[column] = stamps.dt.strftime(fmt)
         elif pd.api.types.is_bool_dtype(series):
             out[column] = series.map(lambda x: "" if pd.isna(x) else ("true" if x else "false"))
-    return out
+    return csv_safe(out)
 
 
 def write_layer(
