@@ -472,12 +472,15 @@ def _write(snapshot: Snapshot, folder: Path) -> None:
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
     """Write a long figures table as CSV: counts as whole numbers, shares as decimals."""
+    from cpgeo.io import csv_safe
+
     out = table.copy()
     out["value"] = [
         "" if v is None else (repr(float(v)) if isinstance(v, float) else str(v))
         for v in out["value"]
     ]
-    out.to_csv(path, index=False, lineterminator="\n")
+    # group names come from the data (governorates, donors): no formula gets through
+    csv_safe(out.reset_index(drop=True)).to_csv(path, index=False, lineterminator="\n")
 
 
 #: Prefix of the temporary folder an export writes into, inside the output folder.

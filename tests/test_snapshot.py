@@ -206,3 +206,17 @@ def test_cli_snapshot(tmp_path, capsys):
     assert main(["snapshot", "--as-of", "yesterday", "-o", str(tmp_path / "x")]) == 2
     assert "not a date" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_figures_csv_lets_no_formula_through(demo, tmp_path):
+    offices = demo.offices.copy()
+    offices.loc[0, "donor"] = '=HYPERLINK("http://evil.example","click")'
+    snap = build_snapshot(demo.with_layers(offices=offices))
+    out = export_snapshot(snap, tmp_path / "snap")
+    table = pd.read_csv(out / "figures.csv", dtype=str, keep_default_na=False)
+    groups = table.loc[table["table"] == "donor", "group"]
+    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in set(groups)
+    assert not any(g.startswith("=") for g in table["group"])
+    # the GeoPackage keeps the text as it is
+    layer = pyogrio.read_dataframe(out / "layers.gpkg", layer="offices")
+    assert layer["donor"].iloc[0].startswith("=HYPERLINK")
