@@ -62,7 +62,7 @@ def make_case(layout: str, n: int, m: int, seed: int = 7):
         o = (rng.uniform(*LON, m), rng.uniform(*LAT, m))
     else:
         towns = pd.read_csv(ROOT / "data" / "communities" / "iraq_geonames_places.csv")
-        weight = np.sqrt(towns["population"].to_numpy(dtype=float) + 1000.0)
+        weight = np.sqrt(towns["population"].fillna(0).to_numpy(dtype=float) + 1000.0)
         weight /= weight.sum()
         tlon = towns["longitude"].to_numpy()
         tlat = towns["latitude"].to_numpy()

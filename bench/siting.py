@@ -46,7 +46,7 @@ def synthetic_instance(
 
     rng = np.random.default_rng(seed)
     places = pd.read_csv(data_dir() / "communities" / "iraq_geonames_places.csv")
-    pop = places["population"].to_numpy(float) + 2_000.0
+    pop = places["population"].fillna(0).to_numpy(float) + 2_000.0  # unknown: the floor
     centre = rng.choice(len(places), size=n_demand, p=pop / pop.sum())
     spread_km = rng.uniform(5.0, 30.0, size=len(places))[centre]
     lat = places["latitude"].to_numpy()[centre] + rng.normal(0, 1, n_demand) * spread_km / 111.0
