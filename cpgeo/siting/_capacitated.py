@@ -4,61 +4,114 @@ Sets: forums ``f``; existing offices ``o`` (open, fixed); candidate sites ``j``;
 ``s`` = offices and candidates; ``P`` the (forum, site) pairs within the radius (geodesic,
 WGS84); communities ``i`` outside every existing office's radius, with population
 ``w_i`` and ``N_i`` the candidates within the radius of ``i``; capacity ``K`` forums per
-office (``max_cpfs``).
+office (``max_cpfs``); phases ``t = 1..T`` (one phase unless the plan is phased).
 
 Variables::
 
-    x_j in {0, 1}          candidate j is opened
-    z_fs in [0, 1]         forum f is served by site s, for (f, s) in P
-    y_i in [0, 1]          community i is newly covered
+    x_jt in {0, 1}          candidate j is open in phase t (opened then or before)
+    z_fst in [0, 1]         forum f is served by site s in phase t, for (f, s) in P
+    y_it in [0, 1]          community i is newly covered in phase t
 
-Constraints::
+Constraints, for every phase t::
 
-    sum_s z_fs <= 1                    each forum is served at most once
-    sum_f z_fo <= K                    existing office o carries at most K forums
-    sum_f z_fj <= K x_j                a candidate serves forums only when opened
-    z_fj <= x_j                        (the same, disaggregated: tightens the relaxation)
-    y_i <= sum_{j in N_i} x_j          a community is newly covered only by an opened site
-    sum_j x_j <= n_sites               when a number of sites is given
-    sum_j c_j x_j <= budget            when a budget is given (rehabilitation cheaper)
+    x_j(t-1) <= x_jt                     an office opened in an earlier phase stays open
+    sum_s z_fst <= 1                     each forum is served at most once
+    sum_f z_fot <= K                     existing office o carries at most K forums
+    sum_f z_fjt <= K x_jt                a candidate serves forums only when open
+    z_fjt <= x_jt                        (the same, disaggregated: a tighter relaxation)
+    y_it <= sum_{j in N_i} x_jt          a community is covered only by an open site
+    sum_j (x_jt - x_j(t-1)) <= n_t       sites opened in phase t, when counts are given
+    sum_j c_j (x_jt - x_j(t-1)) <= B_t   spending in phase t, when budgets are given
 
-Objective, lexicographic: first maximise the forums served within capacity
-``F = sum z``, then, among the answers serving ``F*`` forums, maximise the population
-newly covered ``sum_i w_i y_i``. The same MILP is solved twice: once for ``F*``, once
-with ``sum z >= F*`` added and the population objective, warm-started from the first.
+and on the final phase T: ``x_jT = 1`` for candidates forced in; ``sum_{j in g} x_jT >=
+m_g`` for a minimum number of new sites in governorate g; ``sum_{i in g} w_i y_iT >=
+r_g`` for a minimum number of people newly covered in governorate g (a minimum share of
+its population within the radius, less what existing offices already cover).
 
-``z`` and ``y`` are continuous: for binary ``x`` the forum constraints form a bipartite
-b-matching, whose polytope is integral, so some optimal ``z`` is integral with the same
-value (the integral assignment itself comes from :func:`cpgeo.coverage.assign_cpfs`);
-``y`` is 1 at an optimum exactly when an opened site covers the community.
+Objective, lexicographic: first maximise the forums served within capacity summed over
+the phases, ``F = sum z``; then, among the plans serving ``F*``, maximise the people
+newly covered summed over the phases, ``sum w_i y_it``, less ``eps * sum c_j x_jT`` with
+``eps * sum c < 0.5`` (of two plans covering as many people, the cheaper one, and no site
+that adds nothing). The model is solved twice by HiGHS: once for ``F*``, then with
+``sum z >= F*`` and the population objective, warm-started from the first answer.
 
-:func:`greedy_capacitated` is the instant alternative: lazy greedy on the same
-lexicographic objective (forums served is a matroid-rank-like, submodular function of the
-open sites, so lazy evaluation is exact), then 1-swap interchange.
+``z`` and ``y`` are continuous: with ``x`` fixed, the forum constraints of each phase are
+a bipartite b-matching, whose polytope is integral, and ``y_it = min(1, sum x)`` at an
+optimum.
+
+Exact reductions before the solve (each keeps the optimum):
+
+1. Communities no candidate covers, or of weight 0, leave the model (they cannot change
+   it); communities with the same set of candidates (and, with people minima, in the
+   same governorate) merge into one row whose weight is the sum.
+2. Forums with no site within the radius leave the model (no plan serves them).
+3. A candidate that reaches no forum is dominated by any candidate that covers all of
+   its communities at no higher cost (in the same governorate when governorate minima
+   are set): opening the other instead never loses a forum, a person or money, and if
+   both are open the dominated one adds nothing. It leaves the model unless forced in.
+   (A candidate that reaches forums is never dropped this way: two sites in range of the
+   same forums carry twice the capacity.)
+
+:func:`greedy_capacitated` is the instant alternative: phase by phase, lazy greedy on the
+same lexicographic objective (a candidate's forum gain is at most ``min(K, its forums in
+range)``, which bounds the gains without a max-flow for every candidate), then 1-swap
+interchange while time allows.
 """
 
 from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_flow
 
+from cpgeo._errors import SolverError
 from cpgeo.siting._milp import solve_milp
-from cpgeo.siting._result import as_count, relative_gap
+from cpgeo.siting._reduce import merge_identical_rows
+from cpgeo.siting._result import relative_gap
+
+# The dominance reduction compares candidates pairwise over shared communities; above
+# this many community-candidate pairs squared it is skipped (it stays exact, only less
+# reduced).
+_MAX_DOMINANCE_WORK = 30_000_000
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What one phase may open: at most ``count`` sites and / or ``budget`` of cost."""
+
+    count: int | None = None
+    budget: float | None = None
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """Conditions every plan must meet (candidate positions, governorate names).
+
+    ``force_in`` candidates are open by the last phase; ``min_sites`` maps a governorate
+    to a minimum number of new sites in it; ``min_people`` maps a governorate to a
+    minimum number of people newly covered there.
+    """
+
+    force_in: tuple[int, ...] = ()
+    min_sites: Mapping[str, int] = field(default_factory=dict)
+    min_people: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CapacitatedAnswer:
     """Answer of the capacitated model.
 
-    ``selected`` sorted candidate positions; ``forums_served`` forums served within
-    capacity; ``population`` population newly covered; ``optimal`` / ``gap`` as in
-    :class:`cpgeo.siting.SitingResult` (the gap of the population stage).
+    ``open_phase`` gives each candidate's phase (0-based; -1 when not opened);
+    ``selected`` the sorted candidates opened by the last phase; ``forums_served`` and
+    ``population`` the forums served within capacity and the people newly covered,
+    summed over the phases; ``optimal`` / ``gap`` as in
+    :class:`cpgeo.siting.SitingResult` (the gap of the population stage); ``stats`` the
+    sizes before and after reduction and the timings.
     """
 
     selected: np.ndarray
@@ -66,6 +119,8 @@ class CapacitatedAnswer:
     population: float
     optimal: bool
     gap: float
+    open_phase: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    stats: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 class CapacitatedInstance:
@@ -80,11 +135,15 @@ class CapacitatedInstance:
     community_candidate
         Communities outside every existing office's radius x candidates, bool.
     population
-        Population of those communities, >= 0.
+        Population of those communities, >= 0 (unknown counts 0: it cannot be counted).
     capacity
         Forums one office can serve.
     cost
         Cost of each candidate (rehabilitation cheaper than new build).
+    governorate
+        Governorate of each candidate (for governorate minima), or None.
+    community_governorate
+        Governorate of each community (for people minima), or None.
     """
 
     def __init__(
@@ -95,6 +154,9 @@ class CapacitatedInstance:
         population: np.ndarray,
         capacity: int,
         cost: np.ndarray,
+        *,
+        governorate: Sequence[object] | None = None,
+        community_governorate: Sequence[object] | None = None,
     ) -> None:
         self.forum_office = sp.csr_array(forum_office, dtype=bool)
         self.forum_candidate = sp.csr_array(forum_candidate, dtype=bool)
@@ -104,6 +166,19 @@ class CapacitatedInstance:
         self.cost = np.asarray(cost, dtype=float)
         self.n_forums, self.n_offices = self.forum_office.shape
         self.n_candidates = self.forum_candidate.shape[1]
+        self.governorate = (
+            np.asarray(governorate, dtype=object)
+            if governorate is not None
+            else np.full(self.n_candidates, None, dtype=object)
+        )
+        n_c = self.community_candidate.shape[0]
+        self.community_governorate = (
+            np.asarray(community_governorate, dtype=object)
+            if community_governorate is not None
+            else np.full(n_c, None, dtype=object)
+        )
+        self._forum_csc = sp.csc_array(self.forum_candidate)
+        self._forums_in_range = np.diff(self._forum_csc.indptr)
 
     def forums_served(self, selected: np.ndarray) -> int:
         """Return the most forums served within capacity with ``selected`` candidates open."""
@@ -128,270 +203,216 @@ class CapacitatedInstance:
 
     def population_covered(self, selected: np.ndarray) -> float:
         """Return the population newly covered by ``selected`` candidates."""
+        return float(self.population[self.covered(selected)].sum())
+
+    def covered(self, selected: np.ndarray) -> np.ndarray:
+        """Return the mask of communities some ``selected`` candidate covers."""
         selected = np.asarray(selected, dtype=np.int64)
         if selected.size == 0 or self.population.size == 0:
-            return 0.0
-        hit = np.asarray(self.community_candidate[:, selected].sum(axis=1)).ravel() > 0
-        return float(self.population[hit].sum())
+            return np.zeros(self.population.size, dtype=bool)
+        return np.asarray(self.community_candidate[:, selected].sum(axis=1)).ravel() > 0
 
     def score(self, selected: np.ndarray) -> tuple[int, float]:
         """Return (forums served, population newly covered): compared lexicographically."""
         return self.forums_served(selected), self.population_covered(selected)
 
+    def phased_score(self, open_phase: np.ndarray, n_phases: int) -> tuple[int, float]:
+        """Return forums served and people covered, each summed over the phases."""
+        forums, people = 0, 0.0
+        for t in range(n_phases):
+            f, p = self.score(np.flatnonzero((open_phase >= 0) & (open_phase <= t)))
+            forums, people = forums + f, people + p
+        return forums, people
 
-def _check_limits(
-    instance: CapacitatedInstance, n_sites: int | None, budget: float | None
-) -> tuple[int | None, float | None]:
-    if n_sites is None and budget is None:
-        msg = "give a number of sites, a budget, or both"
-        raise ValueError(msg)
-    count = None if n_sites is None else as_count(n_sites, instance.n_candidates, name="n_sites")
-    if budget is not None and not (np.isfinite(budget) and budget >= 0):
-        msg = f"budget must be a finite number >= 0, got {budget!r}"
-        raise ValueError(msg)
-    return count, None if budget is None else float(budget)
+    def forums_in_range(self, j: int) -> int:
+        """Return how many forums candidate ``j`` has within the radius."""
+        return int(self._forums_in_range[j])
 
 
-def solve_capacitated(
+# ------------------------------------------------------------------------ conditions
+
+
+def phases_of(
     instance: CapacitatedInstance,
     n_sites: int | None,
-    *,
-    budget: float | None = None,
-    time_limit_s: float | None = None,
-) -> CapacitatedAnswer:
-    """Solve the capacitated proposal MILP exactly (see the module docstring).
-
-    ``time_limit_s`` bounds the whole solve (warm start and both stages, seconds); when
-    it stops the solver, the answer is the best found and carries its proven gap.
-    """
-    started = time.perf_counter()
-    count, limit = _check_limits(instance, n_sites, budget)
-
-    def left(share: float = 1.0) -> float | None:
-        if time_limit_s is None:
-            return None
-        return max(0.05, (time_limit_s - (time.perf_counter() - started)) * share)
-
-    n_j, n_o, n_f = instance.n_candidates, instance.n_offices, instance.n_forums
-    fo_f, fo_o = instance.forum_office.nonzero()
-    fc_f, fc_j = instance.forum_candidate.nonzero()
-    reach = np.asarray(instance.community_candidate.sum(axis=1)).ravel() > 0
-    reach &= instance.population > 0
-    cc = sp.csr_array(instance.community_candidate[np.flatnonzero(reach)])
-    weights = instance.population[reach]
-    n_zo, n_zc, n_y = fo_f.size, fc_f.size, cc.shape[0]
-    # column blocks: x (n_j) | z to offices (n_zo) | z to candidates (n_zc) | y (n_y)
-    zo0, zc0, y0 = n_j, n_j + n_zo, n_j + n_zo + n_zc
-    n_cols = y0 + n_y
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lower: list[np.ndarray] = []
-    upper: list[np.ndarray] = []
-    row = 0
-
-    def block(r: np.ndarray, c: np.ndarray, v: np.ndarray | float) -> None:
-        rows.append(np.asarray(r, dtype=np.int64))
-        cols.append(np.asarray(c, dtype=np.int64))
-        vals.append(np.broadcast_to(np.asarray(v, dtype=float), np.shape(r)).copy())
-
-    # each forum at most once
-    block(row + fo_f, zo0 + np.arange(n_zo), 1.0)
-    block(row + fc_f, zc0 + np.arange(n_zc), 1.0)
-    lower.append(np.full(n_f, -np.inf))
-    upper.append(np.ones(n_f))
-    row += n_f
-    # office capacity
-    block(row + fo_o, zo0 + np.arange(n_zo), 1.0)
-    lower.append(np.full(n_o, -np.inf))
-    upper.append(np.full(n_o, float(instance.capacity)))
-    row += n_o
-    # candidate capacity, only when open
-    block(row + fc_j, zc0 + np.arange(n_zc), 1.0)
-    block(row + np.arange(n_j), np.arange(n_j), -float(instance.capacity))
-    lower.append(np.full(n_j, -np.inf))
-    upper.append(np.zeros(n_j))
-    row += n_j
-    # z_fj <= x_j
-    block(row + np.arange(n_zc), zc0 + np.arange(n_zc), 1.0)
-    block(row + np.arange(n_zc), fc_j, -1.0)
-    lower.append(np.full(n_zc, -np.inf))
-    upper.append(np.zeros(n_zc))
-    row += n_zc
-    # y_i <= sum x_j over N_i
-    cc_i, cc_j = cc.nonzero()
-    block(row + np.arange(n_y), y0 + np.arange(n_y), 1.0)
-    block(row + cc_i, cc_j, -1.0)
-    lower.append(np.full(n_y, -np.inf))
-    upper.append(np.zeros(n_y))
-    row += n_y
-    if count is not None:
-        block(np.full(n_j, row), np.arange(n_j), 1.0)
-        lower.append(np.array([-np.inf]))
-        upper.append(np.array([float(count)]))
-        row += 1
-    if limit is not None:
-        block(np.full(n_j, row), np.arange(n_j), instance.cost)
-        lower.append(np.array([-np.inf]))
-        upper.append(np.array([limit]))
-        row += 1
-    forum_row = row
-    block(np.full(n_zo + n_zc, row), np.arange(zo0, y0), 1.0)
-    lower.append(np.array([-np.inf]))
-    upper.append(np.array([np.inf]))
-    row += 1
-    matrix = sp.csc_array(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row, n_cols)
-    )
-    row_lower, row_upper = np.concatenate(lower), np.concatenate(upper)
-    integer = np.zeros(n_cols, dtype=bool)
-    integer[:n_j] = True
-    forum_cost = np.zeros(n_cols)
-    forum_cost[zo0:y0] = 1.0
-
-    # the warm start may use a fifth of the time; what is left goes to the two stages
-    greedy = greedy_capacitated(
-        instance, count, budget=limit, interchange=True, time_limit_s=left(0.2)
-    )
-    start = np.zeros(n_cols)
-    start[greedy.selected] = 1.0
-    if n_y:
-        start[y0:] = np.minimum(1.0, cc @ start[:n_j])
-    first = solve_milp(
-        forum_cost,
-        matrix,
-        row_lower,
-        row_upper,
-        np.zeros(n_cols),
-        np.ones(n_cols),
-        integer,
-        maximize=True,
-        time_limit_s=left(0.5),
-        start=start,
-        abs_gap=0.5,
-    )
-    # forums served is an integer: round the first stage's value before fixing it
-    served_floor = float(np.floor(first.objective + 1e-4))
-    row_lower[forum_row] = served_floor
-    population_cost = np.zeros(n_cols)
-    population_cost[y0:] = weights
-    integral = bool(np.all(weights == np.round(weights)))
-    second = solve_milp(
-        population_cost,
-        matrix,
-        row_lower,
-        row_upper,
-        np.zeros(n_cols),
-        np.ones(n_cols),
-        integer,
-        maximize=True,
-        time_limit_s=left(),
-        start=first.x,
-        abs_gap=0.999 if integral else 1e-6,
-    )
-    selected = np.flatnonzero(second.x[:n_j] > 0.5).astype(np.int64)
-    selected = prune(instance, selected)
-    forums, population = instance.score(selected)
-    optimal = first.optimal and second.optimal
-    gap = 0.0 if optimal else relative_gap(population, second.bound)
-    return CapacitatedAnswer(selected, forums, population, optimal, gap)
-
-
-def prune(instance: CapacitatedInstance, selected: np.ndarray) -> np.ndarray:
-    """Drop sites that add nothing; swap sites for cheaper equally good ones.
-
-    Opening a site never lowers the objective, so a solver may open sites that add
-    nothing; proposing them would mislead.
-    """
-    keep = [int(j) for j in selected]
-    best = instance.score(np.array(keep, dtype=np.int64))
-    for j in sorted(keep, key=lambda c: (-instance.cost[c], -c)):
-        rest = [k for k in keep if k != j]
-        if instance.score(np.array(rest, dtype=np.int64)) >= best:
-            keep = rest
-    # among equally good sites prefer the cheaper (a station to rehabilitate over a new
-    # build in the same town): swap while the score holds and the cost falls
-    for j in list(keep):
-        cheaper = np.flatnonzero(instance.cost < instance.cost[j])
-        for k in cheaper[np.argsort(instance.cost[cheaper], kind="stable")]:
-            if int(k) in keep:
-                continue
-            swapped = [int(k) if c == j else c for c in keep]
-            if instance.score(np.array(swapped, dtype=np.int64)) >= best:
-                keep = swapped
-                break
-    return np.array(sorted(keep), dtype=np.int64)
+    budget: float | None,
+    phases: Sequence[Phase] | None,
+) -> list[Phase]:
+    """Return the phases of a plan: ``phases``, else one phase of ``n_sites`` / ``budget``."""
+    if phases is not None:
+        if not phases:
+            msg = "phases must list at least one phase"
+            raise ValueError(msg)
+        out = list(phases)
+    else:
+        if n_sites is None and budget is None:
+            msg = "give a number of sites, a budget, or both"
+            raise ValueError(msg)
+        out = [Phase(n_sites, budget)]
+    for t, phase in enumerate(out, start=1):
+        if phase.count is None and phase.budget is None:
+            msg = f"phase {t} needs a number of sites or a budget"
+            raise ValueError(msg)
+        if phase.count is not None and (int(phase.count) != phase.count or phase.count < 0):
+            msg = f"phase {t}: the number of sites must be a whole number >= 0"
+            raise ValueError(msg)
+        if phase.budget is not None and not (np.isfinite(phase.budget) and phase.budget >= 0):
+            msg = f"phase {t}: the budget must be a finite number >= 0"
+            raise ValueError(msg)
+    return out
 
 
 def _affordable(
-    instance: CapacitatedInstance,
-    chosen: list[int],
-    j: int,
-    count: int | None,
-    budget: float | None,
+    instance: CapacitatedInstance, chosen: list[int], j: int, phase: Phase, spent: float
 ) -> bool:
-    if count is not None and len(chosen) + 1 > count:
+    if phase.count is not None and len(chosen) + 1 > phase.count:
         return False
-    if budget is not None:
-        spent = float(instance.cost[chosen].sum()) if chosen else 0.0
-        return spent + float(instance.cost[j]) <= budget + 1e-9
-    return True
+    return phase.budget is None or spent + float(instance.cost[j]) <= phase.budget + 1e-9
+
+
+# ------------------------------------------------------------------------ greedy
 
 
 def greedy_capacitated(
     instance: CapacitatedInstance,
-    n_sites: int | None,
+    n_sites: int | None = None,
     *,
     budget: float | None = None,
+    phases: Sequence[Phase] | None = None,
+    conditions: Conditions | None = None,
     interchange: bool = True,
     time_limit_s: float | None = None,
 ) -> CapacitatedAnswer:
-    """Lazy greedy + 1-swap interchange on the lexicographic objective (no proof).
+    """Phase by phase lazy greedy, then 1-swap interchange (no proof of optimality).
 
-    ``time_limit_s`` (seconds) stops the search where it is: the sites chosen so far,
-    improved by the swaps made so far.
+    Sites forced in, then the governorate minima, are placed first (each where it gains
+    the most, in the earliest phase with room); the rest of each phase is filled by
+    lexicographic gain (per unit of cost when the phase has a budget). ``time_limit_s``
+    (seconds) stops the search where it is. People minima are left to the exact model.
     """
     deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
-    count, limit = _check_limits(instance, n_sites, budget)
-    # population weights are integers in practice; the lexicographic score as one number
-    # keeps forums first: one forum outweighs all the population there is
+    plan = phases_of(instance, n_sites, budget, phases)
+    conditions = conditions or Conditions()
     scale = float(instance.population.sum()) + 1.0
+    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
+    chosen_in: list[list[int]] = [[] for _ in plan]
+    spent = [0.0 for _ in plan]
+
+    def opened() -> list[int]:
+        return [j for t in range(len(plan)) for j in chosen_in[t]]
 
     def value(selected: list[int]) -> float:
-        forums, population = instance.score(np.array(selected, dtype=np.int64))
-        return forums * scale + population
+        forums, people = instance.score(np.array(selected, dtype=np.int64))
+        return forums * scale + people
 
-    chosen: list[int] = []
-    current = value(chosen)
-    per_cost = limit is not None
-    heap: list[tuple[float, int]] = []
-    for j in range(instance.n_candidates):
-        if _past(deadline) and heap:
-            break
-        gain = value([j]) - current
-        ratio = gain / max(instance.cost[j], 1e-9) if per_cost else gain
-        heap.append((-ratio, j))
+    def place(j: int) -> bool:
+        for t, phase in enumerate(plan):
+            if _affordable(instance, chosen_in[t], j, phase, spent[t]):
+                chosen_in[t].append(j)
+                spent[t] += float(instance.cost[j])
+                open_phase[j] = t
+                return True
+        return False
+
+    for j in conditions.force_in:
+        if open_phase[j] < 0:
+            place(int(j))
+    for gov, minimum in conditions.min_sites.items():
+        pool = [
+            j for j in range(instance.n_candidates)
+            if instance.governorate[j] == gov and open_phase[j] < 0
+        ]
+        have = int(np.count_nonzero((open_phase >= 0) & (instance.governorate == gov)))
+        while have < minimum and pool:
+            # a quick order (forum bound, then people newly covered, then cost), not a
+            # max-flow for every candidate of the governorate
+            covered = instance.covered(np.array(opened(), dtype=np.int64))
+            csc = instance.community_candidate
+
+            def quick(k: int, covered: np.ndarray = covered, csc: sp.csc_array = csc) -> tuple:
+                rows = csc.indices[csc.indptr[k] : csc.indptr[k + 1]]
+                people = float(instance.population[rows[~covered[rows]]].sum())
+                forums = min(instance.capacity, instance.forums_in_range(k))
+                return (forums * scale + people, -float(instance.cost[k]))
+
+            best = max(pool, key=quick)
+            pool.remove(best)
+            if place(best):
+                have += 1
+    for t, phase in enumerate(plan):
+        _fill_phase(instance, plan, t, phase, chosen_in, spent, open_phase, scale, deadline)
+    chosen = opened()
+    if interchange and chosen and len(plan) == 1 and not conditions.min_sites:
+        fixed = {int(j) for j in conditions.force_in}
+        chosen = _swap(instance, chosen, value, plan[0].budget, deadline, fixed)
+        open_phase[:] = -1
+        open_phase[chosen] = 0
+    open_phase = prune(instance, open_phase, len(plan), conditions)
+    selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
+    forums, population = instance.phased_score(open_phase, len(plan))
+    return CapacitatedAnswer(
+        selected, forums, population, False, float("nan"), open_phase=open_phase
+    )
+
+
+def _fill_phase(
+    instance: CapacitatedInstance,
+    plan: list[Phase],
+    t: int,
+    phase: Phase,
+    chosen_in: list[list[int]],
+    spent: list[float],
+    open_phase: np.ndarray,
+    scale: float,
+    deadline: float | None,
+) -> None:
+    """Lazy greedy for phase ``t`` over the candidates not yet open."""
+    base_sites = [j for s in range(t + 1) for j in chosen_in[s]]
+    covered = instance.covered(np.array(base_sites, dtype=np.int64))
+    served = instance.forums_served(np.array(base_sites, dtype=np.int64))
+    csc = instance.community_candidate
+    per_cost = phase.budget is not None
+    weight = instance.population
+
+    def people_gain(j: int) -> float:
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        return float(weight[rows[~covered[rows]]].sum())
+
+    def priority(j: int, gain: float) -> float:
+        return gain / max(float(instance.cost[j]), 1e-9) if per_cost else gain
+
+    heap: list[tuple[float, int, bool]] = []
+    for j in np.flatnonzero(open_phase < 0).tolist():
+        bound = min(instance.capacity, instance.forums_in_range(j)) * scale + people_gain(j)
+        heap.append((-priority(j, bound), j, False))
     heapq.heapify(heap)
-    while heap and not (_past(deadline) and chosen):
-        _, j = heapq.heappop(heap)
-        if not _affordable(instance, chosen, j, count, limit):
+    # past the deadline, a phase still gets its first site: an answer, if a rough one
+    while heap and not (_past(deadline) and chosen_in[t]):
+        _, j, exact = heapq.heappop(heap)
+        if not _affordable(instance, chosen_in[t], j, phase, spent[t]):
             continue
-        gain = value([*chosen, j]) - current
-        ratio = gain / max(instance.cost[j], 1e-9) if per_cost else gain
-        if heap and ratio < -heap[0][0] - 1e-9:
-            heapq.heappush(heap, (-ratio, j))
+        people = people_gain(j)
+        forums = 0
+        if instance.forums_in_range(j) and instance.capacity:
+            forums = instance.forums_served(np.array([*base_sites, j], dtype=np.int64)) - served
+        gain = forums * scale + people
+        if not exact and heap and priority(j, gain) < -heap[0][0] - 1e-9:
+            heapq.heappush(heap, (-priority(j, gain), j, True))
             continue
         if gain <= 0:
             break
-        chosen.append(j)
-        current += gain
-        if count is not None and len(chosen) >= count:
+        chosen_in[t].append(j)
+        spent[t] += float(instance.cost[j])
+        open_phase[j] = t
+        base_sites.append(j)
+        served += forums
+        rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+        covered[rows] = True
+        # gains only fall as sites open: entries already in the heap stay upper bounds
+        heap = [(p, k, False) for p, k, _ in heap]
+        heapq.heapify(heap)
+        if phase.count is not None and len(chosen_in[t]) >= phase.count:
             break
-    if interchange and chosen:
-        chosen = _swap(instance, chosen, value, limit, deadline)
-    selected = prune(instance, np.array(sorted(chosen), dtype=np.int64))
-    forums, population = instance.score(selected)
-    return CapacitatedAnswer(selected, forums, population, False, float("nan"))
 
 
 def _swap(
@@ -400,12 +421,16 @@ def _swap(
     value: Callable[[list[int]], float],
     budget: float | None,
     deadline: float | None = None,
+    fixed: set[int] | None = None,
 ) -> list[int]:
     """Best improving 1-swaps (within the budget) until none improves or time is up."""
+    fixed = fixed or set()
     current = value(chosen)
     while not _past(deadline):
         best: tuple[float, int | None, int | None] = (current + 1e-9, None, None)
         for out in chosen:
+            if out in fixed:
+                continue
             rest = [k for k in chosen if k != out]
             for j in range(instance.n_candidates):
                 if _past(deadline):
@@ -426,3 +451,462 @@ def _swap(
 
 def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
+
+
+def prune(
+    instance: CapacitatedInstance,
+    open_phase: np.ndarray,
+    n_phases: int,
+    conditions: Conditions | None = None,
+) -> np.ndarray:
+    """Drop sites that add nothing; in one phase, swap sites for cheaper equally good ones.
+
+    Opening a site never lowers the objective, so a solver may open sites that add
+    nothing; proposing them would mislead. Sites forced in, and sites a governorate
+    minimum needs, stay.
+    """
+    conditions = conditions or Conditions()
+    out = open_phase.copy()
+    best = instance.phased_score(out, n_phases)
+    forced = {int(j) for j in conditions.force_in}
+
+    def needed(j: int) -> bool:
+        gov = instance.governorate[j]
+        minimum = conditions.min_sites.get(gov, 0) if gov is not None else 0
+        have = int(np.count_nonzero((out >= 0) & (instance.governorate == gov)))
+        return j in forced or have <= minimum
+
+    def meets_people(trial: np.ndarray) -> bool:
+        if not conditions.min_people:
+            return True
+        covered = instance.covered(np.flatnonzero(trial >= 0))
+        for gov, people in conditions.min_people.items():
+            here = covered & (instance.community_governorate == gov)
+            if float(instance.population[here].sum()) < people - 1e-6:
+                return False
+        return True
+
+    for j in sorted(np.flatnonzero(out >= 0).tolist(), key=lambda c: (-instance.cost[c], -c)):
+        if needed(j):
+            continue
+        trial = out.copy()
+        trial[j] = -1
+        if instance.phased_score(trial, n_phases) >= best and meets_people(trial):
+            out = trial
+    if n_phases == 1 and not conditions.min_people:
+        # among equally good sites prefer the cheaper (a station to rehabilitate over a
+        # new build in the same town): swap while the score holds and the cost falls
+        for j in np.flatnonzero(out >= 0).tolist():
+            if j in forced:
+                continue
+            cheaper = np.flatnonzero((instance.cost < instance.cost[j]) & (out < 0))
+            for k in cheaper[np.argsort(instance.cost[cheaper], kind="stable")].tolist():
+                if conditions.min_sites and instance.governorate[k] != instance.governorate[j]:
+                    continue
+                trial = out.copy()
+                trial[j], trial[k] = -1, 0
+                if instance.phased_score(trial, n_phases) >= best:
+                    out = trial
+                    break
+    return out
+
+
+# ------------------------------------------------------------------------ reductions
+
+
+@dataclass
+class _Reduced:
+    """The model after the exact reductions (positions into the original instance)."""
+
+    candidates: np.ndarray  # kept candidate positions
+    forums: np.ndarray  # kept forum positions
+    community_rows: sp.csr_array  # merged communities x kept candidates
+    weights: np.ndarray
+    community_governorate: np.ndarray
+    stats: dict[str, object]
+
+
+def _reduce(instance: CapacitatedInstance, conditions: Conditions) -> _Reduced:
+    stats: dict[str, object] = {
+        "communities": instance.community_candidate.shape[0],
+        "forums": instance.n_forums,
+        "candidates": instance.n_candidates,
+    }
+    by_site = instance.forum_candidate.sum(axis=1) + instance.forum_office.sum(axis=1)
+    forums = np.flatnonzero(np.asarray(by_site).ravel() > 0)
+    reach_forum = np.asarray(instance.forum_candidate[forums].sum(axis=0)).ravel() > 0
+    cc = sp.csr_array(instance.community_candidate)
+    keep_rows = (instance.population > 0) & (np.diff(cc.indptr) > 0)
+    cc = sp.csr_array(cc[np.flatnonzero(keep_rows)])
+    weights = instance.population[keep_rows]
+    row_gov = instance.community_governorate[keep_rows]
+    forced = np.zeros(instance.n_candidates, dtype=bool)
+    forced[list(conditions.force_in)] = True
+    protected = forced | np.isin(instance.governorate, list(conditions.min_sites))
+    size = np.asarray(cc.sum(axis=0)).ravel()
+    useless = (size == 0) & ~reach_forum & ~protected
+    dominated = _dominated(cc, instance, ~reach_forum & ~protected & ~useless, conditions)
+    keep = np.flatnonzero(~useless & ~dominated)
+    sub = sp.csr_array(cc[:, keep])
+    sub.sort_indices()
+    merged, merged_weights, merged_gov = _merge_rows(sub, weights, row_gov, conditions)
+    stats.update(
+        communities_reduced=merged.shape[0],
+        forums_reduced=int(forums.size),
+        candidates_reduced=int(keep.size),
+    )
+    return _Reduced(keep, forums, merged, merged_weights, merged_gov, stats)
+
+
+def _merge_rows(
+    matrix: sp.csr_array, weights: np.ndarray, governorate: np.ndarray, conditions: Conditions
+) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """Merge identical community rows; per governorate when people minima are set."""
+    nonempty = np.flatnonzero(np.diff(matrix.indptr) > 0)
+    matrix, weights, governorate = (
+        sp.csr_array(matrix[nonempty]), weights[nonempty], governorate[nonempty]
+    )
+    if not conditions.min_people:
+        merged, merged_weights = merge_identical_rows(matrix, weights)
+        return merged, merged_weights, np.full(merged.shape[0], None, dtype=object)
+    parts, part_weights, part_gov = [], [], []
+    for gov in dict.fromkeys(governorate.tolist()):
+        rows = np.flatnonzero(governorate == gov)
+        merged, merged_weights = merge_identical_rows(sp.csr_array(matrix[rows]), weights[rows])
+        parts.append(merged)
+        part_weights.append(merged_weights)
+        part_gov.append(np.full(merged.shape[0], gov, dtype=object))
+    if not parts:
+        return matrix, weights, governorate
+    return (
+        sp.csr_array(sp.vstack(parts)),
+        np.concatenate(part_weights),
+        np.concatenate(part_gov),
+    )
+
+
+def _dominated(
+    matrix: sp.csr_array,
+    instance: CapacitatedInstance,
+    eligible: np.ndarray,
+    conditions: Conditions,
+) -> np.ndarray:
+    """Candidates (among ``eligible``) whose communities another covers at no higher cost.
+
+    See reduction 3 of the module docstring. Ties (same communities, same cost): the
+    lower position stays, so one of every group of equals is kept.
+    """
+    n = matrix.shape[1]
+    mask = np.zeros(n, dtype=bool)
+    degree = np.diff(matrix.indptr)
+    if n <= 1 or not eligible.any() or float((degree.astype(float) ** 2).sum()) > (
+        _MAX_DOMINANCE_WORK
+    ):
+        return mask
+    csc = sp.csc_array(matrix, dtype=np.int32)
+    size = np.diff(csc.indptr)
+    product = sp.coo_array(csc[:, np.flatnonzero(eligible)].T @ csc)
+    jj = np.flatnonzero(eligible)[product.row]
+    k, shared = product.col, product.data
+    cost = instance.cost
+    contained = (shared == size[jj]) & (jj != k) & (size[jj] > 0)
+    strictly = (size[k] > size[jj]) | (cost[k] < cost[jj]) | (k < jj)
+    wins = contained & (cost[k] <= cost[jj]) & strictly
+    if conditions.min_sites:
+        wins &= instance.governorate[k] == instance.governorate[jj]
+    # a winner that is itself dominated by a third still leaves a winner behind: the
+    # relation is a strict order (more communities, then cheaper, then lower position)
+    mask[jj[wins]] = True
+    return mask
+
+
+# ------------------------------------------------------------------------ exact model
+
+
+@dataclass
+class _Model:
+    """The MILP of :func:`solve_capacitated` for the reduced instance."""
+
+    matrix: sp.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    forum_cost: np.ndarray
+    people_cost: np.ndarray
+    forum_row: int
+    x_cols: np.ndarray  # (phases, kept candidates) column positions of x
+
+
+def _build(
+    instance: CapacitatedInstance,
+    reduced: _Reduced,
+    plan: list[Phase],
+    conditions: Conditions,
+) -> _Model:
+    n_t = len(plan)
+    cand = reduced.candidates
+    n_j = cand.size
+    f_o = sp.csr_array(instance.forum_office[reduced.forums])
+    f_c = sp.csr_array(instance.forum_candidate[reduced.forums][:, cand])
+    fo_f, fo_o = f_o.nonzero()
+    fc_f, fc_j = f_c.nonzero()
+    cc = reduced.community_rows
+    cc_i, cc_j = cc.nonzero()
+    n_f, n_o, n_y = f_o.shape[0], instance.n_offices, cc.shape[0]
+    n_zo, n_zc = fo_f.size, fc_f.size
+    per_phase = n_j + n_zo + n_zc + n_y
+    n_cols = per_phase * n_t
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    row = 0
+
+    def block(r: np.ndarray, c: np.ndarray, v: np.ndarray | float) -> None:
+        rows.append(np.asarray(r, dtype=np.int64))
+        cols.append(np.asarray(c, dtype=np.int64))
+        vals.append(np.broadcast_to(np.asarray(v, dtype=float), np.shape(r)).copy())
+
+    def bounds(n: int, lo: float, hi: np.ndarray | float) -> None:
+        lower.append(np.full(n, lo))
+        upper.append(np.broadcast_to(np.asarray(hi, dtype=float), (n,)).copy())
+
+    x_cols = np.zeros((n_t, n_j), dtype=np.int64)
+    forum_cost = np.zeros(n_cols)
+    people_cost = np.zeros(n_cols)
+    inf = np.inf
+    for t in range(n_t):
+        x0 = t * per_phase
+        zo0, zc0, y0 = x0 + n_j, x0 + n_j + n_zo, x0 + n_j + n_zo + n_zc
+        x_cols[t] = x0 + np.arange(n_j)
+        forum_cost[zo0:y0] = 1.0
+        people_cost[y0 : y0 + n_y] = reduced.weights
+        # each forum at most once
+        block(row + fo_f, zo0 + np.arange(n_zo), 1.0)
+        block(row + fc_f, zc0 + np.arange(n_zc), 1.0)
+        bounds(n_f, -inf, 1.0)
+        row += n_f
+        # office capacity
+        block(row + fo_o, zo0 + np.arange(n_zo), 1.0)
+        bounds(n_o, -inf, float(instance.capacity))
+        row += n_o
+        # candidate capacity, only when open
+        block(row + fc_j, zc0 + np.arange(n_zc), 1.0)
+        block(row + np.arange(n_j), x0 + np.arange(n_j), -float(instance.capacity))
+        bounds(n_j, -inf, 0.0)
+        row += n_j
+        # z_fj <= x_j
+        block(row + np.arange(n_zc), zc0 + np.arange(n_zc), 1.0)
+        block(row + np.arange(n_zc), x0 + fc_j, -1.0)
+        bounds(n_zc, -inf, 0.0)
+        row += n_zc
+        # y_i <= sum x_j over N_i
+        block(row + np.arange(n_y), y0 + np.arange(n_y), 1.0)
+        block(row + cc_i, x0 + cc_j, -1.0)
+        bounds(n_y, -inf, 0.0)
+        row += n_y
+        previous = x_cols[t - 1] if t else None
+        if previous is not None:
+            # opened before, still open
+            block(row + np.arange(n_j), previous, 1.0)
+            block(row + np.arange(n_j), x_cols[t], -1.0)
+            bounds(n_j, -inf, 0.0)
+            row += n_j
+        phase = plan[t]
+        for amount, limit in (
+            (np.ones(n_j), phase.count),
+            (instance.cost[reduced.candidates], phase.budget),
+        ):
+            if limit is None:
+                continue
+            block(np.full(n_j, row), x_cols[t], amount)
+            if previous is not None:
+                block(np.full(n_j, row), previous, -amount)
+            bounds(1, -inf, float(limit))
+            row += 1
+    last = x_cols[-1]
+    gov = instance.governorate[reduced.candidates]
+    for name, minimum in conditions.min_sites.items():
+        members = np.flatnonzero(gov == name)
+        block(np.full(members.size, row), last[members], 1.0)
+        bounds(1, float(minimum), inf)
+        row += 1
+    y_last = (n_t - 1) * per_phase + n_j + n_zo + n_zc
+    for name, people in conditions.min_people.items():
+        members = np.flatnonzero(reduced.community_governorate == name)
+        block(np.full(members.size, row), y_last + members, reduced.weights[members])
+        bounds(1, float(people), inf)
+        row += 1
+    forum_row = row
+    block(np.full(int(np.count_nonzero(forum_cost)), row), np.flatnonzero(forum_cost), 1.0)
+    bounds(1, -inf, inf)
+    row += 1
+    matrix = sp.csc_array(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(row, n_cols)
+    )
+    integer = np.zeros(n_cols, dtype=bool)
+    integer[x_cols.ravel()] = True
+    col_lower = np.zeros(n_cols)
+    position = {int(c): i for i, c in enumerate(reduced.candidates)}
+    for j in conditions.force_in:
+        col_lower[last[position[int(j)]]] = 1.0
+    return _Model(
+        matrix,
+        np.concatenate(lower),
+        np.concatenate(upper),
+        col_lower,
+        np.ones(n_cols),
+        integer,
+        forum_cost,
+        people_cost,
+        forum_row,
+        x_cols,
+    )
+
+
+def solve_capacitated(
+    instance: CapacitatedInstance,
+    n_sites: int | None = None,
+    *,
+    budget: float | None = None,
+    phases: Sequence[Phase] | None = None,
+    conditions: Conditions | None = None,
+    time_limit_s: float | None = None,
+    reduce: bool = True,
+    warm_start: bool = True,
+) -> CapacitatedAnswer:
+    """Solve the capacitated proposal MILP exactly (see the module docstring).
+
+    ``time_limit_s`` bounds the whole solve (warm start and both stages, seconds); when
+    it stops the solver, the answer is the best found and carries its proven gap.
+    ``reduce`` and ``warm_start`` switch the reductions and the greedy start off (for
+    benchmarks: the textbook model).
+
+    Raises
+    ------
+    ValueError
+        When no plan meets every condition (the message says which ones there were).
+    """
+    started = time.perf_counter()
+    plan = phases_of(instance, n_sites, budget, phases)
+    conditions = conditions or Conditions()
+
+    def left(share: float = 1.0) -> float | None:
+        if time_limit_s is None:
+            return None
+        return max(0.05, (time_limit_s - (time.perf_counter() - started)) * share)
+
+    reduced = _reduce(instance, conditions) if reduce else _unreduced(instance)
+    model = _build(instance, reduced, plan, conditions)
+    start = None
+    if warm_start:
+        # the warm start may use a fifth of the time; what is left goes to the two stages
+        greedy = greedy_capacitated(
+            instance, phases=plan, conditions=conditions, time_limit_s=left(0.2)
+        )
+        start = _start_from(instance, reduced, model, greedy.open_phase)
+    stats = dict(reduced.stats)
+    try:
+        first = solve_milp(
+            model.forum_cost,
+            model.matrix,
+            model.row_lower,
+            model.row_upper,
+            model.col_lower,
+            model.col_upper,
+            model.integer,
+            maximize=True,
+            time_limit_s=left(0.5),
+            start=start,
+            abs_gap=0.5,
+        )
+    except SolverError as exc:
+        msg = f"no plan meets every condition ({_describe(plan, conditions)}): {exc}"
+        raise ValueError(msg) from exc
+    # forums served is an integer: round the first stage's value before fixing it
+    model.row_lower[model.forum_row] = float(np.floor(first.objective + 1e-4))
+    total_cost = float(instance.cost[reduced.candidates].sum())
+    eps = 0.5 / (total_cost + 1.0)
+    people = model.people_cost.copy()
+    people[model.x_cols[-1]] -= eps * instance.cost[reduced.candidates]
+    second = solve_milp(
+        people,
+        model.matrix,
+        model.row_lower,
+        model.row_upper,
+        model.col_lower,
+        model.col_upper,
+        model.integer,
+        maximize=True,
+        time_limit_s=left(),
+        start=first.x,
+        abs_gap=0.4,
+    )
+    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
+    for t in range(len(plan) - 1, -1, -1):
+        chosen = reduced.candidates[second.x[model.x_cols[t]] > 0.5]
+        open_phase[chosen] = t
+    open_phase = prune(instance, open_phase, len(plan), conditions)
+    selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
+    forums, population = instance.phased_score(open_phase, len(plan))
+    optimal = first.optimal and second.optimal
+    bound = second.bound + eps * float(instance.cost[selected].sum())
+    gap = 0.0 if optimal else relative_gap(population, bound)
+    stats.update(seconds=time.perf_counter() - started, stage1_s=first.seconds,
+                 stage2_s=second.seconds, rows=model.matrix.shape[0], cols=model.matrix.shape[1])
+    return CapacitatedAnswer(
+        selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats
+    )
+
+
+def _unreduced(instance: CapacitatedInstance) -> _Reduced:
+    cc = sp.csr_array(instance.community_candidate)
+    return _Reduced(
+        np.arange(instance.n_candidates),
+        np.arange(instance.n_forums),
+        cc,
+        instance.population.copy(),
+        instance.community_governorate.copy(),
+        {"communities": cc.shape[0], "forums": instance.n_forums,
+         "candidates": instance.n_candidates},
+    )
+
+
+def _start_from(
+    instance: CapacitatedInstance, reduced: _Reduced, model: _Model, open_phase: np.ndarray
+) -> np.ndarray:
+    """Columns of a feasible start: the greedy's x, and y as the coverage it gives."""
+    start = np.zeros(model.matrix.shape[1])
+    kept = open_phase[reduced.candidates]
+    n_j = reduced.candidates.size
+    per_phase = model.matrix.shape[1] // max(1, model.x_cols.shape[0])
+    y_offset = per_phase - reduced.community_rows.shape[0]
+    for t in range(model.x_cols.shape[0]):
+        x = ((kept >= 0) & (kept <= t)).astype(float)
+        start[model.x_cols[t]] = x
+        y0 = t * per_phase + y_offset
+        start[y0 : y0 + reduced.community_rows.shape[0]] = np.minimum(
+            1.0, reduced.community_rows @ x
+        )
+    del n_j
+    return start
+
+
+def _describe(plan: list[Phase], conditions: Conditions) -> str:
+    parts = []
+    for t, phase in enumerate(plan, start=1):
+        limits = [
+            *([f"{phase.count} site(s)"] if phase.count is not None else []),
+            *([f"budget {phase.budget:g}"] if phase.budget is not None else []),
+        ]
+        parts.append(f"phase {t}: {', '.join(limits)}" if len(plan) > 1 else ", ".join(limits))
+    if conditions.force_in:
+        parts.append(f"{len(conditions.force_in)} site(s) forced in")
+    parts += [f"at least {m} new site(s) in {g}" for g, m in conditions.min_sites.items()]
+    parts += [
+        f"at least {p:,.0f} more people covered in {g}" for g, p in conditions.min_people.items()
+    ]
+    return "; ".join(parts)

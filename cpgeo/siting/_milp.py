@@ -142,5 +142,15 @@ def solve_milp(
         raise SolverError(msg)
     optimal = status == highspy.HighsModelStatus.kOptimal
     objective = float(info.objective_function_value)
+    if start is not None and abs(float(np.dot(lp.col_cost_, values)) - objective) > 1e-6 * max(
+        1.0, abs(objective)
+    ):
+        # HiGHS (seen with 1.16) may report the optimum it found but hand back the start
+        # as the solution; the point and its value must agree, so solve again cold
+        return solve_milp(
+            cost, matrix, row_lower, row_upper, col_lower, col_upper, integer,
+            maximize=maximize, time_limit_s=time_limit_s, start=None,
+            abs_gap=abs_gap, rel_gap=rel_gap,
+        )
     bound = objective if optimal else float(info.mip_dual_bound)
     return MilpAnswer(values, optimal, objective, bound, seconds, highs.modelStatusToString(status))

@@ -45,17 +45,60 @@ CANDIDATE_COLUMNS = [
 
 
 def resolve_costs(costs: Mapping[str, float] | None) -> dict[str, float]:
-    """Return the cost per candidate type, defaults filled in; reject unknown or negative."""
+    """Return the cost per candidate type, defaults filled in; reject negative costs.
+
+    Keys of ``costs`` that are not candidate types are per-candidate costs (see
+    :func:`apply_costs`) and are ignored here.
+    """
     resolved = {"rehabilitate": REHAB_COST, "new_build": NEW_BUILD_COST}
     for key, value in (costs or {}).items():
-        if key not in resolved:
-            msg = f"unknown candidate type {key!r} in costs; known: {', '.join(resolved)}"
-            raise InputError(msg)
-        if not (np.isfinite(value) and value >= 0):
-            msg = f"cost of {key!r} must be a finite number >= 0, got {value!r}"
-            raise InputError(msg)
-        resolved[key] = float(value)
+        _check_cost(key, value)
+        if key in resolved:
+            resolved[key] = float(value)
     return resolved
+
+
+def _check_cost(key: object, value: object) -> None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not (np.isfinite(number) and number >= 0):
+        msg = f"cost of {key!r} must be a finite number >= 0, got {value!r}"
+        raise InputError(msg)
+
+
+def apply_costs(candidates: gpd.GeoDataFrame, costs: Mapping[str, float] | None) -> None:
+    """Set per-candidate costs in place from ``costs`` keys that name candidates.
+
+    A key may be a candidate's ``id`` (``"rehabilitate:STN-01"``) or the ``source_id``
+    of its station or community (``"STN-01"``); type keys were applied when the
+    candidates were built.
+
+    Raises
+    ------
+    InputError
+        For a key that is neither a candidate type nor a candidate (all listed at once).
+    """
+    unknown = []
+    ids = candidates["id"].astype(str)
+    sources = candidates["source_id"].astype("string")
+    for key, value in (costs or {}).items():
+        if key in CANDIDATE_TYPES:
+            continue
+        _check_cost(key, value)
+        match = (ids == str(key)) | (sources == str(key)).fillna(False)
+        if not match.any():
+            unknown.append(str(key))
+            continue
+        candidates.loc[match.to_numpy(dtype=bool), "cost"] = float(value)
+    if unknown:
+        msg = (
+            f"costs name {len(unknown)} site(s) that are not candidates here: "
+            f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (keys are candidate "
+            "types, candidate ids or station / community ids in the chosen governorates)"
+        )
+        raise InputError(msg)
 
 
 def _points(layer: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
@@ -90,7 +133,8 @@ def candidate_sites(
         laid out in an equal-area projection centred on Iraq) inside the governorates'
         polygons; None for no grid.
     costs
-        Cost per type; defaults :data:`REHAB_COST` and :data:`NEW_BUILD_COST`.
+        Cost per type; defaults :data:`REHAB_COST` and :data:`NEW_BUILD_COST`. A station
+        with a number in a ``cost`` column of the stations layer costs that instead.
 
     Returns
     -------
@@ -118,7 +162,8 @@ def candidate_sites(
         stations = _points(scenario.stations, "stations")
         inside = stations[stations["governorate"].isin(chosen)]
         parts.append(
-            _frame(inside, "rehabilitate", inside["name"], inside["name"], price["rehabilitate"])
+            _frame(inside, "rehabilitate", inside["name"], inside["name"],
+                   _station_costs(inside, price["rehabilitate"]))
         )
     if "new_build" in types:
         communities = _points(scenario.communities, "communities")
@@ -139,8 +184,25 @@ def candidate_sites(
     return result
 
 
+def _station_costs(stations: gpd.GeoDataFrame, default: float) -> np.ndarray:
+    """Return each station's own ``cost`` (a column of the stations file), else the default."""
+    if "cost" not in stations.columns:
+        return np.full(len(stations), float(default))
+    values = pd.to_numeric(stations["cost"], errors="coerce")
+    bad = values.notna() & ~(values >= 0)
+    if bad.any():
+        first = stations.loc[bad, "id"].astype(str).iloc[0]
+        msg = f"stations: station {first}: cost {stations.loc[bad, 'cost'].iloc[0]!r} is negative"
+        raise InputError(msg)
+    return values.fillna(float(default)).to_numpy(dtype=float)
+
+
 def _frame(
-    layer: gpd.GeoDataFrame, kind: str, names: pd.Series, places: pd.Series, cost: float
+    layer: gpd.GeoDataFrame,
+    kind: str,
+    names: pd.Series,
+    places: pd.Series,
+    cost: float | np.ndarray,
 ) -> gpd.GeoDataFrame:
     ids = layer["id"].astype(str)
     return gpd.GeoDataFrame(
@@ -150,7 +212,7 @@ def _frame(
             "place": places.astype(str).to_numpy(),
             "type": kind,
             "governorate": layer["governorate"].astype(str).to_numpy(),
-            "cost": float(cost),
+            "cost": np.broadcast_to(np.asarray(cost, dtype=float), (len(layer),)).copy(),
             "source_id": ids.to_numpy(),
         },
         geometry=layer.geometry.to_numpy(),

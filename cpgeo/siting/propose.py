@@ -8,7 +8,7 @@ chosen sites and describes the before / after state with :func:`cpgeo.figures`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,10 +27,12 @@ from cpgeo.labels import site_reason
 from cpgeo.regions import resolve_governorates
 from cpgeo.siting._capacitated import (
     CapacitatedInstance,
+    Conditions,
+    Phase,
     greedy_capacitated,
     solve_capacitated,
 )
-from cpgeo.siting.candidates import CANDIDATE_TYPES, candidate_sites
+from cpgeo.siting.candidates import CANDIDATE_TYPES, apply_costs, candidate_sites
 
 if TYPE_CHECKING:
     from cpgeo.scenario import Scenario
@@ -52,6 +54,7 @@ SITE_FIGURE_KEYS: tuple[str, ...] = (
 
 SITE_COLUMNS = [
     "rank",
+    "phase",
     "id",
     "name",
     "type",
@@ -112,6 +115,11 @@ class Proposal:
         Relative gap of the population stage, 0.0 when optimal, NaN for greedy.
     method, radius_km, max_cpfs, governorates
         The options used.
+    phases
+        The figures before and after each phase (columns ``before``, ``phase 1``, ...;
+        indexed by figure key, Int64); one phase column for a plan that is not phased.
+    stats
+        Model sizes before and after the exact reductions, and timings (informal keys).
     """
 
     sites: gpd.GeoDataFrame
@@ -128,6 +136,8 @@ class Proposal:
     radius_km: float
     max_cpfs: int
     governorates: tuple[str, ...] = field(default_factory=tuple)
+    phases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stats: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def coverage(self) -> gpd.GeoDataFrame:
@@ -149,28 +159,35 @@ def plan_sites(
     scenario: Scenario,
     n_sites: int | None = None,
     *,
+    budget: float | None = None,
+    costs: Mapping[str, float] | None = None,
+    force_in: Iterable[str] = (),
+    force_out: Iterable[str] = (),
+    min_per_governorate: Mapping[str, int] | None = None,
+    min_share: Mapping[str, float] | None = None,
+    phases: Sequence[int | float | tuple[int | None, float | None]] | None = None,
     governorates: Iterable[str] | str | None = None,
     radius_km: float | None = None,
     max_cpfs: int | None = None,
     method: Literal["exact", "greedy"] = "exact",
     candidate_types: Iterable[str] = CANDIDATE_TYPES,
     grid_km: float | None = None,
-    budget: float | None = None,
-    costs: Mapping[str, float] | None = None,
     time_limit_s: float | None = 60.0,
 ) -> Proposal:
     """Propose where to rehabilitate or build offices: forums served first, then people.
 
     Candidates (stations to rehabilitate, communities, optionally grid points) lie in
     the chosen governorates; demand is every community and every forum of the scenario,
-    so cover across a governorate line counts. The model (see
+    so cover across a governorate line counts. The model (formulation in
     :mod:`cpgeo.siting._capacitated`) keeps the existing offices open, lets each office
     serve at most ``max_cpfs`` forums within ``radius_km`` (geodesic, WGS84), and picks
     candidates maximising first the forums served within capacity, then the population
-    newly within the radius of an office (communities of unknown population weigh 0).
+    newly within the radius of an office (communities of unknown population weigh 0),
+    each summed over the phases; of equally good plans, the cheaper.
 
     The before / after and per-site figures are :func:`cpgeo.figures` of the scenario
-    as it is and with the sites opened one by one in rank order (see :class:`Proposal`).
+    as it is and with the sites opened one by one, phase by phase and in rank order (see
+    :class:`Proposal`).
 
     Parameters
     ----------
@@ -180,6 +197,24 @@ def plan_sites(
         Number of sites to propose (at most: a site that adds nothing is not proposed,
         and there may be fewer candidates); None when only ``budget`` limits the
         proposal.
+    budget
+        Total cost allowed (see ``costs``); None for no budget.
+    costs
+        Costs by candidate type (``{"rehabilitate": 1.0, "new_build": 2.5}``, the
+        defaults) and / or by candidate (its ``id`` or its station's / community's id).
+        A ``cost`` column in the stations layer gives each station its own cost.
+    force_in, force_out
+        Candidates (``id`` or station / community id) that must be / must not be opened.
+    min_per_governorate
+        Governorate -> minimum number of new sites there.
+    min_share
+        Governorate -> minimum share (0..1) of its population (known populations)
+        within the radius of an office once the plan is carried out.
+    phases
+        Several phases instead of ``n_sites`` / ``budget``: one entry a phase, an ``int``
+        for a number of sites, a ``float`` for a budget, or ``(count, budget)``. Sites
+        opened in a phase stay open in the later ones; the plan maximises the forums
+        served, then the people covered, summed over the phases.
     governorates
         Where candidates may be, and the focus governorates of the figures; None means
         ``settings.FOCUS_GOVERNORATES``.
@@ -195,11 +230,6 @@ def plan_sites(
         Subset of ``{"rehabilitate", "new_build"}``.
     grid_km
         Spacing (km) of extra ``"new_build"`` grid candidates; None for none.
-    budget
-        Total cost allowed (see ``costs``); None for no budget.
-    costs
-        Cost per candidate type; defaults ``REHAB_COST`` = 1.0 and
-        ``NEW_BUILD_COST`` = 2.5 (:mod:`cpgeo.siting.candidates`).
     time_limit_s
         Time limit of the whole search, seconds (default 60): the exact method then
         answers with the best proposal found and its proven gap, the greedy one with the
@@ -209,14 +239,15 @@ def plan_sites(
     -------
     Proposal
         ``.sites`` (ranked GeoDataFrame, EPSG:4326), ``.summary`` (before / after by
-        figure key), see :class:`Proposal`.
+        figure key), ``.phases`` (the figures after each phase), see :class:`Proposal`.
 
     Raises
     ------
     InputError
-        Unknown governorate, method or candidate type; no candidate; ``n_sites`` not a
-        whole number >= 0; neither ``n_sites`` nor ``budget``; a time limit
-        that is not a positive number.
+        Unknown governorate, method, candidate type or candidate id; no candidate;
+        ``n_sites`` not a whole number >= 0; neither ``n_sites``, ``budget`` nor
+        ``phases`` (or ``phases`` with either); a time limit that is not a positive
+        number; conditions that no plan can meet (the message says which).
     """
     from cpgeo._figures import figures
     from cpgeo.coverage import coverage_matrix
@@ -243,22 +274,12 @@ def plan_sites(
         grid_km=grid_km,
         costs=costs,
     )
+    apply_costs(candidates, costs)
+    candidates = _drop(candidates, force_out)
     if not len(candidates):
         msg = f"no candidate sites in {', '.join(chosen)} (types {tuple(candidate_types)})"
         raise InputError(msg)
-    if n_sites is None and budget is None:
-        msg = "give a number of sites, a budget, or both"
-        raise InputError(msg)
-    whole = n_sites is None or (not isinstance(n_sites, bool) and int(n_sites) == n_sites)
-    if not whole or (n_sites is not None and n_sites < 0):
-        msg = f"n_sites must be a whole number >= 0, got {n_sites!r}"
-        raise InputError(msg)
-    if n_sites is not None:
-        # "at most n sites": with fewer candidates, every candidate may be proposed
-        n_sites = min(int(n_sites), len(candidates))
-    if budget is not None and not (np.isfinite(budget) and budget >= 0):
-        msg = f"budget must be a finite number >= 0, got {budget!r}"
-        raise InputError(msg)
+    plan = _phases(n_sites, budget, phases, len(candidates))
     offices = _points(scenario.offices, "offices")
     cpfs = _points(scenario.cpfs, "cpfs")
     communities = _points(scenario.communities, "communities")
@@ -266,21 +287,35 @@ def plan_sites(
     comm_office = coverage_matrix(communities, offices, radius)
     covered_before = np.diff(sp.csr_array(comm_office).indptr) > 0
     outside = np.flatnonzero(~covered_before)
-    comm_cand = coverage_matrix(communities.iloc[outside], candidates, radius)
     population = _weights(communities)
     instance = CapacitatedInstance(
         coverage_matrix(cpfs, offices, radius),
         coverage_matrix(cpfs, candidates, radius),
-        comm_cand,
+        coverage_matrix(communities.iloc[outside], candidates, radius),
         population[outside],
         capacity,
         candidates["cost"].to_numpy(dtype=float),
+        governorate=candidates["governorate"].to_numpy(dtype=object),
+        community_governorate=communities["governorate"].iloc[outside].to_numpy(dtype=object),
     )
-    if method == "exact":
-        answer = solve_capacitated(instance, n_sites, budget=budget, time_limit_s=time_limit_s)
-    else:
-        answer = greedy_capacitated(instance, n_sites, budget=budget, time_limit_s=time_limit_s)
-    order = _rank(instance, answer.selected)
+    conditions = Conditions(
+        force_in=_positions(candidates, force_in),
+        min_sites=_minimum_sites(min_per_governorate, candidates, chosen),
+        min_people=_minimum_people(min_share, communities, population, covered_before, instance),
+    )
+    _check_feasible(instance, plan, conditions)
+    try:
+        if method == "exact":
+            answer = solve_capacitated(
+                instance, phases=plan, conditions=conditions, time_limit_s=time_limit_s
+            )
+        else:
+            answer = greedy_capacitated(
+                instance, phases=plan, conditions=conditions, time_limit_s=time_limit_s
+            )
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    order, phase_of = _rank(instance, answer.open_phase)
     chosen_sites = candidates.iloc[order]
 
     def state(k: int) -> tuple[Figures, CpfAssignment]:
@@ -306,14 +341,15 @@ def plan_sites(
         ).sum()
     )
     figs = [before] + [fig for fig, _ in steps]
-    sites = _site_table(chosen_sites, figs, radius)
+    sites = _site_table(chosen_sites, figs, radius, phase_of)
     summary = _summary(before, after)
     table = candidates.copy()
     table["selected"] = False
     table.loc[table.index[order], "selected"] = True
     log(
         f"plan_sites: {len(sites)} of {len(candidates)} candidates in {', '.join(chosen)} "
-        f"({method}), forums served {before['forums_served_within_capacity']} -> "
+        f"({method}, {len(plan)} phase(s)), forums served "
+        f"{before['forums_served_within_capacity']} -> "
         f"{after['forums_served_within_capacity']}, optimal={answer.optimal}"
     )
     return Proposal(
@@ -331,7 +367,204 @@ def plan_sites(
         radius_km=radius,
         max_cpfs=capacity,
         governorates=chosen,
+        phases=_phase_table(figs, phase_of, len(plan)),
+        stats=dict(answer.stats),
     )
+
+
+def _phases(
+    n_sites: int | None,
+    budget: float | None,
+    phases: Sequence[int | float | tuple[int | None, float | None]] | None,
+    n_candidates: int,
+) -> list[Phase]:
+    """Read the plan's phases (one phase of ``n_sites`` / ``budget`` when not phased)."""
+    if phases is not None:
+        if n_sites is not None or budget is not None:
+            msg = "give phases, or a number of sites and / or a budget, not both"
+            raise InputError(msg)
+        plan = []
+        for t, item in enumerate(phases, start=1):
+            if isinstance(item, tuple):
+                count, money = item
+            elif isinstance(item, bool):
+                count, money = None, None
+            elif isinstance(item, int | np.integer):
+                count, money = int(item), None
+            else:
+                count, money = None, item
+            plan.append(_one_phase(t, count, money, n_candidates))
+        if not plan:
+            msg = "phases must list at least one phase"
+            raise InputError(msg)
+        return plan
+    if n_sites is None and budget is None:
+        msg = "give a number of sites, a budget, or both"
+        raise InputError(msg)
+    return [_one_phase(None, n_sites, budget, n_candidates)]
+
+
+def _one_phase(t: int | None, count: object, money: object, n_candidates: int) -> Phase:
+    where = f"phase {t}: " if t is not None else ""
+    if count is None and money is None:
+        msg = f"{where}give a number of sites or a budget"
+        raise InputError(msg)
+    if count is not None and (
+        isinstance(count, bool) or int(count) != count or count < 0  # type: ignore[call-overload,operator]
+    ):
+        msg = f"{where}n_sites must be a whole number >= 0, got {count!r}"
+        raise InputError(msg)
+    if money is not None:
+        try:
+            value = float(money)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not (np.isfinite(value) and value >= 0):
+            msg = f"{where}budget must be a finite number >= 0, got {money!r}"
+            raise InputError(msg)
+        money = value
+    # "at most n sites": with fewer candidates, every candidate may be proposed
+    number = None if count is None else min(int(count), n_candidates)  # type: ignore[call-overload]
+    return Phase(number, money)  # type: ignore[arg-type]
+
+
+def _matches(candidates: gpd.GeoDataFrame, key: str) -> np.ndarray:
+    ids = candidates["id"].astype(str)
+    sources = candidates["source_id"].astype("string")
+    return ((ids == key) | (sources == key).fillna(False)).to_numpy(dtype=bool)
+
+
+def _unknown(what: str, keys: list[str]) -> InputError:
+    shown = ", ".join(keys[:5]) + (" ..." if len(keys) > 5 else "")
+    msg = (
+        f"{what}: {len(keys)} site(s) that are not candidates here: {shown} (use a candidate "
+        "id, or the id of a station / community in the chosen governorates)"
+    )
+    return InputError(msg)
+
+
+def _drop(candidates: gpd.GeoDataFrame, force_out: Iterable[str]) -> gpd.GeoDataFrame:
+    keys = [str(k) for k in ([force_out] if isinstance(force_out, str) else force_out)]
+    if not keys:
+        return candidates
+    gone = np.zeros(len(candidates), dtype=bool)
+    unknown = []
+    for key in keys:
+        match = _matches(candidates, key)
+        if not match.any():
+            unknown.append(key)
+        gone |= match
+    if unknown:
+        raise _unknown("force_out names", unknown)
+    kept = candidates.loc[~gone].copy()
+    kept.index = pd.RangeIndex(len(kept), name="candidate")
+    return kept
+
+
+def _positions(candidates: gpd.GeoDataFrame, force_in: Iterable[str]) -> tuple[int, ...]:
+    keys = [str(k) for k in ([force_in] if isinstance(force_in, str) else force_in)]
+    found: list[int] = []
+    unknown = []
+    for key in keys:
+        match = np.flatnonzero(_matches(candidates, key))
+        if not match.size:
+            unknown.append(key)
+        found.extend(int(m) for m in match)
+    if unknown:
+        raise _unknown("force_in names", unknown)
+    return tuple(dict.fromkeys(found))
+
+
+def _minimum_sites(
+    minima: Mapping[str, int] | None, candidates: gpd.GeoDataFrame, chosen: tuple[str, ...]
+) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for name, minimum in (minima or {}).items():
+        gov = resolve_governorates([name])[0]
+        if gov not in chosen:
+            msg = (
+                f"min_per_governorate: {gov} is not among the governorates where sites may "
+                f"be ({', '.join(chosen)})"
+            )
+            raise InputError(msg)
+        if isinstance(minimum, bool) or int(minimum) != minimum or minimum < 0:
+            msg = f"min_per_governorate: {gov} needs a whole number >= 0, got {minimum!r}"
+            raise InputError(msg)
+        available = int((candidates["governorate"] == gov).sum())
+        if minimum > available:
+            msg = (
+                f"min_per_governorate: {gov} needs {int(minimum)} new site(s) but has only "
+                f"{available} candidate(s)"
+            )
+            raise InputError(msg)
+        if minimum:
+            out[gov] = int(minimum)
+    return out
+
+
+def _minimum_people(
+    shares: Mapping[str, float] | None,
+    communities: gpd.GeoDataFrame,
+    population: np.ndarray,
+    covered_before: np.ndarray,
+    instance: CapacitatedInstance,
+) -> dict[str, float]:
+    """People to cover newly in each governorate to reach its minimum share."""
+    out: dict[str, float] = {}
+    gov_of = communities["governorate"].to_numpy(dtype=object)
+    reachable = instance.covered(np.arange(instance.n_candidates))
+    outside_gov = instance.community_governorate
+    for name, share in (shares or {}).items():
+        gov = resolve_governorates([name])[0]
+        value = float(share)
+        if not 0 <= value <= 1:
+            msg = f"min_share: {gov} needs a share between 0 and 1, got {share!r}"
+            raise InputError(msg)
+        here = gov_of == gov
+        total = float(population[here].sum())
+        already = float(population[here & covered_before].sum())
+        needed = value * total - already
+        if needed <= 0:
+            continue
+        most = float(instance.population[reachable & (outside_gov == gov)].sum())
+        if needed > most + 1e-6:
+            msg = (
+                f"min_share: at most {(already + most) / total:.1%} of {gov}'s population can "
+                f"be within the radius with these candidates, less than {value:.0%}"
+            )
+            raise InputError(msg)
+        out[gov] = needed
+    return out
+
+
+def _check_feasible(
+    instance: CapacitatedInstance, plan: list[Phase], conditions: Conditions
+) -> None:
+    """Refuse plainly what no plan can do (the solver would only say "infeasible")."""
+    counts = [phase.count for phase in plan]
+    room = None if any(c is None for c in counts) else sum(c for c in counts if c is not None)
+    needed = set(conditions.force_in)
+    for gov, minimum in conditions.min_sites.items():
+        members = [j for j in range(instance.n_candidates) if instance.governorate[j] == gov]
+        forced_here = sum(1 for j in needed if instance.governorate[j] == gov)
+        cheapest = sorted(members, key=lambda j: instance.cost[j])
+        needed |= set(cheapest[: max(0, minimum - forced_here)])
+    if room is not None and len(needed) > room:
+        msg = (
+            f"the plan opens at most {room} site(s) but its conditions need {len(needed)} "
+            "(sites forced in and governorate minima)"
+        )
+        raise InputError(msg)
+    money = [phase.budget for phase in plan]
+    if all(m is not None for m in money):
+        total = float(sum(m for m in money if m is not None))
+        cheapest = float(instance.cost[sorted(needed)].sum()) if needed else 0.0
+        if cheapest > total + 1e-9:
+            msg = (
+                f"the sites the conditions need cost at least {cheapest:g}, more than the "
+                f"budget of {total:g}"
+            )
+            raise InputError(msg)
 
 
 def propose_sites(
@@ -417,19 +650,45 @@ def _compare_with_today(assignment: CpfAssignment, before: Figures) -> CpfAssign
     return replace(assignment, cpfs=cpfs, n_moved=int(moved.sum()))
 
 
-def _rank(instance: CapacitatedInstance, selected: np.ndarray) -> np.ndarray:
-    """Order ``selected`` greedily by lexicographic gain (forums served, then people)."""
-    remaining = [int(j) for j in selected]
+def _rank(
+    instance: CapacitatedInstance, open_phase: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order the opened sites: by phase, then greedily by lexicographic gain in the phase.
+
+    Returns the candidate positions in that order and the phase (0-based) of each.
+    """
     order: list[int] = []
-    while remaining:
-        scored = [
-            (instance.score(np.array([*order, j], dtype=np.int64)), -instance.cost[j], -j, j)
-            for j in remaining
-        ]
-        best = max(scored)[-1]
-        order.append(best)
-        remaining.remove(best)
-    return np.array(order, dtype=np.int64)
+    phases: list[int] = []
+    for t in sorted({int(p) for p in open_phase if p >= 0}):
+        remaining = [int(j) for j in np.flatnonzero(open_phase == t)]
+        while remaining:
+            scored = [
+                (instance.score(np.array([*order, j], dtype=np.int64)), -instance.cost[j], -j, j)
+                for j in remaining
+            ]
+            best = max(scored)[-1]
+            order.append(best)
+            phases.append(t)
+            remaining.remove(best)
+    return np.array(order, dtype=np.int64), np.array(phases, dtype=np.int64)
+
+
+def _phase_table(figs: list[Figures], phase_of: np.ndarray, n_phases: int) -> pd.DataFrame:
+    """Return the figures after each phase (indexed by figure key), and before.
+
+    ``figs`` are the figures before, after re-declaring forums, then after each site in
+    order; a phase ends with its last site (a phase that opens nothing changes nothing).
+    """
+    columns = {"before": [figs[0][k] for k in COUNT_KEYS]}
+    reached = 1  # the re-declaration step
+    for t in range(n_phases):
+        reached += int(np.count_nonzero(phase_of == t))
+        columns[f"phase {t + 1}"] = [figs[reached][k] for k in COUNT_KEYS]
+    frame = pd.DataFrame(
+        {name: pd.array(values, dtype="Int64") for name, values in columns.items()},
+        index=pd.Index(COUNT_KEYS, name="figure"),
+    )
+    return frame
 
 
 def _difference(after: object, before: object) -> object:
@@ -445,7 +704,7 @@ def _changes(before: Figures, after: Figures, keys: Iterable[str]) -> pd.Series:
 
 
 def _site_table(
-    chosen_sites: gpd.GeoDataFrame, figs: list[Figures], radius: float
+    chosen_sites: gpd.GeoDataFrame, figs: list[Figures], radius: float, phase_of: np.ndarray
 ) -> gpd.GeoDataFrame:
     """One row per site; ``figs`` = before, after re-declaring, after each site in turn."""
     final = figs[-1]
@@ -464,6 +723,7 @@ def _site_table(
         rows.append(
             {
                 "rank": rank,
+                "phase": int(phase_of[rank - 1]) + 1,
                 "id": site["id"],
                 "name": site["name"],
                 "type": site["type"],
@@ -487,7 +747,9 @@ def _site_table(
     frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
     for key in SITE_FIGURE_KEYS:
         frame[key] = pd.array(frame[key].tolist(), dtype="Int64")
-    frame = frame.astype({"rank": "int64", "forums_assigned": "int64", "cost": "float64"})
+    frame = frame.astype(
+        {"rank": "int64", "phase": "int64", "forums_assigned": "int64", "cost": "float64"}
+    )
     result = gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
     result.index = pd.RangeIndex(1, len(result) + 1, name="rank")
     return result

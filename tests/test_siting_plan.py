@@ -1,0 +1,261 @@
+"""The Ministry's decision: budgets, costs, force in / out, equity minima, phases.
+
+The capacitated engine is checked against brute force over every plan (each candidate
+opened in some phase or not at all) and against the same model handed to HiGHS as a
+textbook MILP (no reductions, no warm start); plan_sites is checked on the demo.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from test_siting_propose import assert_telescopes, matching_size
+
+import cpgeo
+from cpgeo.siting import plan_sites
+from cpgeo.siting._capacitated import (
+    CapacitatedInstance,
+    Conditions,
+    Phase,
+    greedy_capacitated,
+    solve_capacitated,
+)
+
+GOVS = ("A", "B")
+
+
+def random_case(seed: int):
+    rng = np.random.default_rng(seed)
+    n_f, n_o, n_j, n_c = (
+        int(rng.integers(1, 7)),
+        int(rng.integers(0, 3)),
+        int(rng.integers(2, 6)),
+        int(rng.integers(1, 9)),
+    )
+    fo = rng.random((n_f, n_o)) < 0.4
+    fc = rng.random((n_f, n_j)) < 0.3
+    # some candidates reach no forum: the dominance reduction applies to them
+    fc[:, rng.random(n_j) < 0.4] = False
+    cc = rng.random((n_c, n_j)) < 0.35
+    pop = rng.integers(0, 500, n_c).astype(float)
+    cost = rng.choice([1.0, 2.5], n_j)
+    gov = rng.choice(GOVS, n_j)
+    cgov = rng.choice(GOVS, n_c)
+    capacity = int(rng.integers(1, 3))
+    instance = CapacitatedInstance(
+        sp.csr_array(fo), sp.csr_array(fc), sp.csr_array(cc), pop, capacity, cost,
+        governorate=gov, community_governorate=cgov,
+    )
+    n_t = int(rng.integers(1, 4))
+    plan = []
+    for _ in range(n_t):
+        kind = rng.integers(0, 3)
+        count = int(rng.integers(0, 3)) if kind != 1 else None
+        budget = float(rng.choice([1.0, 2.5, 3.5])) if kind != 0 else None
+        plan.append(Phase(count, budget))
+    force = tuple(int(j) for j in rng.choice(n_j, size=int(rng.integers(0, 2)), replace=False))
+    min_sites = {"A": 1} if rng.random() < 0.3 else {}
+    min_people = {}
+    if rng.random() < 0.3:
+        here = pop[cgov == "B"]
+        if here.sum() > 0:
+            min_people = {"B": float(here.max())}
+    return instance, (fo, fc, cc, pop, capacity, cost, gov, cgov), plan, Conditions(
+        force_in=force, min_sites=min_sites, min_people=min_people
+    )
+
+
+def brute_force(arrays, plan, conditions):
+    """Best (forums summed over phases, people summed over phases) over every plan."""
+    fo, fc, cc, pop, capacity, cost, gov, cgov = arrays
+    n_j = fc.shape[1]
+    n_t = len(plan)
+    best = None
+    for assignment in itertools.product(range(-1, n_t), repeat=n_j):
+        phase_of = np.array(assignment)
+        ok = True
+        for t, phase in enumerate(plan):
+            new = phase_of == t
+            if phase.count is not None and new.sum() > phase.count:
+                ok = False
+            if phase.budget is not None and cost[new].sum() > phase.budget + 1e-9:
+                ok = False
+        opened = phase_of >= 0
+        if any(not opened[j] for j in conditions.force_in):
+            ok = False
+        for g, m in conditions.min_sites.items():
+            if (opened & (gov == g)).sum() < m:
+                ok = False
+        covered_final = cc[:, opened].any(axis=1) if opened.any() else np.zeros(len(pop), bool)
+        for g, need in conditions.min_people.items():
+            if pop[covered_final & (cgov == g)].sum() < need - 1e-9:
+                ok = False
+        if not ok:
+            continue
+        forums = people = 0.0
+        for t in range(n_t):
+            open_t = (phase_of >= 0) & (phase_of <= t)
+            forums += matching_size(np.hstack([fo, fc[:, open_t]]), capacity)
+            if open_t.any():
+                people += pop[cc[:, open_t].any(axis=1)].sum()
+        key = (forums, people)
+        if best is None or key > best:
+            best = key
+    return best
+
+
+def feasible(instance, arrays, plan, conditions, open_phase) -> bool:
+    cost, gov = arrays[5], arrays[6]
+    for t, phase in enumerate(plan):
+        new = open_phase == t
+        if phase.count is not None and new.sum() > phase.count:
+            return False
+        if phase.budget is not None and cost[new].sum() > phase.budget + 1e-9:
+            return False
+    opened = open_phase >= 0
+    return all(opened[j] for j in conditions.force_in) and all(
+        (opened & (gov == g)).sum() >= m for g, m in conditions.min_sites.items()
+    )
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_engine_equals_brute_force_and_the_textbook_model(seed: int) -> None:
+    instance, arrays, plan, conditions = random_case(seed)
+    expected = brute_force(arrays, plan, conditions)
+    if expected is None:
+        with pytest.raises(ValueError, match="no plan meets every condition"):
+            solve_capacitated(instance, phases=plan, conditions=conditions)
+        return
+    answer = solve_capacitated(instance, phases=plan, conditions=conditions)
+    assert (answer.forums_served, answer.population) == expected
+    assert answer.optimal and answer.gap == 0.0
+    assert feasible(instance, arrays, plan, conditions, answer.open_phase)
+    textbook = solve_capacitated(
+        instance, phases=plan, conditions=conditions, reduce=False, warm_start=False
+    )
+    assert (textbook.forums_served, textbook.population) == expected
+    greedy = greedy_capacitated(instance, phases=plan, conditions=conditions)
+    if not conditions.min_people:
+        assert feasible(instance, arrays, plan, conditions, greedy.open_phase)
+        assert (greedy.forums_served, greedy.population) <= expected
+
+
+def test_the_reductions_shrink_the_model_and_keep_the_optimum() -> None:
+    rng = np.random.default_rng(7)
+    n_f, n_j, n_c = 6, 40, 60
+    fc = np.zeros((n_f, n_j), dtype=bool)
+    fc[:, :5] = rng.random((n_f, 5)) < 0.5  # five candidates reach forums, 35 do not
+    cc = rng.random((n_c, n_j)) < 0.08
+    pop = rng.integers(1, 100, n_c).astype(float)
+    instance = CapacitatedInstance(
+        sp.csr_array(np.zeros((n_f, 1), bool)), sp.csr_array(fc), sp.csr_array(cc), pop, 2,
+        np.ones(n_j),
+    )
+    reduced = solve_capacitated(instance, 4)
+    plain = solve_capacitated(instance, 4, reduce=False, warm_start=False)
+    assert (reduced.forums_served, reduced.population) == (plain.forums_served, plain.population)
+    assert reduced.stats["candidates_reduced"] < reduced.stats["candidates"]
+    assert reduced.stats["communities_reduced"] < reduced.stats["communities"]
+
+
+# ------------------------------------------------------------------------ plan_sites
+
+
+@pytest.fixture(scope="module")
+def demo() -> cpgeo.Scenario:
+    return cpgeo.load_demo()
+
+
+def test_force_in_and_out(demo: cpgeo.Scenario) -> None:
+    base = plan_sites(demo, 3)
+    first = base.sites["id"].iloc[0]
+    without = plan_sites(demo, 3, force_out=[first])
+    assert first not in set(without.sites["id"])
+    # a station nobody would pick, forced in by its own id
+    stations = base.candidates[base.candidates["type"] == "rehabilitate"]
+    unpicked = stations[~stations["selected"]]
+    forced = unpicked["source_id"].iloc[0]
+    with_it = plan_sites(demo, 3, force_in=[forced])
+    assert f"rehabilitate:{forced}" in set(with_it.sites["id"])
+    assert len(with_it.sites) <= 3
+    assert_telescopes(with_it)
+    with pytest.raises(cpgeo.InputError, match="not candidates here: STN-nowhere"):
+        plan_sites(demo, 3, force_in=["STN-nowhere"])
+
+
+def test_costs_per_candidate_and_budget(demo: cpgeo.Scenario) -> None:
+    base = plan_sites(demo, None, budget=3.0)
+    assert base.sites["cost"].sum() <= 3.0
+    # make every station but one dear: the budget then buys that one and new builds
+    stations = base.candidates[base.candidates["type"] == "rehabilitate"]
+    keep = stations["source_id"].iloc[0]
+    dear = {sid: 50.0 for sid in stations["source_id"] if sid != keep}
+    plan = plan_sites(demo, None, budget=3.5, costs=dear)
+    rehab = plan.sites[plan.sites["type"] == "rehabilitate"]
+    assert set(rehab["id"]) <= {f"rehabilitate:{keep}"}
+    assert plan.sites["cost"].sum() <= 3.5
+    # a cost column in the stations layer does the same
+    layer = demo.stations.copy()
+    layer["cost"] = [np.nan if sid == keep else 50.0 for sid in layer["id"]]
+    from_file = plan_sites(demo.with_layers(stations=layer), None, budget=3.5)
+    assert from_file.sites["id"].tolist() == plan.sites["id"].tolist()
+    with pytest.raises(cpgeo.InputError, match="costs name 1 site"):
+        plan_sites(demo, 2, costs={"STN-nowhere": 1.0})
+
+
+def test_governorate_minimum(demo: cpgeo.Scenario) -> None:
+    plain = plan_sites(demo, 2)
+    picked = set(plain.sites["governorate"])
+    missing = [g for g in cpgeo.settings.FOCUS_GOVERNORATES if g not in picked]
+    gov = missing[0]
+    fair = plan_sites(demo, 2, min_per_governorate={gov: 1})
+    assert (fair.sites["governorate"] == gov).sum() >= 1
+    assert len(fair.sites) <= 2
+    # fairness costs: never better than the plan without the condition
+    key = ("forums_served_within_capacity", "population_within_radius")
+    fair_change = tuple(fair.summary.loc[list(key), "change"])
+    assert fair_change <= tuple(plain.summary.loc[list(key), "change"])
+    with pytest.raises(cpgeo.InputError, match=r"opens at most 2 site\(s\) but its conditions"):
+        plan_sites(demo, 2, min_per_governorate={"Anbar": 1, "Diyala": 1, "Ninewa": 1})
+    with pytest.raises(cpgeo.InputError, match="not among the governorates"):
+        plan_sites(demo, 2, min_per_governorate={"Basra": 1})
+
+
+def test_minimum_share_of_a_governorate(demo: cpgeo.Scenario) -> None:
+    plain = plan_sites(demo, 1)
+    share = plan_sites(demo, 1, min_share={"Salah al-Din": 0.6})
+    rows = share.after.rows(["Salah al-Din"]).iloc[0]
+    assert rows["population_within_radius_share"] >= 0.6
+    assert plain.after.rows(["Salah al-Din"]).iloc[0]["population_within_radius_share"] < 0.6
+    # one station cannot bring all of Salah al-Din within the radius: said plainly
+    with pytest.raises(cpgeo.InputError, match=r"no plan meets every condition \(1 site"):
+        plan_sites(demo, 1, min_share={"Salah al-Din": 1.0}, candidate_types=("rehabilitate",))
+    with pytest.raises(cpgeo.InputError, match="share between 0 and 1"):
+        plan_sites(demo, 1, min_share={"Anbar": 1.5})
+
+
+def test_phases_keep_earlier_sites_and_add_up(demo: cpgeo.Scenario) -> None:
+    plan = plan_sites(demo, phases=[2, 1, 1])
+    sites = plan.sites
+    assert sites["phase"].tolist() == sorted(sites["phase"].tolist())
+    counts = sites["phase"].value_counts()
+    assert all(counts.get(t, 0) <= n for t, n in ((1, 2), (2, 1), (3, 1)))
+    assert list(plan.phases.columns) == ["before", "phase 1", "phase 2", "phase 3"]
+    assert (plan.phases["before"] == plan.summary["before"]).all()
+    assert (plan.phases["phase 3"] == plan.summary["after"]).all()
+    # forums served never fall from one phase to the next
+    served = plan.phases.loc["forums_served_within_capacity"].tolist()
+    assert served == sorted(served)
+    assert_telescopes(plan)
+    # the phased plan's last phase is never better than one plan of all four sites
+    single = plan_sites(demo, 4)
+    key = ["forums_served_within_capacity", "population_within_radius"]
+    assert tuple(plan.summary.loc[key, "after"]) <= tuple(single.summary.loc[key, "after"])
+    budgets = plan_sites(demo, phases=[3.5, 2.5])
+    spent = budgets.sites.groupby("phase")["cost"].sum()
+    assert spent.get(1, 0) <= 3.5 and spent.get(2, 0) <= 2.5
+    with pytest.raises(cpgeo.InputError, match="give phases, or a number of sites"):
+        plan_sites(demo, 2, phases=[1, 1])
