@@ -547,8 +547,8 @@ def _check_feasible(
     for gov, minimum in conditions.min_sites.items():
         members = [j for j in range(instance.n_candidates) if instance.governorate[j] == gov]
         forced_here = sum(1 for j in needed if instance.governorate[j] == gov)
-        cheapest = sorted(members, key=lambda j: instance.cost[j])
-        needed |= set(cheapest[: max(0, minimum - forced_here)])
+        by_cost = sorted(members, key=lambda j: instance.cost[j])
+        needed |= set(by_cost[: max(0, minimum - forced_here)])
     if room is not None and len(needed) > room:
         msg = (
             f"the plan opens at most {room} site(s) but its conditions need {len(needed)} "
@@ -558,10 +558,10 @@ def _check_feasible(
     money = [phase.budget for phase in plan]
     if all(m is not None for m in money):
         total = float(sum(m for m in money if m is not None))
-        cheapest = float(instance.cost[sorted(needed)].sum()) if needed else 0.0
-        if cheapest > total + 1e-9:
+        least = float(instance.cost[sorted(needed)].sum()) if needed else 0.0
+        if least > total + 1e-9:
             msg = (
-                f"the sites the conditions need cost at least {cheapest:g}, more than the "
+                f"the sites the conditions need cost at least {least:g}, more than the "
                 f"budget of {total:g}"
             )
             raise InputError(msg)
