@@ -42,6 +42,7 @@ FIGURE_LABELS: dict[str, str] = {
     "after": "After",
     "change": "Change",
     "rank": "Rank",
+    "phase": "Phase",
     "id": "Id",
     "name": "Name",
     "type": "Type",
@@ -89,6 +90,8 @@ UNKNOWN = "unknown"
 
 def label(key: str) -> str:
     """Return the label of a figure or column key (the key itself when it has none)."""
+    if key.startswith("phase ") and key[6:].isdigit():
+        return f"Phase {key[6:]}"
     return FIGURE_LABELS.get(key, key.replace("_", " "))
 
 

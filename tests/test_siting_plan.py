@@ -259,3 +259,25 @@ def test_phases_keep_earlier_sites_and_add_up(demo: cpgeo.Scenario) -> None:
     assert spent.get(1, 0) <= 3.5 and spent.get(2, 0) <= 2.5
     with pytest.raises(cpgeo.InputError, match="give phases, or a number of sites"):
         plan_sites(demo, 2, phases=[1, 1])
+
+
+def test_cli_decision_options(capsys) -> None:
+    import json
+
+    from cpgeo.cli import main
+
+    argv = ["propose", "--phases", "2,1", "--min-per-governorate", "Diyala=1",
+            "--force-out", "STN-10", "--costs", "new_build=3", "--json"]
+    assert main(argv) == 0
+    payload = json.loads(capsys.readouterr().out)
+    ref = plan_sites(cpgeo.load_demo(), phases=[2, 1], min_per_governorate={"Diyala": 1},
+                     force_out=["STN-10"], costs={"new_build": 3.0})
+    assert [s["id"] for s in payload["sites"]] == ref.sites["id"].tolist()
+    assert [s["phase"] for s in payload["sites"]] == ref.sites["phase"].tolist()
+    assert "rehabilitate:STN-10" not in {s["id"] for s in payload["sites"]}
+    assert any(s["governorate"] == "Diyala" for s in payload["sites"])
+    assert {s["cost"] for s in payload["sites"] if s["type"] == "new_build"} <= {3.0}
+    last = payload["phases"]["phase 2"]
+    assert last and all(last[k] == payload["after"][k] for k in last)
+    assert main(["propose", "--min-per-governorate", "Anbar", "--sites", "2"]) == 2
+    assert "NAME=INT" in capsys.readouterr().err

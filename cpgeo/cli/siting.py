@@ -66,6 +66,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="S",
         help="solver time limit in seconds (default 60); the answer then states its gap",
     )
+    p.add_argument(
+        "--costs",
+        default=None,
+        metavar="LIST",
+        help="costs by type or by site, e.g. 'new_build=3,STN-04=0.5' (a cost column in "
+        "the stations file also gives each station its own cost)",
+    )
+    p.add_argument("--force-in", default=None, metavar="IDS",
+                   help="comma-separated candidates (or station / community ids) to open")
+    p.add_argument("--force-out", default=None, metavar="IDS",
+                   help="comma-separated candidates (or station / community ids) never to open")
+    p.add_argument(
+        "--min-per-governorate",
+        default=None,
+        metavar="LIST",
+        help="minimum new sites per governorate, e.g. 'Anbar=1,Ninewa=2'",
+    )
+    p.add_argument(
+        "--min-share",
+        default=None,
+        metavar="LIST",
+        help="minimum share of a governorate's population within the radius after the "
+        "plan, e.g. 'Salah al-Din=0.6'",
+    )
+    p.add_argument("--phases", default=None, metavar="COUNTS",
+                   help="a phased plan: sites per phase, e.g. '2,2,1' (instead of --sites)")
+    p.add_argument(
+        "--phase-budgets",
+        default=None,
+        metavar="BUDGETS",
+        help="a phased plan: budget per phase, e.g. '3.5,3.5,2' (instead of --budget)",
+    )
     add_layer_options(p, "offices", "cpfs", "communities", "stations", "boundaries")
     add_radius_option(p)
     add_capacity_option(p)
@@ -74,14 +106,60 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=run_propose)
 
 
+def _pairs(text: str | None, option: str, number: type) -> dict[str, float] | None:
+    """Read ``'Anbar=1,Ninewa=2'`` as ``{"Anbar": 1, "Ninewa": 2}``."""
+    if text is None:
+        return None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[key.strip()] = number(value.strip())
+        except ValueError:
+            msg = f"{option}: {part.strip()!r} is not NAME={number.__name__.upper()}"
+            raise InputError(msg) from None
+    return out
+
+
+def _items(text: str | None) -> list[str]:
+    return [] if text is None else [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _phase_list(args: argparse.Namespace) -> list[int | float] | None:
+    counts, budgets = _items(args.phases), _items(args.phase_budgets)
+    if not counts and not budgets:
+        return None
+    if counts and budgets:
+        if len(counts) != len(budgets):
+            msg = "--phases and --phase-budgets need as many entries each"
+            raise InputError(msg)
+        return [(_number(c, int, "--phases"), _number(b, float, "--phase-budgets"))
+                for c, b in zip(counts, budgets, strict=True)]  # type: ignore[misc]
+    if counts:
+        return [_number(c, int, "--phases") for c in counts]
+    return [_number(b, float, "--phase-budgets") for b in budgets]
+
+
+def _number(text: str, kind: type, option: str) -> int | float:
+    try:
+        return kind(text)  # type: ignore[no-any-return]
+    except ValueError:
+        msg = f"{option}: {text!r} is not a {'whole number' if kind is int else 'number'}"
+        raise InputError(msg) from None
+
+
 def run_propose(args: argparse.Namespace) -> int:
     """Print the ranked proposals and the before / after figures; write the sites."""
     from cpgeo.labels import reassignment_sentence
     from cpgeo.siting import plan_sites
     from cpgeo.siting.propose import SITE_FIGURE_KEYS
 
-    if args.sites is None and args.budget is None:
-        msg = "give --sites N, --budget B, or both"
+    if args.sites is None and args.budget is None and not (args.phases or args.phase_budgets):
+        msg = "give --sites N, --budget B, or both (or --phases / --phase-budgets)"
         raise InputError(msg)
     if args.time_limit is not None and not args.time_limit > 0:
         msg = f"--time-limit must be a positive number of seconds, got {args.time_limit:g}"
@@ -91,6 +169,12 @@ def run_propose(args: argparse.Namespace) -> int:
     proposal = plan_sites(
         scenario,
         args.sites,
+        costs=_pairs(args.costs, "--costs", float),
+        force_in=_items(args.force_in),
+        force_out=_items(args.force_out),
+        min_per_governorate=_pairs(args.min_per_governorate, "--min-per-governorate", int),
+        min_share=_pairs(args.min_share, "--min-share", float),
+        phases=_phase_list(args),
         governorates=args.governorates,
         radius_km=args.radius_km,
         max_cpfs=args.max_cpfs,
@@ -118,6 +202,10 @@ def run_propose(args: argparse.Namespace) -> int:
                     "text": reassigned,
                 },
                 "sites": json_records(proposal.sites),
+                "phases": {
+                    column: {k: proposal.phases.loc[k, column] for k in proposal.phases.index}
+                    for column in proposal.phases.columns
+                },
                 "method": proposal.method,
                 "optimal": proposal.optimal,
                 "gap": proposal.gap,
@@ -143,8 +231,9 @@ def run_propose(args: argparse.Namespace) -> int:
     )
     print_table(
         proposal.sites,
-        ["rank", "name", "type", "governorate", *SITE_FIGURE_KEYS[:2],
-         "forums_served_within_capacity", "relieved_offices"],
+        ["rank", *(["phase"] if len(proposal.phases.columns) > 2 else []), "name", "type",
+         "governorate", "cost", *SITE_FIGURE_KEYS[:2], "forums_served_within_capacity",
+         "relieved_offices"],
         signed=SITE_FIGURE_KEYS,
         title=f"Proposed sites in {', '.join(proposal.governorates)} "
         f"(radius {proposal.radius_km:g} km, {proposal.max_cpfs} forums per office; {proof})",
@@ -156,4 +245,8 @@ def run_propose(args: argparse.Namespace) -> int:
     print()
     print("Before -> after")
     print(summary_table(summary).to_string(index=False))
+    if len(proposal.phases.columns) > 2:
+        print()
+        print("After each phase")
+        print(summary_table(proposal.phases).to_string(index=False))
     return 0
