@@ -152,24 +152,33 @@ def page_figures() -> cpgeo.Figures:
 def proposals_of(
     _scn: cpgeo.Scenario,
     token: str,
-    n_sites: int,
-    kinds: tuple[str, ...],
     governorates: tuple[str, ...],
     radius_km: float,
     max_cpfs: int,
-    method: str,
+    options: tuple[tuple[str, Any], ...],
 ):
+    """plan_sites for this data, these settings and the form's options (name, value)."""
     from cpgeo.siting import plan_sites
 
     return plan_sites(
         _scn,
-        n_sites,
         governorates=governorates,
         radius_km=radius_km,
         max_cpfs=max_cpfs,
-        method=method,
-        candidate_types=kinds,
+        **{name: (dict(value) if name in _MAPPINGS else value) for name, value in options},
     )
+
+
+# plan_sites options the form passes as (key, value) pairs, made hashable for the cache
+_MAPPINGS = frozenset({"costs", "min_per_governorate", "min_share"})
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def candidates_of(_scn: cpgeo.Scenario, token: str, governorates: tuple[str, ...]):
+    """Return the candidate sites of the chosen governorates (for the force in / out lists)."""
+    from cpgeo.siting import candidate_sites
+
+    return candidate_sites(_scn, governorates=governorates or None)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

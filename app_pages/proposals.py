@@ -5,7 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import context, downloads, md, proposals_of, show_map, table
+from app_pages._shared import (
+    candidates_of,
+    context,
+    downloads,
+    md,
+    proposals_of,
+    show_map,
+    table,
+)
 from cpgeo import labels
 
 TYPE_LABELS = {"rehabilitate": "Rehabilitate a police station", "new_build": "New build"}
@@ -17,9 +25,20 @@ st.caption(
     "(change in the sidebar). Demand: every community and every forum. Forums served "
     "within capacity come first, then the people newly within reach of an office."
 )
+candidates = candidates_of(scn, token, tuple(p["governorates"]))
+site_names = dict(zip(candidates["id"].astype(str), candidates["name"].astype(str), strict=True))
 with st.form("proposal_form"):
-    c = st.columns([1, 2, 1.3])
-    n_sites = c[0].number_input("Number of sites", 1, 20, 3, key="n_sites")
+    c = st.columns([1.2, 2, 1.3])
+    limit = c[0].radio(
+        "Limit",
+        ["sites", "budget", "phases"],
+        key="limit_kind",
+        format_func={
+            "sites": "Number of sites",
+            "budget": "Budget",
+            "phases": "Phases (years)",
+        }.get,
+    )
     kinds = c[1].multiselect(
         "Candidate types",
         list(TYPE_LABELS),
@@ -35,27 +54,92 @@ with st.form("proposal_form"):
             "Greedy (instant)" if x == "greedy" else "Exact (optimal, with proven gap)"
         ),
     )
+    c = st.columns(4)
+    n_sites = c[0].number_input("Number of sites", 1, 50, 3, key="n_sites")
+    budget = c[1].number_input("Budget (cost units)", 0.0, 1_000.0, 5.0, step=0.5, key="budget")
+    phase_text = c[2].text_input(
+        "Phases: sites (or budgets) per phase",
+        "2, 2, 1",
+        key="phases_text",
+        help="e.g. 2, 2, 1 (sites per phase) or 3.5, 3.5, 2 (a budget per phase: write a "
+        "decimal point)",
+    )
+    time_limit = c[3].number_input("Time limit (s)", 1, 600, 60, key="time_limit")
+    with st.expander("Costs, sites forced in or out, fairness across governorates"):
+        c = st.columns(2)
+        rehab_cost = c[0].number_input(
+            "Cost of a rehabilitation", 0.0, 100.0, 1.0, step=0.5, key="cost_rehab"
+        )
+        new_cost = c[1].number_input(
+            "Cost of a new build", 0.0, 100.0, 2.5, step=0.5, key="cost_new"
+        )
+        st.caption("A cost column in an uploaded stations file gives each station its own.")
+        c = st.columns(2)
+        force_in = c[0].multiselect(
+            "Always open", list(site_names), key="force_in", format_func=site_names.get
+        )
+        force_out = c[1].multiselect(
+            "Never open", list(site_names), key="force_out", format_func=site_names.get
+        )
+        st.caption("At least this many new sites in each governorate:")
+        c = st.columns(max(1, len(p["governorates"])))
+        minima = {
+            gov: c[i].number_input(gov, 0, 20, 0, key=f"min_sites_{gov}")
+            for i, gov in enumerate(p["governorates"])
+        }
+        st.caption("At least this share of each governorate's people within the radius (%):")
+        c = st.columns(max(1, len(p["governorates"])))
+        shares = {
+            gov: c[i].number_input(gov, 0, 100, 0, key=f"min_share_{gov}")
+            for i, gov in enumerate(p["governorates"])
+        }
     submitted = st.form_submit_button("Propose sites", type="primary")
 
-request = (
-    token,
-    int(n_sites),
-    tuple(kinds),
-    tuple(p["governorates"]),
-    p["radius_km"],
-    p["max_cpfs"],
-    method,
-)
+
+def _phases(text: str) -> tuple[int | float, ...] | None:
+    values: list[int | float] = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            values.append(float(part) if "." in part else int(part))
+        except ValueError:
+            return None
+    return tuple(values) or None
+
+
+options: list[tuple[str, object]] = [
+    ("method", method),
+    ("candidate_types", tuple(kinds)),
+    ("time_limit_s", float(time_limit)),
+    ("costs", (("rehabilitate", float(rehab_cost)), ("new_build", float(new_cost)))),
+    ("force_in", tuple(force_in)),
+    ("force_out", tuple(force_out)),
+    ("min_per_governorate", tuple((g, int(m)) for g, m in minima.items() if m)),
+    ("min_share", tuple((g, s / 100) for g, s in shares.items() if s)),
+]
+phases = _phases(phase_text)
+if limit == "sites":
+    options.append(("n_sites", int(n_sites)))
+elif limit == "budget":
+    options.append(("budget", float(budget)))
+else:
+    options.append(("phases", phases))
+request = (token, tuple(p["governorates"]), p["radius_km"], p["max_cpfs"], tuple(options))
 if submitted:
-    try:
-        with st.spinner("Solving..."):
-            st.session_state.proposals = (request, proposals_of(scn, *request))
-    except cpgeo.InputError as exc:
-        st.session_state.proposals = None
-        st.error(f"No proposal: {md(exc)}")
+    if limit == "phases" and phases is None:
+        st.error("Phases: write numbers separated by commas, e.g. 2, 2, 1 or 3.5, 3.5, 2.")
+    else:
+        try:
+            with st.spinner("Solving..."):
+                st.session_state.proposals = (request, proposals_of(scn, *request))
+        except cpgeo.InputError as exc:
+            st.session_state.proposals = None
+            st.error(f"No proposal: {md(exc)}")
 result = st.session_state.proposals
-if result is None or result[0][0] != token or result[0][3:6] != request[3:6]:
-    st.info("Choose the number of sites and press **Propose sites**.")
+if result is None or result[0][:4] != request[:4]:
+    st.info("Choose how much to open and press **Propose sites**.")
     show_map(scn, p, key="map_proposals")
     st.stop()
 used, proposal = result
@@ -79,10 +163,13 @@ if proposal.n_reassigned:
     )
 if len(sites) == 0:
     st.warning("No candidate adds forums served or people covered with these settings.")
+phased = len(proposal.phases.columns) > 2
 for rank, row in zip(sites["rank"], sites.itertuples(index=False), strict=True):
     kind = TYPE_LABELS.get(str(row.type), str(row.type))
+    when = f" · phase {int(row.phase)}" if phased else ""
     st.markdown(
-        f"**{int(rank)}. {md(row.name)}** · {md(kind)} · {md(row.governorate)}  \n{md(row.reason)}"
+        f"**{int(rank)}. {md(row.name)}** · {md(kind)} · {md(row.governorate)}{when} · "
+        f"cost {row.cost:g}  \n{md(row.reason)}"
     )
 
 st.subheader("Before / after")
@@ -94,6 +181,10 @@ st.caption(
 summary = proposal.summary.rename_axis("figure").reset_index()
 st.dataframe(labels.summary_table(proposal.summary), hide_index=True, width="stretch")
 downloads(summary, "proposal_before_after", "proposal_summary")
+if phased:
+    st.subheader("After each phase")
+    st.dataframe(labels.summary_table(proposal.phases), hide_index=True, width="stretch")
+    downloads(proposal.phases.reset_index(), "proposal_by_phase", "proposal_phases")
 
 st.subheader("Proposed sites")
 table(sites)

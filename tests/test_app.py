@@ -250,3 +250,43 @@ def test_query_params_accept_governorate_spellings():
     assert not at.exception
     assert at.sidebar.multiselect(key="governorates").value == ["Anbar", "Ninewa"]
     assert not any("could not be used as given" in i.value for i in at.info)
+
+
+def test_proposals_page_decision_options():
+    from cpgeo.siting import plan_sites
+
+    at = _app("proposals")
+    at.radio(key="limit_kind").set_value("phases")
+    at.text_input(key="phases_text").set_value("2, 1")
+    at.number_input(key="min_sites_Diyala").set_value(1)
+    at.multiselect(key="force_out").set_value(["rehabilitate:STN-10"])
+    at.number_input(key="cost_new").set_value(3.0)
+    at.radio(key="method").set_value("exact")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    ref = plan_sites(
+        cpgeo.load_demo(), phases=[2, 1], min_per_governorate={"Diyala": 1},
+        force_out=["rehabilitate:STN-10"], costs={"rehabilitate": 1.0, "new_build": 3.0},
+        method="exact",
+    )
+    shown = next(df.value for df in at.dataframe if "phase" in df.value.columns)
+    assert shown["id"].tolist() == ref.sites["id"].tolist()
+    assert shown["phase"].tolist() == ref.sites["phase"].tolist()
+    assert "After each phase" in [s.value for s in at.subheader]
+    listed = [m.value for m in at.markdown if m.value.startswith("**1.")]
+    assert listed and "phase 1" in listed[0]
+    # a budget instead
+    at.radio(key="limit_kind").set_value("budget")
+    at.number_input(key="budget").set_value(3.5)
+    at.button[0].click().run()
+    assert not at.exception
+    shown = next(df.value for df in at.dataframe if "cost" in df.value.columns)
+    assert shown["cost"].sum() <= 3.5
+    # conditions no plan can meet: a clear message, no exception
+    at.radio(key="limit_kind").set_value("sites")
+    at.number_input(key="n_sites").set_value(1)
+    for gov in ("Anbar", "Ninewa"):
+        at.number_input(key=f"min_sites_{gov}").set_value(1)
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("No proposal" in e.value and "opens at most 1" in e.value for e in at.error)
