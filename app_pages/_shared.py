@@ -427,6 +427,7 @@ def map_document(
     road_key: str | None = None,
     center: tuple[float, float] | None = None,
     zoom: float | None = None,
+    _after: Any = None,
 ) -> str:
     """Build the map once per data and settings; return it as one standalone HTML page.
 
@@ -450,6 +451,7 @@ def map_document(
         catchment="radius" if _road is None else "road",
         center=center,
         zoom=zoom,
+        coverage_after=_after,
     )
     return maps.map_html(m)
 
@@ -465,6 +467,7 @@ def show_map(
     zoom=None,
     road=None,
     road_key: str | None = None,
+    after=None,
 ):
     """Draw the scenario's map (offline assets) in the page.
 
@@ -485,6 +488,7 @@ def show_map(
         road_key if road is not None else None,
         center,
         zoom,
+        after,
     )
     with st.container(key=key):
         st.iframe(document, height=MAP_HEIGHT)

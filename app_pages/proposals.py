@@ -189,4 +189,11 @@ if phased:
 st.subheader("Proposed sites")
 table(sites)
 downloads(sites, "site_proposals", "proposals")
-show_map(scn, p, key="map_proposals", proposals=sites, proposals_key=repr(used))
+show_map(
+    scn,
+    p,
+    key="map_proposals",
+    proposals=sites,
+    proposals_key=repr(used),
+    after=proposal.after.coverage,
+)

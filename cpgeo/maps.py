@@ -46,7 +46,9 @@ COLOURS: dict[str, str] = {
     "catchment": "#4393c3",
     "forum": "#7b3294",
     "forum_problem": "#e66101",
-    "proposal": "#ff7f00",
+    # proposed sites: near-black, unlike any status colour (orange is "forum out of range")
+    "proposal": "#252525",
+    "newly_covered": "#a6d96a",
     "radius_not_road": "#fdb515",
     "off_network": "#9e9e9e",
     "station": "#666666",
@@ -267,6 +269,7 @@ def build_map(
     catchment: Catchment = "radius",
     center: tuple[float, float] | None = None,
     zoom: float | None = None,
+    coverage_after: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Return an interactive folium map of a scenario that draws without internet access.
 
@@ -308,6 +311,10 @@ def build_map(
     center, zoom
         Open the map on (latitude, longitude), degrees, at this Leaflet zoom level,
         instead of on the whole of the boundaries.
+    coverage_after
+        With ``proposals``: the communities' coverage once the proposal is carried out
+        (e.g. ``Proposal.after.coverage``); communities it newly covers get a colour of
+        their own.
 
     Returns
     -------
@@ -354,7 +361,7 @@ def build_map(
     if catchment == "road":
         _add_road_communities(m, coverage, radius_km)
     else:
-        _add_communities(m, coverage)
+        _add_communities(m, coverage, after=coverage_after if proposals is not None else None)
     _add_forums(m, forums, load)
     _add_offices(m, load, max_cpfs)
     if scenario.stations is not None and len(scenario.stations):
@@ -369,6 +376,8 @@ def build_map(
             title=title,
             proposals=proposals is not None and len(proposals) > 0,
             catchment=catchment,
+            stations=scenario.stations is not None and len(scenario.stations) > 0,
+            newly=coverage_after is not None and proposals is not None,
         )
     )
     bounds = _bounds(scenario.boundaries)
@@ -474,10 +483,15 @@ def _add_catchments(
     ).add_to(m)
 
 
-def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
+def _add_communities(
+    m: folium.Map, coverage: gpd.GeoDataFrame, *, after: gpd.GeoDataFrame | None = None
+) -> None:
     if coverage is None or len(coverage) == 0:
         return
     covered = _col(coverage, "covered", False).fillna(False).astype(bool).to_numpy()
+    newly = np.zeros(len(coverage), dtype=bool)
+    if after is not None and len(after) == len(coverage):
+        newly = _col(after, "covered", False).fillna(False).astype(bool).to_numpy() & ~covered
     names = _col(coverage, "name", "")
     govs = _col(coverage, "governorate", "")
     pops = _col(coverage, "population", 0)
@@ -496,18 +510,26 @@ def _add_communities(m: folium.Map, coverage: gpd.GeoDataFrame) -> None:
                 "tip": (
                     f"<b>{esc(names.iloc[i])}</b> ({esc(govs.iloc[i])})<br>"
                     f"population {_fmt_int(pops.iloc[i])}<br>"
-                    f"{'covered' if covered[i] else 'NOT covered'}{near}"
+                    + (
+                        "newly covered by the proposal"
+                        if newly[i]
+                        else ("covered" if covered[i] else "NOT covered")
+                    )
+                    + near
                 ),
-                "c": bool(covered[i]),
+                "c": "new" if newly[i] else ("yes" if covered[i] else "no"),
                 "r": _population_radius(pops.iloc[i]),
             }
         )
     data = _point_features(coverage, props)
+    colours = {
+        "new": COLOURS["newly_covered"], "yes": COLOURS["covered"], "no": COLOURS["uncovered"]
+    }
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         p = feature["properties"]
-        colour = COLOURS["covered"] if p["c"] else COLOURS["uncovered"]
-        return _dot_style(p["r"], colour, weight=0.6, opacity=0.9)
+        ring = "#1a4f1a" if p["c"] == "new" else "#ffffff"
+        return _dot_style(p["r"], colours[p["c"]], stroke=ring, weight=0.8, opacity=0.9)
 
     _dots(data, style, name="Communities").add_to(m)
 
@@ -740,7 +762,8 @@ def _add_proposals(m: folium.Map, proposals: gpd.GeoDataFrame, radius_km: float)
             icon=folium.DivIcon(
                 html=f'<div class="cpgeo-badge cpgeo-rank">{esc(rank_txt)}</div>',
                 icon_size=(24, 24),
-                icon_anchor=(12, 12),
+                # below left of the site: an office's over-capacity badge sits above right
+                icon_anchor=(28, -4),
                 class_name="cpgeo-label",
             ),
             tooltip=folium.Tooltip(tip),
@@ -755,6 +778,8 @@ def _legend_html(
     *,
     proposals: bool = True,
     catchment: Catchment = "radius",
+    stations: bool = False,
+    newly: bool = False,
 ) -> str:
     def dot(colour: str, size: float = 10, ring: str = "#ffffff") -> str:
         return (
@@ -774,6 +799,10 @@ def _legend_html(
     else:
         communities = [
             f"{dot(COLOURS['covered'])}community within {radius_km:g} km",
+            f"{dot(COLOURS['newly_covered'], 10, '#1a4f1a')}newly within {radius_km:g} km with "
+            "the proposal"
+            if newly
+            else "",
             f"{dot(COLOURS['uncovered'])}community not covered",
         ]
     rows = [
@@ -782,7 +811,10 @@ def _legend_html(
         f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums)",
         f"{dot(COLOURS['forum'], 8)}forum (line to its office)",
         f"{dot(COLOURS['forum_problem'], 8)}forum out of range / no office",
-        f"{dot(COLOURS['proposal'], 12)}proposed site (rank)" if proposals else "",
+        f"{dot(COLOURS['proposal'], 12)}proposed site (rank; dashed: its catchment)"
+        if proposals
+        else "",
+        f"{dot('#ffffff', 8, COLOURS['station'])}candidate police station" if stations else "",
         (
             f'<span style="display:inline-block;width:12px;height:8px;border:1.5px solid '
             f'{COLOURS["catchment"]};margin-right:4px"></span>{radius_km:g} km catchment (geodesic)'
@@ -825,11 +857,19 @@ class _Legend(MacroElement):
         title: str | None,
         proposals: bool = True,
         catchment: Catchment = "radius",
+        stations: bool = False,
+        newly: bool = False,
     ) -> None:
         super().__init__()
         self._name = "Legend"
         self.html = _legend_html(
-            radius_km, max_cpfs, title, proposals=proposals, catchment=catchment
+            radius_km,
+            max_cpfs,
+            title,
+            proposals=proposals,
+            catchment=catchment,
+            stations=stations,
+            newly=newly,
         )
         self.background = COLOURS["background"]
         self.css = _LEGEND_CSS
@@ -842,7 +882,7 @@ _LEGEND_CSS = """
 .cpgeo-badge { width: 22px; height: 22px; border-radius: 11px; color: #fff; font: bold 12px/22px
   sans-serif; text-align: center; border: 2px solid #fff; box-shadow: 0 0 3px rgba(0,0,0,0.5); }
 .cpgeo-over { background: #b2182b; }
-.cpgeo-rank { background: #ff7f00; }
+.cpgeo-rank { background: #252525; }
 """
 
 

@@ -12,6 +12,7 @@ import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 from pyproj import Geod
 
+import cpgeo
 from cpgeo import _assets, maps
 from cpgeo.regions import load_boundaries
 from cpgeo.scenario import Scenario
@@ -298,3 +299,31 @@ def test_map_can_open_on_one_office():
     assert "fitBounds" not in one
     assert re.search(r"center:\s*\[34\.6,\s*43\.7\]", one)
     assert re.search(r'"zoom":\s*9', one)
+
+
+def test_proposal_map_shows_the_after_state():
+    from cpgeo.siting import plan_sites
+
+    demo = cpgeo.load_demo()
+    plan = plan_sites(demo, 2, method="greedy")
+    fig = plan.before
+    html = maps.map_html(
+        maps.build_map(
+            demo, fig.coverage, fig.load, plan.sites, forums=fig.forums, radius_km=50,
+            coverage_after=plan.after.coverage, show_stations=True,
+        )
+    )
+    newly = int(plan.summary.loc["communities_within_radius", "change"])
+    assert newly > 0
+    assert html.count("newly covered by the proposal") == newly
+    assert "newly within 50 km with the proposal" in html
+    assert "candidate police station" in html
+    # the proposed sites' colour is their own, not the "forum out of range" orange
+    assert maps.COLOURS["proposal"] not in {
+        maps.COLOURS["forum_problem"], maps.COLOURS["uncovered"], maps.COLOURS["office_over"]
+    }
+    # rank badges sit below left of the site, office badges above right: never on top
+    rank_icon = re.search(r'cpgeo-rank[^}]*?"iconAnchor": \[(-?\d+), (-?\d+)\]', html)
+    over_icon = re.search(r'cpgeo-over[^}]*?"iconAnchor": \[(-?\d+), (-?\d+)\]', html)
+    assert rank_icon and over_icon
+    assert rank_icon.groups() == ("28", "-4") and over_icon.groups() == ("-4", "26")
