@@ -177,6 +177,7 @@ def site_reason(
     changes: Mapping[str, object],
     relieved: Sequence[str],
     radius_km: float,
+    unknown_population: int = 0,
 ) -> str:
     """One sentence for a minister, built from a site's per-site figures.
 
@@ -194,6 +195,8 @@ def site_reason(
         Names of offices over capacity before this site that carry fewer forums with it.
     radius_km
         The catchment radius, km.
+    unknown_population
+        How many of the communities it newly covers have an unknown population.
     """
     where = "" if _missing(governorate) else f" in {governorate}"
     subject = (
@@ -204,10 +207,18 @@ def site_reason(
     clauses: list[str] = []
     n_new = _count(changes.get("communities_within_radius"))
     if n_new:
+        if unknown_population >= n_new:
+            count = "population unknown"
+        elif unknown_population:
+            count = (
+                f"{people(changes.get('population_within_radius'))}; "
+                f"{unknown_population:,d} of unknown population"
+            )
+        else:
+            count = people(changes.get("population_within_radius"))
         clauses.append(
-            f"brings {_plural(n_new, 'community', 'communities')} "
-            f"({people(changes.get('population_within_radius'))}) within {radius_km:g} km of "
-            "an office for the first time"
+            f"brings {_plural(n_new, 'community', 'communities')} ({count}) within "
+            f"{radius_km:g} km of an office for the first time"
         )
     served = _count(changes.get("forums_served_within_capacity"))
     first_office = -_count(changes.get("forums_without_office_in_range"))

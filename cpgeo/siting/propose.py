@@ -716,6 +716,11 @@ def _site_table(
         changes = _changes(prev, here, SITE_FIGURE_KEYS)
         newly = here.coverage["covered"].to_numpy(bool) & ~prev.coverage["covered"].to_numpy(bool)
         names = here.coverage["name"].astype(str).to_numpy()[newly]
+        if "population" in here.coverage.columns:
+            unknown_pop = pd.to_numeric(here.coverage["population"], errors="coerce").isna()
+            unknown = int((newly & unknown_pop.to_numpy()).sum())
+        else:
+            unknown = int(newly.sum())
         relieved = _relieved(prev.load, here.load)
         office_name = dict(
             zip(prev.load["id"].astype(str), prev.load["name"].astype(str), strict=True)
@@ -740,6 +745,7 @@ def _site_table(
                     changes=changes.to_dict(),
                     relieved=[office_name.get(o, o) for o in relieved],
                     radius_km=radius,
+                    unknown_population=unknown,
                 ),
                 "geometry": site.geometry,
             }
