@@ -169,6 +169,25 @@ def proposals_of(
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def sensitivity_of(
+    _scn: cpgeo.Scenario,
+    token: str,
+    governorates: tuple[str, ...],
+    radii: tuple[float, ...],
+    max_cpfs: int,
+    options: tuple[tuple[str, Any], ...],
+):
+    """Return the same proposal at each radius (cpgeo.siting.sensitivity)."""
+    from cpgeo.siting import sensitivity
+
+    named = {name: (dict(value) if name in _MAPPINGS else value) for name, value in options}
+    return sensitivity(
+        _scn, radii, named.pop("n_sites", None), governorates=governorates,
+        max_cpfs=max_cpfs, **named,
+    )
+
+
 # plan_sites options the form passes as (key, value) pairs, made hashable for the cache
 _MAPPINGS = frozenset({"costs", "min_per_governorate", "min_share"})
 

@@ -11,6 +11,7 @@ from app_pages._shared import (
     downloads,
     md,
     proposals_of,
+    sensitivity_of,
     show_map,
     table,
 )
@@ -197,3 +198,43 @@ show_map(
     proposals_key=repr(used),
     after=proposal.after.coverage,
 )
+
+st.subheader("Sensitivity: the same decision at other radii")
+st.caption(
+    "The proposal above, with the same options, at each radius. A site chosen at every "
+    "radius is robust: the choice does not hang on the exact catchment."
+)
+c = st.columns([3, 1], vertical_alignment="bottom")
+radii_text = c[0].text_input("Radii (km)", "40, 50, 60", key="sensitivity_radii")
+pressed = c[1].button("Compare radii", key="sensitivity_run")
+if pressed:
+    try:
+        radii = tuple(float(r) for r in radii_text.replace(";", ",").split(",") if r.strip())
+        with st.spinner("Proposing at each radius..."):
+            st.session_state.sensitivity = (
+                used,
+                sensitivity_of(scn, used[0], used[1], radii, used[3], used[4]),
+            )
+    except ValueError as exc:  # a radius that is not a number, or no plan at a radius
+        st.session_state.sensitivity = None
+        st.error(f"No comparison: {md(exc)}")
+stored = st.session_state.get("sensitivity")
+if stored is not None and stored[0] == used:
+    result_by_radius = stored[1]
+    robust = result_by_radius.robust
+    st.caption(
+        f"{len(robust):,} of {len(result_by_radius.sites):,} sites chosen at every radius "
+        f"({', '.join(f'{r:g}' for r in result_by_radius.radii)} km)."
+    )
+    table(result_by_radius.sites)
+    downloads(result_by_radius.sites, "site_sensitivity", "sensitivity")
+    if len(robust):
+        shown = robust.assign(
+            rank=range(1, len(robust) + 1),
+            reason="Chosen at every radius: "
+            + ", ".join(f"{r:g}" for r in result_by_radius.radii)
+            + " km",
+        )
+        show_map(
+            scn, p, key="map_robust", proposals=shown, proposals_key=f"robust:{used!r}"
+        )

@@ -290,3 +290,25 @@ def test_proposals_page_decision_options():
     at.button[0].click().run()
     assert not at.exception
     assert any("No proposal" in e.value and "opens at most 1" in e.value for e in at.error)
+
+
+def test_proposals_page_sensitivity():
+    from cpgeo.siting import sensitivity
+
+    at = _app("proposals")
+    at.radio(key="method").set_value("greedy")
+    at.button[0].click().run()
+    at.text_input(key="sensitivity_radii").set_value("48, 50, 52")
+    at.button(key="sensitivity_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    ref = sensitivity(cpgeo.load_demo(), (48, 50, 52), 3, method="greedy")
+    shown = next(df.value for df in at.dataframe if "robust" in df.value.columns)
+    assert shown["id"].tolist() == ref.sites["id"].tolist()
+    assert shown["robust"].tolist() == ref.sites["robust"].tolist()
+    assert any(f"{len(ref.robust)} of {len(ref.sites)} sites chosen at every radius" in c.value
+               for c in at.caption)
+    assert len(at.get("iframe")) >= 2  # the proposals map and the robust sites' map
+    at.text_input(key="sensitivity_radii").set_value("50, abc")
+    at.button(key="sensitivity_run").click().run()
+    assert not at.exception
+    assert any("No comparison" in e.value for e in at.error)

@@ -281,3 +281,25 @@ def test_cli_decision_options(capsys) -> None:
     assert last and all(last[k] == payload["after"][k] for k in last)
     assert main(["propose", "--min-per-governorate", "Anbar", "--sites", "2"]) == 2
     assert "NAME=INT" in capsys.readouterr().err
+
+
+def test_sensitivity_marks_the_sites_chosen_at_every_radius(demo: cpgeo.Scenario) -> None:
+    from cpgeo.siting import sensitivity
+    from cpgeo.siting.sensitivity import rank_column
+
+    radii = (48.0, 50.0, 52.0)
+    result = sensitivity(demo, radii, 3, method="greedy")
+    chosen = {r: plan_sites(demo, 3, radius_km=r, method="greedy") for r in radii}
+    ids = [set(p.sites["id"]) for p in chosen.values()]
+    assert set(result.robust["id"]) == set.intersection(*ids)
+    assert 1 <= len(result.robust) < len(result.sites)  # the demo has both kinds here
+    assert set(result.sites["id"]) == set.union(*ids)
+    for r, plan in chosen.items():
+        ranks = result.sites.set_index("id")[rank_column(r)]
+        for site in plan.sites.itertuples():
+            assert ranks[site.id] == site.rank
+    assert result.sites["robust"].tolist() == sorted(result.sites["robust"], reverse=True)
+    with pytest.raises(cpgeo.InputError, match="at least two different radii"):
+        sensitivity(demo, [50, 50], 3)
+    with pytest.raises(cpgeo.InputError, match="positive numbers of km"):
+        sensitivity(demo, [50, -1], 3)

@@ -98,6 +98,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="BUDGETS",
         help="a phased plan: budget per phase, e.g. '3.5,3.5,2' (instead of --budget)",
     )
+    p.add_argument(
+        "--sensitivity",
+        default=None,
+        metavar="RADII",
+        help="also propose at these radii (km), e.g. '40,50,60', and mark the sites chosen "
+        "at every one (robust)",
+    )
     add_layer_options(p, "offices", "cpfs", "communities", "stations", "boundaries")
     add_radius_option(p)
     add_capacity_option(p)
@@ -129,7 +136,9 @@ def _items(text: str | None) -> list[str]:
     return [] if text is None else [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _phase_list(args: argparse.Namespace) -> list[int | float] | None:
+def _phase_list(
+    args: argparse.Namespace,
+) -> list[int | float | tuple[int | None, float | None]] | None:
     counts, budgets = _items(args.phases), _items(args.phase_budgets)
     if not counts and not budgets:
         return None
@@ -137,8 +146,10 @@ def _phase_list(args: argparse.Namespace) -> list[int | float] | None:
         if len(counts) != len(budgets):
             msg = "--phases and --phase-budgets need as many entries each"
             raise InputError(msg)
-        return [(_number(c, int, "--phases"), _number(b, float, "--phase-budgets"))
-                for c, b in zip(counts, budgets, strict=True)]  # type: ignore[misc]
+        return [
+            (int(_number(c, int, "--phases")), float(_number(b, float, "--phase-budgets")))
+            for c, b in zip(counts, budgets, strict=True)
+        ]
     if counts:
         return [_number(c, int, "--phases") for c in counts]
     return [_number(b, float, "--phase-budgets") for b in budgets]
@@ -166,24 +177,28 @@ def run_propose(args: argparse.Namespace) -> int:
         raise InputError(msg)
     scenario = load_scenario(args)
     types = tuple(t.strip() for t in args.types.split(",") if t.strip())
-    proposal = plan_sites(
-        scenario,
-        args.sites,
-        costs=_pairs(args.costs, "--costs", float),
-        force_in=_items(args.force_in),
-        force_out=_items(args.force_out),
-        min_per_governorate=_pairs(args.min_per_governorate, "--min-per-governorate", int),
-        min_share=_pairs(args.min_share, "--min-share", float),
-        phases=_phase_list(args),
-        governorates=args.governorates,
-        radius_km=args.radius_km,
-        max_cpfs=args.max_cpfs,
-        method=args.method,
-        candidate_types=types,
-        grid_km=args.grid_km,
-        budget=args.budget,
-        time_limit_s=args.time_limit,
-    )
+    options = {
+        "costs": _pairs(args.costs, "--costs", float),
+        "force_in": _items(args.force_in),
+        "force_out": _items(args.force_out),
+        "min_per_governorate": _pairs(args.min_per_governorate, "--min-per-governorate", int),
+        "min_share": _pairs(args.min_share, "--min-share", float),
+        "phases": _phase_list(args),
+        "governorates": args.governorates,
+        "max_cpfs": args.max_cpfs,
+        "method": args.method,
+        "candidate_types": types,
+        "grid_km": args.grid_km,
+        "budget": args.budget,
+        "time_limit_s": args.time_limit,
+    }
+    proposal = plan_sites(scenario, args.sites, radius_km=args.radius_km, **options)
+    robust = None
+    if args.sensitivity is not None:
+        from cpgeo.siting import sensitivity
+
+        radii = [_number(r, float, "--sensitivity") for r in _items(args.sensitivity)]
+        robust = sensitivity(scenario, radii, args.sites, **options)
     out = proposal.sites
     if scenario.illustrative:
         out = out.assign(note=scenario.notice)
@@ -205,6 +220,10 @@ def run_propose(args: argparse.Namespace) -> int:
                 "phases": {
                     column: {k: proposal.phases.loc[k, column] for k in proposal.phases.index}
                     for column in proposal.phases.columns
+                },
+                "sensitivity": None if robust is None else {
+                    "radii_km": list(robust.radii),
+                    "sites": json_records(robust.sites),
                 },
                 "method": proposal.method,
                 "optimal": proposal.optimal,
@@ -249,4 +268,11 @@ def run_propose(args: argparse.Namespace) -> int:
         print()
         print("After each phase")
         print(summary_table(proposal.phases).to_string(index=False))
+    if robust is not None:
+        print()
+        print_table(
+            robust.sites.drop(columns=["type"]),
+            title=f"The same decision at {', '.join(f'{r:g}' for r in robust.radii)} km "
+            f"({len(robust.robust)} site(s) chosen at every radius: robust)",
+        )
     return 0

@@ -13,17 +13,20 @@ from cpgeo.siting.candidates import (
     candidate_sites,
 )
 from cpgeo.siting.propose import Proposal, plan_sites, propose_sites
+from cpgeo.siting.sensitivity import Sensitivity, sensitivity
 
 __all__ = [
     "CANDIDATE_TYPES",
     "NEW_BUILD_COST",
     "REHAB_COST",
     "Proposal",
+    "Sensitivity",
     "SitingResult",
     "candidate_sites",
     "greedy_mclp",
     "plan_sites",
     "propose_sites",
+    "sensitivity",
     "solve_lscp",
     "solve_mclp",
 ]
