@@ -25,5 +25,6 @@ st.navigation(
         st.Page("app_pages/office_load.py", title="Office load", url_path="office-load"),
         st.Page("app_pages/proposals.py", title="Site proposals", url_path="proposals"),
         st.Page("app_pages/snapshot.py", title="Snapshot", url_path="snapshot"),
+        st.Page("app_pages/plans.py", title="Plans", url_path="plans"),
     ]
 ).run()

@@ -188,6 +188,23 @@ def sensitivity_of(
     )
 
 
+def plan_bytes(scn: cpgeo.Scenario, proposal: Any, request: tuple, name: str) -> bytes:
+    """Return the proposal saved as a plan (a GeoPackage, see cpgeo.plans), as bytes."""
+    from cpgeo.plans import save_plan
+
+    _token, governorates, radius_km, max_cpfs, options = request
+    saved = {
+        "governorates": list(governorates),
+        "radius_km": radius_km,
+        "max_cpfs": max_cpfs,
+        **{key: (dict(value) if key in _MAPPINGS else value) for key, value in options},
+    }
+    with tempfile.TemporaryDirectory(prefix="cpgeo-download-") as folder:
+        path = Path(folder) / "plan.gpkg"
+        save_plan(path, scn, proposal, saved, name=name.strip() or "plan")
+        return path.read_bytes()
+
+
 # plan_sites options the form passes as (key, value) pairs, made hashable for the cache
 _MAPPINGS = frozenset({"costs", "min_per_governorate", "min_share"})
 

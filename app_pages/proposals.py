@@ -10,6 +10,7 @@ from app_pages._shared import (
     context,
     downloads,
     md,
+    plan_bytes,
     proposals_of,
     sensitivity_of,
     show_map,
@@ -197,6 +198,18 @@ show_map(
     proposals=sites,
     proposals_key=repr(used),
     after=proposal.after.coverage,
+)
+
+st.subheader("Save as a plan")
+c = st.columns([3, 1], vertical_alignment="bottom")
+plan_name = c[0].text_input("Plan name", "Plan A", key="plan_name")
+c[1].download_button(
+    "Save plan (.gpkg)",
+    data=lambda: plan_bytes(scn, proposal, used, plan_name),
+    file_name=f"cpgeo-plan-{plan_name.strip() or 'plan'}.gpkg".replace(" ", "_"),
+    mime="application/geopackage+sqlite3",
+    key="save_plan",
+    on_click="ignore",
 )
 
 st.subheader("Sensitivity: the same decision at other radii")

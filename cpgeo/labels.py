@@ -319,10 +319,14 @@ def _python(value: object) -> object:
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Return a proposal's before / after table (indexed by figure key) as labelled text."""
+    """Return a table indexed by figure key (before / after, phases, plans) as text.
+
+    Columns named ``change`` or ``... - ...`` (differences) carry a sign.
+    """
     table = summary.rename_axis("figure").reset_index()
     table["figure"] = [label(str(k)) for k in table["figure"]]
-    return display_table(table)
+    signed = [c for c in table.columns if c == "change" or " - " in str(c)]
+    return display_table(table, signed=signed)
 
 
 def figure_lines(values: Mapping[str, object], keys: Sequence[str]) -> list[str]:

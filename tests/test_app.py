@@ -17,6 +17,7 @@ PAGES = {
     "load": "app_pages/office_load.py",
     "proposals": "app_pages/proposals.py",
     "snapshot": "app_pages/snapshot.py",
+    "plans": "app_pages/plans.py",
 }
 GEOD = Geod(ellps="WGS84")
 
@@ -312,3 +313,37 @@ def test_proposals_page_sensitivity():
     at.button(key="sensitivity_run").click().run()
     assert not at.exception
     assert any("No comparison" in e.value for e in at.error)
+
+
+def test_save_a_plan_and_compare_two(tmp_path):
+    from cpgeo.plans import open_plan, save_plan
+    from cpgeo.siting import plan_sites
+
+    at = _app("proposals")
+    at.radio(key="method").set_value("greedy")
+    at.button[0].click().run()
+    assert not at.exception
+    # the page's save button makes the same file save_plan makes
+    from app_pages._shared import plan_bytes
+
+    demo = cpgeo.load_demo()
+    request, proposal = at.session_state.proposals
+    saved = tmp_path / "from_app.gpkg"
+    saved.write_bytes(plan_bytes(demo, proposal, request, "From the app"))
+    plan = open_plan(saved)
+    assert plan.name == "From the app"
+    assert plan.sites["id"].tolist() == proposal.sites["id"].tolist()
+    other = plan_sites(demo, 4, method="greedy")
+    second = save_plan(tmp_path / "four.gpkg", demo, other, {"n_sites": 4, "method": "greedy"},
+                       name="Four sites")
+    at.switch_page(PAGES["plans"]).run()
+    assert any("Upload saved plans" in i.value for i in at.info)
+    # two uploads: the side-by-side table appears with both names
+    at.file_uploader(key="plan_files").set_value(
+        [("from_app.gpkg", saved.read_bytes(), "application/geopackage+sqlite3"),
+         ("four.gpkg", second.read_bytes(), "application/geopackage+sqlite3")]
+    ).run()
+    assert not at.exception, [e.value for e in at.exception]
+    side = next(df.value for df in at.dataframe if "Four sites - From the app" in df.value)
+    assert len(side) == len(proposal.summary)
+    assert any("the same sites as saved" in m.value for m in at.markdown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from cpgeo import settings
 from cpgeo._errors import InputError
@@ -105,12 +106,69 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also propose at these radii (km), e.g. '40,50,60', and mark the sites chosen "
         "at every one (robust)",
     )
+    p.add_argument("--save", type=Path, default=None, metavar="PLAN.gpkg",
+                   help="save the plan (data, options, sites) to one GeoPackage")
+    p.add_argument("--name", default=None, help="the saved plan's name (default: the file's)")
     add_layer_options(p, "offices", "cpfs", "communities", "stations", "boundaries")
     add_radius_option(p)
     add_capacity_option(p)
     add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_propose)
+
+    p = subparsers.add_parser(
+        "plans",
+        help="reopen saved plans and compare two or three side by side",
+        description="Reopen plans saved with `cpgeo propose --save` (each proposed again "
+        "from its own data and options) and print their figures side by side, with the "
+        "differences to the first.",
+    )
+    p.add_argument("plans", nargs="+", type=Path, metavar="PLAN.gpkg")
+    add_json_option(p)
+    p.set_defaults(func=run_plans)
+
+
+def run_plans(args: argparse.Namespace) -> int:
+    """Reopen saved plans; print each one's sites and the figures side by side."""
+    from cpgeo.plans import compare_plans, reopen
+
+    opened = [reopen(path) for path in args.plans]
+    table = compare_plans([(plan.name, proposal) for plan, proposal in opened]) if len(
+        opened
+    ) > 1 else None
+    if args.json:
+        print_json(
+            {
+                "plans": [
+                    {
+                        "name": plan.name,
+                        "file": str(plan.path),
+                        "created": plan.created.isoformat(),
+                        "cpgeo_version": plan.cpgeo_version,
+                        "same_sites_as_saved": (
+                            proposal.sites["id"].tolist() == plan.sites["id"].tolist()
+                        ),
+                        "sites": json_records(proposal.sites),
+                        "after": proposal.after.as_dict(),
+                    }
+                    for plan, proposal in opened
+                ],
+                "comparison": None
+                if table is None
+                else {c: {k: table.loc[k, c] for k in table.index} for c in table.columns},
+            }
+        )
+        return 0
+    for plan, proposal in opened:
+        same = proposal.sites["id"].tolist() == plan.sites["id"].tolist()
+        print(f"{plan.name} ({plan.path.name}, saved {plan.created:%Y-%m-%d %H:%M} UTC by "
+              f"cpgeo {plan.cpgeo_version}): "
+              + ("the same sites as saved" if same else "DIFFERENT sites from the saved ones"))
+        print_table(proposal.sites, ["rank", "phase", "name", "type", "governorate", "cost"])
+    if table is not None:
+        print("Side by side")
+        print(summary_table(table).to_string(index=False))
+    return 0
 
 
 def _pairs(text: str | None, option: str, number: type) -> dict[str, float] | None:
@@ -203,6 +261,13 @@ def run_propose(args: argparse.Namespace) -> int:
     if scenario.illustrative:
         out = out.assign(note=scenario.notice)
     write_output(out, args.output, layer="proposals", quiet=args.json)
+    if args.save is not None:
+        from cpgeo.plans import save_plan
+
+        saved = {"n_sites": args.sites, "radius_km": args.radius_km, **options}
+        save_plan(args.save, scenario, proposal, saved, name=args.name or args.save.stem)
+        if not args.json:
+            print(f"saved the plan to {args.save}")
     reassigned = reassignment_sentence(proposal.reassignment.to_dict(), proposal.n_reassigned)
     summary = proposal.summary
     if args.json:
