@@ -20,6 +20,7 @@ from cpgeo.siting._capacitated import (
     CapacitatedInstance,
     Conditions,
     Phase,
+    _Matching,
     greedy_capacitated,
     solve_capacitated,
 )
@@ -141,6 +142,51 @@ def test_engine_equals_brute_force_and_the_textbook_model(seed: int) -> None:
     if not conditions.min_people:
         assert feasible(instance, arrays, plan, conditions, greedy.open_phase)
         assert (greedy.forums_served, greedy.population) <= expected
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_matching_gains_equal_a_max_flow(seed: int) -> None:
+    """The incremental matching's gain of each site is the max-flow difference."""
+    rng = np.random.default_rng(1000 + seed)
+    n_f, n_o, n_j = int(rng.integers(1, 25)), int(rng.integers(0, 4)), int(rng.integers(1, 9))
+    fo = rng.random((n_f, n_o)) < 0.3
+    fc = rng.random((n_f, n_j)) < 0.3
+    capacity = int(rng.integers(1, 4))
+    instance = CapacitatedInstance(
+        sp.csr_array(fo), sp.csr_array(fc), sp.csr_array(np.zeros((1, n_j), bool)),
+        np.ones(1), capacity, np.ones(n_j),
+    )
+    matching = _Matching(instance, [])
+    opened: list[int] = []
+    for j in rng.permutation(n_j).tolist():
+        before = matching_size(np.hstack([fo, fc[:, opened]]), capacity)
+        after = matching_size(np.hstack([fo, fc[:, [*opened, j]]]), capacity)
+        assert matching.gain(j) == after - before
+        assert matching.open(j) == after - before
+        opened.append(j)
+        assert matching.served == after
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_plan_in_parts_serves_the_most_forums_and_bounds_its_gap(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the size limit the plan is solved in parts: forums exact, people within the gap."""
+    import cpgeo.siting._capacitated as capacitated
+
+    monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
+    instance, arrays, _plan, conditions = random_case(seed)
+    plan = [Phase(int(np.random.default_rng(seed).integers(1, 4)), None)]
+    conditions = Conditions(force_in=conditions.force_in)
+    expected = brute_force(arrays, plan, conditions)
+    answer = solve_capacitated(instance, phases=plan, conditions=conditions)
+    assert answer.stats["method"] == "in parts"
+    assert feasible(instance, arrays, plan, conditions, answer.open_phase)
+    assert answer.forums_served == expected[0]
+    assert answer.population <= expected[1] + 1e-9
+    assert answer.population * (1.0 + answer.gap) >= expected[1] - 1e-6
+    if answer.optimal:
+        assert answer.population == expected[1]
 
 
 def test_the_reductions_shrink_the_model_and_keep_the_optimum() -> None:

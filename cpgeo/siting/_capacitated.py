@@ -63,7 +63,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -73,6 +73,11 @@ from cpgeo._errors import SolverError
 from cpgeo.siting._milp import solve_milp
 from cpgeo.siting._reduce import merge_identical_rows
 from cpgeo.siting._result import relative_gap
+
+# Above this many community-candidate pairs (times phases) the compact model is too big
+# for HiGHS to honour a time limit of a minute (its root LP alone runs for minutes): the
+# plan is then solved in parts with the maximal covering engine (see _solve_large).
+LARGE_MODEL_NNZ = 400_000
 
 # The dominance reduction compares candidates pairwise over shared communities; above
 # this many community-candidate pairs squared it is skipped (it stays exact, only less
@@ -179,6 +184,11 @@ class CapacitatedInstance:
         )
         self._forum_csc = sp.csc_array(self.forum_candidate)
         self._forums_in_range = np.diff(self._forum_csc.indptr)
+        by_site = np.asarray(self.forum_candidate.sum(axis=1)).ravel() + np.asarray(
+            self.forum_office.sum(axis=1)
+        ).ravel()
+        #: forums with some site (office or candidate) within the radius
+        self.reachable_forums = int(np.count_nonzero(by_site > 0))
 
     def forums_served(self, selected: np.ndarray) -> int:
         """Return the most forums served within capacity with ``selected`` candidates open."""
@@ -273,6 +283,93 @@ def _affordable(
 # ------------------------------------------------------------------------ greedy
 
 
+class _Matching:
+    """A maximum assignment of forums to open sites, kept up to date as sites open.
+
+    Sites are existing offices and opened candidates, each taking at most ``K`` forums
+    within the radius. When a site opens, the assignment stays maximum after augmenting
+    paths that end at the new site (before it opened, no augmenting path existed), so
+    the gain of opening a site is found by a search from that site alone, without a
+    max-flow over the whole network.
+    """
+
+    def __init__(self, instance: CapacitatedInstance, open_candidates: Sequence[int]) -> None:
+        self.capacity = instance.capacity
+        fo = sp.csc_array(instance.forum_office)
+        fc = instance._forum_csc
+        n_o = instance.n_offices
+        # sites: offices 0..n_o-1, candidate j is n_o + j
+        self.forums_of: dict[int, np.ndarray] = {
+            o: fo.indices[fo.indptr[o] : fo.indptr[o + 1]] for o in range(n_o)
+        }
+        self._fc, self._n_o = fc, n_o
+        self.site_of = np.full(instance.n_forums, -1, dtype=np.int64)
+        self.load: dict[int, int] = dict.fromkeys(range(n_o), 0)
+        self.served = 0
+        for o in range(n_o):
+            self._fill(o)
+        for j in open_candidates:
+            self.open(int(j))
+
+    def _site_forums(self, site: int) -> np.ndarray:
+        if site not in self.forums_of:
+            j = site - self._n_o
+            self.forums_of[site] = self._fc.indices[self._fc.indptr[j] : self._fc.indptr[j + 1]]
+        return self.forums_of[site]
+
+    def _augment(self, start: int, apply: bool) -> bool:
+        """Find (and with ``apply`` carry out) one augmenting path ending at ``start``."""
+        parent: dict[int, tuple[int, int]] = {start: (-1, -1)}  # site -> (forum, next site)
+        queue = [start]
+        while queue:
+            site = queue.pop(0)
+            for f in self._site_forums(site).tolist():
+                holder = int(self.site_of[f])
+                if holder == site:
+                    continue
+                if holder < 0:
+                    if apply:
+                        # walk back: f goes to site, the forum that left each site moves on
+                        self.site_of[f] = site
+                        forum, nxt = parent[site]
+                        while forum >= 0:
+                            self.site_of[forum] = nxt
+                            forum, nxt = parent[nxt]
+                        self.load[start] += 1
+                        self.served += 1
+                    return True
+                if holder not in parent:
+                    # f may move from its holder to this site, freeing a place there
+                    parent[holder] = (f, site)
+                    queue.append(holder)
+        return False
+
+    def _fill(self, site: int) -> int:
+        added = 0
+        while self.load[site] < self.capacity and self._augment(site, apply=True):
+            added += 1
+        return added
+
+    def gain(self, j: int) -> int:
+        """Return how many more forums are served if candidate ``j`` opens."""
+        site = self._n_o + j
+        if site in self.load or self.capacity == 0:
+            return 0
+        saved = (self.site_of.copy(), dict(self.load), self.served)
+        self.load[site] = 0
+        added = self._fill(site)
+        self.site_of, self.load, self.served = saved
+        return added
+
+    def open(self, j: int) -> int:
+        """Open candidate ``j``; return how many more forums are served."""
+        site = self._n_o + j
+        if site in self.load:
+            return 0
+        self.load[site] = 0
+        return self._fill(site)
+
+
 def greedy_capacitated(
     instance: CapacitatedInstance,
     n_sites: int | None = None,
@@ -344,7 +441,8 @@ def greedy_capacitated(
     chosen = opened()
     if interchange and chosen and len(plan) == 1 and not conditions.min_sites:
         fixed = {int(j) for j in conditions.force_in}
-        chosen = _swap(instance, chosen, value, plan[0].budget, deadline, fixed)
+        pool = _shortlist(instance, chosen, scale)
+        chosen = _swap(instance, chosen, value, plan[0].budget, deadline, fixed, pool)
         open_phase[:] = -1
         open_phase[chosen] = 0
     open_phase = prune(instance, open_phase, len(plan), conditions)
@@ -369,7 +467,8 @@ def _fill_phase(
     """Lazy greedy for phase ``t`` over the candidates not yet open."""
     base_sites = [j for s in range(t + 1) for j in chosen_in[s]]
     covered = instance.covered(np.array(base_sites, dtype=np.int64))
-    served = instance.forums_served(np.array(base_sites, dtype=np.int64))
+    matching = _Matching(instance, base_sites)
+    served = matching.served
     csc = instance.community_candidate
     per_cost = phase.budget is not None
     weight = instance.population
@@ -378,12 +477,17 @@ def _fill_phase(
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         return float(weight[rows[~covered[rows]]].sum())
 
+    def forum_bound(j: int) -> int:
+        # a site serves at most K forums, and no more can be served than are unserved
+        unserved = instance.reachable_forums - served
+        return min(instance.capacity, instance.forums_in_range(j), unserved)
+
     def priority(j: int, gain: float) -> float:
         return gain / max(float(instance.cost[j]), 1e-9) if per_cost else gain
 
     heap: list[tuple[float, int, bool]] = []
     for j in np.flatnonzero(open_phase < 0).tolist():
-        bound = min(instance.capacity, instance.forums_in_range(j)) * scale + people_gain(j)
+        bound = forum_bound(j) * scale + people_gain(j)
         heap.append((-priority(j, bound), j, False))
     heapq.heapify(heap)
     # past the deadline, a phase still gets its first site: an answer, if a rough one
@@ -392,9 +496,7 @@ def _fill_phase(
         if not _affordable(instance, chosen_in[t], j, phase, spent[t]):
             continue
         people = people_gain(j)
-        forums = 0
-        if instance.forums_in_range(j) and instance.capacity:
-            forums = instance.forums_served(np.array([*base_sites, j], dtype=np.int64)) - served
+        forums = matching.gain(j) if forum_bound(j) > 0 else 0
         gain = forums * scale + people
         if not exact and heap and priority(j, gain) < -heap[0][0] - 1e-9:
             heapq.heappush(heap, (-priority(j, gain), j, True))
@@ -405,11 +507,15 @@ def _fill_phase(
         spent[t] += float(instance.cost[j])
         open_phase[j] = t
         base_sites.append(j)
-        served += forums
+        served += matching.open(j)
         rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
         covered[rows] = True
-        # gains only fall as sites open: entries already in the heap stay upper bounds
-        heap = [(p, k, False) for p, k, _ in heap]
+        # gains only fall as sites open: entries already in the heap stay upper bounds;
+        # once every reachable forum is served, the bounds fall to the people alone
+        if served >= instance.reachable_forums:
+            heap = [(-priority(k, people_gain(k)), k, False) for _p, k, _e in heap]
+        else:
+            heap = [(p, k, False) for p, k, _ in heap]
         heapq.heapify(heap)
         if phase.count is not None and len(chosen_in[t]) >= phase.count:
             break
@@ -422,9 +528,14 @@ def _swap(
     budget: float | None,
     deadline: float | None = None,
     fixed: set[int] | None = None,
+    pool: Sequence[int] | None = None,
 ) -> list[int]:
-    """Best improving 1-swaps (within the budget) until none improves or time is up."""
+    """Best improving 1-swaps (within the budget) until none improves or time is up.
+
+    Sites are swapped in from ``pool`` (every candidate when None).
+    """
     fixed = fixed or set()
+    pool = range(instance.n_candidates) if pool is None else pool
     current = value(chosen)
     while not _past(deadline):
         best: tuple[float, int | None, int | None] = (current + 1e-9, None, None)
@@ -432,7 +543,7 @@ def _swap(
             if out in fixed:
                 continue
             rest = [k for k in chosen if k != out]
-            for j in range(instance.n_candidates):
+            for j in pool:
                 if _past(deadline):
                     break
                 if j in chosen:
@@ -447,6 +558,21 @@ def _swap(
         chosen = [*(k for k in chosen if k != best[1]), int(best[2])]  # type: ignore[arg-type]
         current = best[0]
     return chosen
+
+
+#: Candidates the interchange tries to swap in: the best by their gain on their own.
+SWAP_POOL = 60
+
+
+def _shortlist(instance: CapacitatedInstance, chosen: list[int], scale: float) -> list[int]:
+    """Return the candidates most worth a swap: by forums in reach, then people alone."""
+    alone = np.asarray(
+        instance.community_candidate.T @ instance.population
+    ).ravel() + scale * np.minimum(instance.capacity, instance._forums_in_range)
+    alone[chosen] = -np.inf
+    size = min(SWAP_POOL, instance.n_candidates)
+    best = np.argpartition(-alone, size - 1)[:size] if size else np.zeros(0, dtype=np.int64)
+    return [int(j) for j in best if np.isfinite(alone[j])]
 
 
 def _past(deadline: float | None) -> bool:
@@ -495,11 +621,15 @@ def prune(
             out = trial
     if n_phases == 1 and not conditions.min_people:
         # among equally good sites prefer the cheaper (a station to rehabilitate over a
-        # new build in the same town): swap while the score holds and the cost falls
+        # new build in the same town): only a cheaper candidate that reaches every forum
+        # and community the site reaches can replace it, so only those are tried
+        communities = _Columns(instance.community_candidate)
+        forums = _Columns(instance.forum_candidate)
         for j in np.flatnonzero(out >= 0).tolist():
             if j in forced:
                 continue
-            cheaper = np.flatnonzero((instance.cost < instance.cost[j]) & (out < 0))
+            covers = communities.supersets(j) & forums.supersets(j)
+            cheaper = np.flatnonzero(covers & (instance.cost < instance.cost[j]) & (out < 0))
             for k in cheaper[np.argsort(instance.cost[cheaper], kind="stable")].tolist():
                 if conditions.min_sites and instance.governorate[k] != instance.governorate[j]:
                     continue
@@ -509,6 +639,22 @@ def prune(
                     out = trial
                     break
     return out
+
+
+class _Columns:
+    """A boolean matrix, to ask which columns cover all the rows of another column."""
+
+    def __init__(self, matrix: sp.sparray) -> None:
+        self.csc = sp.csc_array(matrix, dtype=np.int32)
+        self.csr = sp.csr_array(self.csc)
+
+    def supersets(self, j: int) -> np.ndarray:
+        """Return the mask of the columns whose rows include every row of column ``j``."""
+        rows = self.csc.indices[self.csc.indptr[j] : self.csc.indptr[j + 1]]
+        if rows.size == 0:
+            return np.ones(self.csc.shape[1], dtype=bool)
+        shared = np.asarray(self.csr[rows].sum(axis=0)).ravel()
+        return shared == rows.size
 
 
 # ------------------------------------------------------------------------ reductions
@@ -800,6 +946,8 @@ def solve_capacitated(
         return max(0.05, (time_limit_s - (time.perf_counter() - started)) * share)
 
     reduced = _reduce(instance, conditions) if reduce else _unreduced(instance)
+    if reduce and reduced.community_rows.nnz * len(plan) > LARGE_MODEL_NNZ:
+        return _solve_large(instance, reduced, plan, conditions, left, started)
     model = _build(instance, reduced, plan, conditions)
     start = None
     if warm_start:
@@ -832,6 +980,13 @@ def solve_capacitated(
     eps = 0.5 / (total_cost + 1.0)
     people = model.people_cost.copy()
     people[model.x_cols[-1]] -= eps * instance.cost[reduced.candidates]
+    # the first stage's answer leaves y at whatever it liked: give the second stage the
+    # people that answer really covers
+    open_first = np.full(instance.n_candidates, -1, dtype=np.int64)
+    for t in range(len(plan) - 1, -1, -1):
+        open_first[reduced.candidates[first.x[model.x_cols[t]] > 0.5]] = t
+    second_start = _start_from(instance, reduced, model, open_first)
+    second_start = np.where(model.forum_cost > 0, first.x, second_start)
     second = solve_milp(
         people,
         model.matrix,
@@ -842,7 +997,7 @@ def solve_capacitated(
         model.integer,
         maximize=True,
         time_limit_s=left(),
-        start=first.x,
+        start=second_start,
         abs_gap=0.4,
     )
     open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
@@ -857,6 +1012,101 @@ def solve_capacitated(
     gap = 0.0 if optimal else relative_gap(population, bound)
     stats.update(seconds=time.perf_counter() - started, stage1_s=first.seconds,
                  stage2_s=second.seconds, rows=model.matrix.shape[0], cols=model.matrix.shape[1])
+    return CapacitatedAnswer(
+        selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats
+    )
+
+
+def _solve_large(
+    instance: CapacitatedInstance,
+    reduced: _Reduced,
+    plan: list[Phase],
+    conditions: Conditions,
+    left: Callable[..., float | None],
+    started: float,
+) -> CapacitatedAnswer:
+    """Solve a plan too big for the compact model, in parts.
+
+    For one phase limited by a number of sites, without governorate minima:
+
+    1. the forums: the model without its communities gives ``F*``, the most forums any
+       plan serves (exact: communities do not constrain forums);
+    2. the fewest sites that serve ``F*`` (the same small model, fewest sites);
+    3. the people: :func:`cpgeo.siting.solve_mclp` (reductions, warm start, Benders)
+       over the communities, with those sites (and the forced ones) open and the rest
+       of the count to choose;
+    4. the bound: the same maximal covering problem without the forums' sites, which no
+       plan can beat in people.
+
+    The answer serves ``F*`` forums; it is proven optimal when its people reach the bound
+    (else its gap is the distance to it). Other plans this big (budgets, phases, minima)
+    get the greedy answer, not proven.
+    """
+    from cpgeo.siting._covering import solve_mclp
+
+    stats = dict(reduced.stats, method="in parts")
+    count = plan[0].count
+    if len(plan) != 1 or count is None or plan[0].budget is not None or conditions.min_sites or (
+        conditions.min_people
+    ):
+        greedy = greedy_capacitated(
+            instance, phases=plan, conditions=conditions, time_limit_s=left()
+        )
+        stats.update(method="greedy (too big for the exact model)",
+                     seconds=time.perf_counter() - started)
+        return replace(greedy, stats=stats)
+    n_kept = reduced.candidates.size
+    forum_only = replace(
+        reduced,
+        community_rows=sp.csr_array((0, n_kept), dtype=bool),
+        weights=np.zeros(0),
+        community_governorate=np.zeros(0, dtype=object),
+    )
+    model = _build(instance, forum_only, plan, conditions)
+    greedy = greedy_capacitated(instance, phases=plan, conditions=conditions,
+                                time_limit_s=left(0.15))
+    first = solve_milp(
+        model.forum_cost, model.matrix, model.row_lower, model.row_upper, model.col_lower,
+        model.col_upper, model.integer, maximize=True, time_limit_s=left(0.25),
+        start=_start_from(instance, forum_only, model, greedy.open_phase), abs_gap=0.5,
+    )
+    model.row_lower[model.forum_row] = float(np.floor(first.objective + 1e-4))
+    fewest = np.zeros(model.matrix.shape[1])
+    fewest[model.x_cols[0]] = -1.0
+    compact = solve_milp(
+        fewest, model.matrix, model.row_lower, model.row_upper, model.col_lower,
+        model.col_upper, model.integer, maximize=True, time_limit_s=left(0.2),
+        start=first.x, abs_gap=0.5,
+    )
+    forum_sites = np.flatnonzero(compact.x[model.x_cols[0]] > 0.5)
+    forced = np.flatnonzero(np.isin(reduced.candidates, list(conditions.force_in)))
+    fixed = np.union1d(forum_sites, forced).astype(np.int64)
+    rows, weights = reduced.community_rows, reduced.weights
+    more = max(0, min(int(count) - fixed.size, n_kept - fixed.size))
+    people = solve_mclp(rows, weights, more, fixed=fixed, time_limit_s=left(0.6))
+    bound_run = solve_mclp(
+        rows, weights, max(0, min(int(count) - forced.size, n_kept - forced.size)),
+        fixed=forced, time_limit_s=left(),
+    )
+    bound = bound_run.objective * (1.0 + bound_run.gap) if not bound_run.optimal else (
+        bound_run.objective
+    )
+    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
+    open_phase[reduced.candidates[np.union1d(fixed, people.selected).astype(np.int64)]] = 0
+    open_phase = prune(instance, open_phase, 1, conditions)
+    forums, population = instance.phased_score(open_phase, 1)
+    if (greedy.forums_served, greedy.population) > (forums, population):
+        # the parts fix the fewest forum sites first; the greedy may do better on people
+        open_phase, forums, population = greedy.open_phase, greedy.forums_served, greedy.population
+    selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
+    optimal = first.optimal and population >= bound - 1e-6 * max(1.0, bound)
+    gap = 0.0 if optimal else relative_gap(population, max(bound, population))
+    stats.update(
+        seconds=time.perf_counter() - started,
+        forums_proven=first.optimal,
+        forum_sites=int(forum_sites.size),
+        people_bound=bound,
+    )
     return CapacitatedAnswer(
         selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats
     )
