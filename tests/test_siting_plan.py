@@ -167,26 +167,80 @@ def test_matching_gains_equal_a_max_flow(seed: int) -> None:
         assert matching.served == after
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_the_plan_in_parts_serves_the_most_forums_and_bounds_its_gap(
-    seed: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Above the size limit the plan is solved in parts: forums exact, people within the gap."""
+@pytest.mark.parametrize("seed", range(60))
+def test_the_plan_by_cuts_equals_brute_force(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the size limit: forums by the small model, people by Benders cuts; still exact."""
     import cpgeo.siting._capacitated as capacitated
 
     monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
-    instance, arrays, _plan, conditions = random_case(seed)
-    plan = [Phase(int(np.random.default_rng(seed).integers(1, 4)), None)]
-    conditions = Conditions(force_in=conditions.force_in)
+    instance, arrays, plan, conditions = random_case(seed)
+    conditions = Conditions(force_in=conditions.force_in, min_sites=conditions.min_sites)
     expected = brute_force(arrays, plan, conditions)
+    if expected is None:
+        return  # infeasible plans are refused before any solve (tested above)
     answer = solve_capacitated(instance, phases=plan, conditions=conditions)
-    assert answer.stats["method"] == "in parts"
+    assert answer.stats["method"] == "forums exact, people by Benders cuts"
     assert feasible(instance, arrays, plan, conditions, answer.open_phase)
-    assert answer.forums_served == expected[0]
-    assert answer.population <= expected[1] + 1e-9
-    assert answer.population * (1.0 + answer.gap) >= expected[1] - 1e-6
-    if answer.optimal:
-        assert answer.population == expected[1]
+    assert (answer.forums_served, answer.population) == expected
+    assert answer.optimal and answer.gap == 0.0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_candidates_reaching_the_same_forums_are_grouped_exactly(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many candidates with one forum set (a grid around a town): the grouped model's F*."""
+    import cpgeo.siting._capacitated as capacitated
+
+    monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
+    rng = np.random.default_rng(500 + seed)
+    n_f, n_kinds = int(rng.integers(2, 9)), int(rng.integers(1, 4))
+    kinds = rng.random((n_f, n_kinds)) < 0.5
+    copies = rng.integers(1, 4, n_kinds)
+    fc = np.repeat(kinds, copies, axis=1)  # each kind's forum set, copied
+    n_j = fc.shape[1]
+    cc = rng.random((6, n_j)) < 0.4
+    pop = rng.integers(1, 50, 6).astype(float)
+    fo = rng.random((n_f, 1)) < 0.3
+    capacity = int(rng.integers(1, 3))
+    instance = CapacitatedInstance(
+        sp.csr_array(fo), sp.csr_array(fc), sp.csr_array(cc), pop, capacity, np.ones(n_j)
+    )
+    plan = [Phase(int(rng.integers(1, 4)), None)]
+    arrays = (fo, fc, cc, pop, capacity, np.ones(n_j), np.array(["A"] * n_j), np.array(["A"] * 6))
+    expected = brute_force(arrays, plan, Conditions())
+    answer = solve_capacitated(instance, phases=plan)
+    assert (answer.forums_served, answer.population) == expected
+    assert answer.optimal
+
+
+def test_the_plan_by_cuts_reports_a_valid_gap_when_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stopped by its time limit, the answer's gap still bounds the best plan's people."""
+    import cpgeo.siting._capacitated as capacitated
+    import cpgeo.siting._joint as joint
+
+    monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
+    monkeypatch.setattr(joint, "LP_ROUNDS", 1)
+    rng = np.random.default_rng(7)
+    n_f, n_j, n_c = 12, 40, 300
+    fc = rng.random((n_f, n_j)) < 0.15
+    cc = rng.random((n_c, n_j)) < 0.08
+    pop = rng.integers(1, 100, n_c).astype(float)
+    instance = CapacitatedInstance(
+        sp.csr_array(np.zeros((n_f, 0), bool)), sp.csr_array(fc), sp.csr_array(cc), pop, 2,
+        np.ones(n_j),
+    )
+    plan = [Phase(4, None)]
+    exact = solve_capacitated(instance, phases=plan)
+    assert exact.optimal
+    real = capacitated.solve_capacitated
+    stopped = real(instance, phases=plan, time_limit_s=0.05)
+    assert stopped.forums_served <= exact.forums_served
+    if stopped.forums_served == exact.forums_served and stopped.stats.get("forums_proven"):
+        assert stopped.population <= exact.population + 1e-9
+        assert stopped.population * (1.0 + stopped.gap) >= exact.population - 1e-6
 
 
 def test_the_reductions_shrink_the_model_and_keep_the_optimum() -> None:

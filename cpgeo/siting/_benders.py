@@ -159,10 +159,7 @@ def benders_lp(
     theta_block = sp.eye_array(n_groups, format="csr")
 
     def add_cuts(x: np.ndarray) -> None:
-        low = (a_float @ x) < 1.0 - 1e-9
-        constant = member @ (weights * ~low)
-        slope = sp.csr_array(member @ sp.diags_array(weights * low) @ a_float)
-        slope.eliminate_zeros()
+        constant, slope = cuts_at(a_float, weights, member, x)
         rows = sp.csr_array(sp.hstack([-slope, theta_block]))
         highs.addRows(
             n_groups,
@@ -215,6 +212,21 @@ def benders_lp(
         add_cuts=add_cuts,
         member=member,
     )
+
+
+def cuts_at(
+    matrix: sp.csr_array, weights: np.ndarray, member: sp.csr_array, x: np.ndarray
+) -> tuple[np.ndarray, sp.csr_array]:
+    """Return the cuts ``theta_k <= constant_k + slope_k . x`` at ``x``, one per group.
+
+    ``matrix`` is the coverage as floats, ``member`` the groups x rows 0/1 matrix (see
+    the module docstring for the derivation).
+    """
+    low = (matrix @ x) < 1.0 - 1e-9
+    constant = member @ (weights * ~low)
+    slope = sp.csr_array(member @ sp.diags_array(weights * low) @ matrix)
+    slope.eliminate_zeros()
+    return constant, slope
 
 
 def _aggregate(

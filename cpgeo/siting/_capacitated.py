@@ -52,6 +52,15 @@ Exact reductions before the solve (each keeps the optimum):
    (A candidate that reaches forums is never dropped this way: two sites in range of the
    same forums carry twice the capacity.)
 
+National-size plans (more than ``LARGE_MODEL_NNZ`` community-candidate pairs over the
+phases, e.g. 11,000 villages and a 5-km grid) are solved in two exact stages instead of
+one compact model: ``F*`` from the forum rows alone, with candidates that reach the same
+forums grouped (:func:`cpgeo.siting._joint.forum_master`); then the people by Benders
+cuts over the communities with those forum rows and ``sum z >= F*`` kept in the master
+(:func:`cpgeo.siting._joint.people_stage`), so the bound accounts for the sites the
+forums need. A minimum of people per governorate cannot be written with the cuts; such
+plans get the greedy answer there, marked unproven.
+
 :func:`greedy_capacitated` is the instant alternative: phase by phase, lazy greedy on the
 same lexicographic objective (a candidate's forum gain is at most ``min(K, its forums in
 range)``, which bounds the gains without a max-flow for every candidate), then 1-swap
@@ -1025,87 +1034,95 @@ def _solve_large(
     left: Callable[..., float | None],
     started: float,
 ) -> CapacitatedAnswer:
-    """Solve a plan too big for the compact model, in parts.
+    """Solve a plan too big for the compact model: forums exact, then people by cuts.
 
-    For one phase limited by a number of sites, without governorate minima:
+    1. The greedy plan, a first answer.
+    2. The forums: the compact model without its communities gives ``F*``, the most
+       forums any plan serves (exact: communities do not constrain forums).
+    3. The people: among the plans serving ``F*``, the most people summed over the
+       phases, by Benders cuts over the communities (:mod:`cpgeo.siting._joint`), with
+       a bound that holds for every such plan.
 
-    1. the forums: the model without its communities gives ``F*``, the most forums any
-       plan serves (exact: communities do not constrain forums);
-    2. the fewest sites that serve ``F*`` (the same small model, fewest sites);
-    3. the people: :func:`cpgeo.siting.solve_mclp` (reductions, warm start, Benders)
-       over the communities, with those sites (and the forced ones) open and the rest
-       of the count to choose;
-    4. the bound: the same maximal covering problem without the forums' sites, which no
-       plan can beat in people.
-
-    The answer serves ``F*`` forums; it is proven optimal when its people reach the bound
-    (else its gap is the distance to it). Other plans this big (budgets, phases, minima)
-    get the greedy answer, not proven.
+    Plans with a minimum number of people in a governorate get the greedy answer (a
+    minimum on the people covered cannot be written with the cuts' upper bounds).
     """
-    from cpgeo.siting._covering import solve_mclp
+    from cpgeo.siting._joint import Master, forum_master, people_stage
 
-    stats = dict(reduced.stats, method="in parts")
-    count = plan[0].count
-    if len(plan) != 1 or count is None or plan[0].budget is not None or conditions.min_sites or (
-        conditions.min_people
-    ):
-        greedy = greedy_capacitated(
-            instance, phases=plan, conditions=conditions, time_limit_s=left()
-        )
-        stats.update(method="greedy (too big for the exact model)",
+    greedy = greedy_capacitated(instance, phases=plan, conditions=conditions,
+                                time_limit_s=left(0.1))
+    if conditions.min_people:
+        stats = dict(reduced.stats, method="greedy (too big for the exact model)",
                      seconds=time.perf_counter() - started)
         return replace(greedy, stats=stats)
-    n_kept = reduced.candidates.size
-    forum_only = replace(
-        reduced,
-        community_rows=sp.csr_array((0, n_kept), dtype=bool),
-        weights=np.zeros(0),
-        community_governorate=np.zeros(0, dtype=object),
+    limits = [(phase.count, phase.budget) for phase in plan]
+    forums = sp.csr_array(instance.forum_office[reduced.forums])
+
+    def master(candidates: np.ndarray) -> Master:
+        governorate = instance.governorate[candidates]
+        return forum_master(
+            forums,
+            sp.csr_array(instance.forum_candidate[reduced.forums][:, candidates]),
+            instance.capacity,
+            limits,
+            instance.cost[candidates],
+            [(np.flatnonzero(governorate == g), m) for g, m in conditions.min_sites.items()],
+            np.flatnonzero(np.isin(candidates, list(conditions.force_in))),
+        )
+
+    def plan_x(candidates: np.ndarray, open_phase: np.ndarray) -> np.ndarray:
+        kept = open_phase[candidates]
+        return np.array([(kept >= 0) & (kept <= t) for t in range(len(plan))], dtype=float)
+
+    # F* needs only the candidates that reach forums (and those the conditions name)
+    cands = reduced.candidates
+    in_reach = np.asarray(instance.forum_candidate[:, cands].sum(axis=0)).ravel() > 0
+    named = np.isin(cands, list(conditions.force_in)) | np.isin(
+        instance.governorate[cands], list(conditions.min_sites)
     )
-    model = _build(instance, forum_only, plan, conditions)
-    greedy = greedy_capacitated(instance, phases=plan, conditions=conditions,
-                                time_limit_s=left(0.15))
-    first = solve_milp(
-        model.forum_cost, model.matrix, model.row_lower, model.row_upper, model.col_lower,
-        model.col_upper, model.integer, maximize=True, time_limit_s=left(0.25),
-        start=_start_from(instance, forum_only, model, greedy.open_phase), abs_gap=0.5,
-    )
-    model.row_lower[model.forum_row] = float(np.floor(first.objective + 1e-4))
-    fewest = np.zeros(model.matrix.shape[1])
-    fewest[model.x_cols[0]] = -1.0
-    compact = solve_milp(
-        fewest, model.matrix, model.row_lower, model.row_upper, model.col_lower,
-        model.col_upper, model.integer, maximize=True, time_limit_s=left(0.2),
-        start=first.x, abs_gap=0.5,
-    )
-    forum_sites = np.flatnonzero(compact.x[model.x_cols[0]] > 0.5)
-    forced = np.flatnonzero(np.isin(reduced.candidates, list(conditions.force_in)))
-    fixed = np.union1d(forum_sites, forced).astype(np.int64)
-    rows, weights = reduced.community_rows, reduced.weights
-    more = max(0, min(int(count) - fixed.size, n_kept - fixed.size))
-    people = solve_mclp(rows, weights, more, fixed=fixed, time_limit_s=left(0.6))
-    bound_run = solve_mclp(
-        rows, weights, max(0, min(int(count) - forced.size, n_kept - forced.size)),
-        fixed=forced, time_limit_s=left(),
-    )
-    bound = bound_run.objective * (1.0 + bound_run.gap) if not bound_run.optimal else (
-        bound_run.objective
+    near = cands[in_reach | named]
+    small = master(near)
+    forums_proven, most = True, 0.0
+    best_forums = greedy.open_phase
+    if small.matrix.shape[1]:  # else no forum has a site in reach: none is served
+        first = solve_milp(
+            small.forum_cost, small.matrix, small.row_lower, small.row_upper,
+            small.col_lower, small.col_upper, small.integer, maximize=True,
+            time_limit_s=left(0.2), abs_gap=0.5,
+        )
+        forums_proven, most = first.optimal, float(np.floor(first.objective + 1e-4))
+        if greedy.forums_served < most:
+            best_forums = np.full(instance.n_candidates, -1, dtype=np.int64)
+            for t in range(len(plan) - 1, -1, -1):
+                best_forums[near[first.x[small.x_cols[t]] > 0.5]] = t
+    model = master(cands)
+    model.row_lower[model.forum_row] = most
+    remaining = left()
+    joint = people_stage(
+        model,
+        reduced.community_rows,
+        reduced.weights,
+        plan_x(cands, best_forums),
+        None if remaining is None else time.perf_counter() + remaining,
     )
     open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
-    open_phase[reduced.candidates[np.union1d(fixed, people.selected).astype(np.int64)]] = 0
-    open_phase = prune(instance, open_phase, 1, conditions)
-    forums, population = instance.phased_score(open_phase, 1)
+    for t in range(len(plan) - 1, -1, -1):
+        open_phase[reduced.candidates[joint.x[t] > 0.5]] = t
+    open_phase = prune(instance, open_phase, len(plan), conditions)
+    forums, population = instance.phased_score(open_phase, len(plan))
     if (greedy.forums_served, greedy.population) > (forums, population):
-        # the parts fix the fewest forum sites first; the greedy may do better on people
         open_phase, forums, population = greedy.open_phase, greedy.forums_served, greedy.population
     selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
-    optimal = first.optimal and population >= bound - 1e-6 * max(1.0, bound)
-    gap = 0.0 if optimal else relative_gap(population, max(bound, population))
-    stats.update(
+    bound = max(joint.bound, population)
+    optimal = forums_proven and population >= bound - 1e-6 * max(1.0, bound)
+    gap = 0.0 if optimal else relative_gap(population, bound)
+    stats = dict(
+        reduced.stats,
+        method="forums exact, people by Benders cuts",
         seconds=time.perf_counter() - started,
-        forums_proven=first.optimal,
-        forum_sites=int(forum_sites.size),
+        forums_proven=forums_proven,
         people_bound=bound,
+        lp_rounds=joint.lp_rounds,
+        mip_rounds=joint.mip_rounds,
     )
     return CapacitatedAnswer(
         selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats

@@ -63,6 +63,53 @@ class MilpAnswer:
     status: str
 
 
+def highs_model(
+    cost: np.ndarray,
+    matrix: sp.csc_array,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    integer: np.ndarray | None = None,
+    *,
+    maximize: bool,
+) -> Any:
+    """Return a quiet HiGHS instance holding ``opt cost @ x``, ``row_lower <= A x <= row_upper``.
+
+    Infinite bounds may be given as ``numpy.inf``; ``integer`` is a mask of integer
+    columns (None: all continuous).
+    """
+    import highspy
+
+    n_rows, n_cols = matrix.shape
+    inf = highspy.kHighsInf
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_cols
+    lp.num_row_ = n_rows
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.clip(np.asarray(col_lower, dtype=np.float64), -inf, inf)
+    lp.col_upper_ = np.clip(np.asarray(col_upper, dtype=np.float64), -inf, inf)
+    lp.row_lower_ = np.clip(np.asarray(row_lower, dtype=np.float64), -inf, inf)
+    lp.row_upper_ = np.clip(np.asarray(row_upper, dtype=np.float64), -inf, inf)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+    csc = sp.csc_array(matrix, dtype=np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_cols
+    lp.a_matrix_.num_row_ = n_rows
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data
+    if integer is not None:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in integer
+        ]
+    highs = new_highs()
+    highs.setOptionValue("random_seed", 0)
+    highs.passModel(lp)
+    return highs
+
+
 def solve_milp(
     cost: np.ndarray,
     matrix: sp.csc_array,
@@ -97,34 +144,14 @@ def solve_milp(
     import highspy
 
     started = time.perf_counter()
-    n_rows, n_cols = matrix.shape
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_cols
-    lp.num_row_ = n_rows
-    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.asarray(col_lower, dtype=np.float64)
-    lp.col_upper_ = np.asarray(col_upper, dtype=np.float64)
-    lp.row_lower_ = np.asarray(row_lower, dtype=np.float64)
-    lp.row_upper_ = np.asarray(row_upper, dtype=np.float64)
-    lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    csc = sp.csc_array(matrix, dtype=np.float64)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_cols
-    lp.a_matrix_.num_row_ = n_rows
-    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
-    lp.a_matrix_.value_ = csc.data
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-        for flag in integer
-    ]
-    highs = new_highs()
+    n_cols = matrix.shape[1]
+    highs = highs_model(
+        cost, matrix, row_lower, row_upper, col_lower, col_upper, integer, maximize=maximize
+    )
     highs.setOptionValue("mip_rel_gap", float(rel_gap))
     highs.setOptionValue("mip_abs_gap", float(abs_gap))
-    highs.setOptionValue("random_seed", 0)
     if time_limit_s is not None:
         highs.setOptionValue("time_limit", float(time_limit_s))
-    highs.passModel(lp)
     if start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = np.asarray(start, dtype=np.float64)
@@ -142,7 +169,7 @@ def solve_milp(
         raise SolverError(msg)
     optimal = status == highspy.HighsModelStatus.kOptimal
     objective = float(info.objective_function_value)
-    if start is not None and abs(float(np.dot(lp.col_cost_, values)) - objective) > 1e-6 * max(
+    if start is not None and abs(float(np.dot(cost, values)) - objective) > 1e-6 * max(
         1.0, abs(objective)
     ):
         # HiGHS (seen with 1.16) may report the optimum it found but hand back the start
