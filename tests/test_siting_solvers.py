@@ -255,3 +255,125 @@ def test_result_type() -> None:
 def test_malformed_input_raises(call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def brute_dominated(cover: np.ndarray, cost: np.ndarray | None) -> np.ndarray:
+    """Column j is dominated by k != j: rows(j) inside rows(k), k no costlier (ties: lower)."""
+    n = cover.shape[1]
+    size = cover.sum(axis=0)
+    mask = np.zeros(n, dtype=bool)
+    for j in range(n):
+        for k in range(n):
+            if j == k or (cover[:, j] & ~cover[:, k]).any():
+                continue
+            tie = size[k] == size[j] and k < j
+            if cost is None:
+                wins = size[k] > size[j] or tie
+            else:
+                wins = cost[k] <= cost[j] and (
+                    size[k] > size[j] or cost[k] < cost[j] or (cost[k] == cost[j] and tie)
+                )
+            mask[j] |= bool(wins)
+    mask[size == 0] = True
+    if mask.all():
+        mask[0] = False
+    return mask
+
+
+def brute_implied(cover: np.ndarray) -> np.ndarray:
+    """Row i is implied when another nonempty row's set lies inside it (equal rows: first stays)."""
+    m = cover.shape[0]
+    size = cover.sum(axis=1)
+    mask = np.zeros(m, dtype=bool)
+    for i in range(m):
+        for k in range(m):
+            if i != k and size[k] and not (cover[k] & ~cover[i]).any():
+                mask[i] |= bool(size[i] > size[k] or (size[i] == size[k] and i > k))
+    return mask
+
+
+def structured_cover(rng: np.random.Generator) -> np.ndarray:
+    """Random 0/1 matrix with nested and repeated columns and rows (dominance to find)."""
+    m, n = int(rng.integers(1, 16)), int(rng.integers(1, 16))
+    cover = rng.random((m, n)) < rng.uniform(0.05, 0.7)
+    picks = rng.integers(0, n, size=3)
+    # sub-columns of existing columns, and exact copies
+    cover = np.hstack([cover, cover[:, picks] & (rng.random((m, 3)) < 0.6), cover[:, picks[:1]]])
+    if rng.random() < 0.5:
+        cover = np.vstack([cover, cover[rng.integers(0, m, size=2)]])
+    return cover
+
+
+@pytest.mark.parametrize("layout", ["dense", "sorted keys", "small chunks"])
+def test_dominance_search_equals_brute_force(monkeypatch, layout: str) -> None:
+    from cpgeo.siting import _reduce
+
+    if layout == "sorted keys":
+        monkeypatch.setattr(_reduce, "_MAX_DENSE_CELLS", 0)
+    if layout == "small chunks":
+        monkeypatch.setattr(_reduce, "_PAIR_CHUNK", 2)
+    rng = np.random.default_rng(21)
+    for trial in range(300):
+        cover = structured_cover(rng)
+        cost = None if trial % 3 == 0 else rng.integers(0, 3, cover.shape[1]).astype(float)
+        matrix = sp.csr_array(cover)
+        expected = brute_dominated(cover, cost)
+        assert _reduce.dominated_columns(matrix, cost).tolist() == expected.tolist()
+        # restricted to some columns: exactly those of the full answer
+        among = rng.random(cover.shape[1]) < 0.5
+        restricted = _reduce.dominated_columns(matrix, cost, among=among)
+        empty = cover.sum(axis=0) == 0
+        assert (restricted[~empty] == (expected & among)[~empty]).all()
+        implied = _reduce._implied_rows(matrix)
+        assert implied is not None
+        assert implied.tolist() == brute_implied(cover).tolist()
+
+
+def test_dominance_over_budget_only_drops_empty_columns(monkeypatch) -> None:
+    from cpgeo.siting import _reduce
+
+    monkeypatch.setattr(_reduce, "MAX_DOMINANCE_PAIRS", 0)
+    cover = np.array([[1, 1, 0], [0, 1, 0]], dtype=bool)
+    assert _reduce.dominated_columns(sp.csr_array(cover)).tolist() == [False, False, True]
+    assert _reduce._implied_rows(sp.csr_array(cover)) is None
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        cover, _ = random_instance(rng, max_cols=7)
+        cost = rng.integers(1, 4, cover.shape[1]).astype(float)
+        assert solve_lscp(cover, cost).objective == pytest.approx(brute_lscp(cover, cost))
+
+
+def plain_highs_lscp(cover: np.ndarray, cost: np.ndarray) -> float:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    required = cover[cover.any(axis=1)].astype(float)
+    answer = milp(
+        cost,
+        constraints=LinearConstraint(required, lb=1.0),
+        integrality=np.ones(cover.shape[1]),
+        bounds=Bounds(0.0, 1.0),
+    )
+    assert answer.status == 0
+    return float(answer.fun)
+
+
+def test_lp_core_and_reduced_cost_fixing_keep_the_optimum(monkeypatch) -> None:
+    from cpgeo.siting import _covering
+
+    # send every model, however small, through the LP core path
+    monkeypatch.setattr(_covering, "LSCP_CORE_MIN_COLUMNS", 1)
+    rng = np.random.default_rng(33)
+    for trial in range(80):
+        if trial % 2:
+            cover, _ = random_instance(rng, max_cols=8)
+        else:
+            m, n = int(rng.integers(10, 40)), int(rng.integers(20, 80))
+            cover = rng.random((m, n)) < rng.uniform(0.05, 0.25)
+        n = cover.shape[1]
+        cost = rng.integers(1, 4, n).astype(float) if trial % 4 < 2 else rng.random(n) * 5 + 0.1
+        expected = brute_lscp(cover, cost) if n <= 8 else plain_highs_lscp(cover, cost)
+        result = solve_lscp(cover, cost, warm_start=trial % 3 != 0)
+        assert result.objective == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        assert result.optimal
+        required = cover.any(axis=1)
+        assert cover[required][:, result.selected].any(axis=1).all()

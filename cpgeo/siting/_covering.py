@@ -11,12 +11,14 @@ covering models go through the Benders bound and site fixing of
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from cpgeo._errors import SolverError
 from cpgeo._log import log
 from cpgeo.siting._benders import benders_lp, benders_mip, covered_value, fixings
 from cpgeo.siting._greedy import greedy_max_cover, greedy_set_cover, improve_by_interchange
@@ -493,7 +495,10 @@ def solve_lscp(
     the model is reduced exactly (identical rows merge, a row with one candidate forces
     it open, candidates whose cover lies inside a no-more-expensive candidate's cover
     leave, rows implied by another row leave; see :mod:`cpgeo.siting._reduce`), and HiGHS
-    starts from the greedy set cover.
+    starts from the greedy set cover. Reduced models with ``LSCP_CORE_MIN_COLUMNS`` or
+    more candidates are solved from their LP relaxation: a MILP on the candidates of
+    zero reduced cost gives an incumbent, and reduced-cost fixing against it leaves a
+    smaller MILP that still holds every better cover (see :func:`_lscp_by_core`).
 
     Parameters
     ----------
@@ -535,30 +540,20 @@ def solve_lscp(
     built = time.perf_counter()
     sub = reduced.matrix
     optimal, bound_local, solve_seconds = True, None, 0.0
+    extra: dict[str, Any] = {}
     if sub.shape[0] == 0:
         local = np.zeros(0, dtype=np.int64)
     else:
         sub_costs = costs[reduced.cols]
-        start = None
-        if warm_start:
-            start = np.zeros(sub.shape[1])
-            start[greedy_set_cover(sub, sub_costs)] = 1.0
-        integral = bool(np.all(sub_costs == np.round(sub_costs)))
-        answer = solve_milp(
-            sub_costs,
-            sp.csc_array(sub, dtype=np.float64),
-            np.ones(sub.shape[0]),
-            np.full(sub.shape[0], np.inf),
-            np.zeros(sub.shape[1]),
-            np.ones(sub.shape[1]),
-            np.ones(sub.shape[1], dtype=bool),
-            maximize=False,
-            time_limit_s=limit,
-            start=start,
-            abs_gap=0.999 if integral else 1e-6,
-        )
-        local = np.flatnonzero(answer.x > 0.5)
-        optimal, bound_local, solve_seconds = answer.optimal, answer.bound, answer.seconds
+        start_cols = greedy_set_cover(sub, sub_costs) if warm_start else None
+        deadline = None if limit is None else built + limit
+        if reduce and sub.shape[1] >= LSCP_CORE_MIN_COLUMNS:
+            local, optimal, bound_local, extra = _lscp_by_core(sub, sub_costs, start_cols, deadline)
+        else:
+            answer = _lscp_milp(sub, sub_costs, np.arange(sub.shape[1]), start_cols, deadline)
+            local = np.flatnonzero(answer.x > 0.5)
+            optimal, bound_local = answer.optimal, answer.bound
+        solve_seconds = time.perf_counter() - built
     selected = np.unique(np.concatenate([reduced.forced, reduced.cols[local]])).astype(np.int64)
     objective = float(costs[selected].sum())
     gap = 0.0
@@ -569,9 +564,143 @@ def solve_lscp(
         build_seconds=built - started,
         solve_seconds=solve_seconds,
         seconds=time.perf_counter() - started,
+        **extra,
     )
     log(
         f"solve_lscp: {matrix.shape[0]}x{matrix.shape[1]} reduced to "
         f"{sub.shape[0]}x{sub.shape[1]}, {selected.size} sites, cost {objective:.6g}"
     )
     return SitingResult(selected, objective, optimal, gap, method="exact", stats=stats)
+
+
+#: reduced set covering models with at least this many candidates are solved through the
+#: LP core and reduced-cost fixing of :func:`_lscp_by_core`; smaller ones directly
+LSCP_CORE_MIN_COLUMNS = 5_000
+#: the first (core) MILP holds the candidates of LP reduced cost up to this
+LSCP_CORE_REDUCED_COST = 1e-9
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+
+
+def _lscp_milp(
+    matrix: sp.csr_array,
+    cost: np.ndarray,
+    columns: np.ndarray,
+    start_cols: np.ndarray | None,
+    deadline: float | None,
+) -> Any:
+    """Solve the set covering MILP restricted to ``columns`` (sorted positions)."""
+    sub = sp.csc_array(sp.csc_array(matrix)[:, columns], dtype=np.float64)
+    sub_costs = cost[columns]
+    start = None
+    if start_cols is not None:
+        start = np.zeros(columns.size)
+        start[np.searchsorted(columns, start_cols)] = 1.0
+    integral = bool(np.all(sub_costs == np.round(sub_costs)))
+    answer = solve_milp(
+        sub_costs,
+        sub,
+        np.ones(sub.shape[0]),
+        np.full(sub.shape[0], np.inf),
+        np.zeros(columns.size),
+        np.ones(columns.size),
+        np.ones(columns.size, dtype=bool),
+        maximize=False,
+        time_limit_s=_remaining(deadline),
+        start=start,
+        abs_gap=0.999 if integral else 1e-6,
+    )
+    full = np.zeros(matrix.shape[1])
+    full[columns] = answer.x
+    return dataclasses.replace(answer, x=full)
+
+
+def _lscp_by_core(
+    matrix: sp.csr_array,
+    cost: np.ndarray,
+    start_cols: np.ndarray | None,
+    deadline: float | None,
+) -> tuple[np.ndarray, bool, float, dict[str, Any]]:
+    """Set covering through its LP relaxation: a core MILP, then reduced-cost fixing.
+
+    Any dual vector ``u >= 0`` of the LP gives reduced costs ``d = c - A^T u`` and, for
+    every cover ``x``, ``c x >= L + sum_{j: x_j = 1} max(d_j, 0)`` with
+    ``L = sum u + sum_j min(d_j, 0)`` (``A x >= 1``). So a candidate with ``L + d_j``
+    above the best cost worth looking for is in no better cover, and the MILP over the
+    others (plus the incumbent's) has the optimum of the whole model. ``u`` is the LP
+    dual (HiGHS, through scipy) clipped at 0 and ``d``, ``L`` are recomputed here, so the
+    bound holds whatever the LP's tolerances. The incumbent comes from a first MILP on
+    the candidates of (near) zero reduced cost, which hold the LP optimum; on tight
+    models such as the rail instances it is already optimal and the second MILP is small
+    or not needed.
+    """
+    from scipy.optimize import linprog
+
+    n_rows, n_cols = matrix.shape
+    integral = bool(np.all(cost == np.round(cost)))
+    csc = sp.csc_array(matrix, dtype=np.float64)
+    remaining = _remaining(deadline)
+    options = {} if remaining is None else {"time_limit": float(remaining)}
+    # A x >= 1 written as -A x <= -1: the duals of the covering rows are -marginals
+    lp = linprog(
+        cost,
+        A_ub=-csc,
+        b_ub=-np.ones(n_rows),
+        bounds=(0.0, 1.0),
+        method="highs",
+        options=options,
+    )
+    marginals = getattr(getattr(lp, "ineqlin", None), "marginals", None)
+    duals = np.zeros(n_rows)
+    if marginals is not None and len(marginals) == n_rows:
+        duals = np.maximum(-np.asarray(marginals, dtype=np.float64), 0.0)
+    reduced_cost = cost - csc.T @ duals
+    lower = float(duals.sum() + np.minimum(reduced_cost, 0.0).sum())
+    margin = 1e-7 * max(1.0, abs(lower))
+    extra: dict[str, Any] = {"lp_bound": lower}
+
+    def worth_keeping(upper: float) -> np.ndarray:
+        # a better cover costs at most upper - 1 (integral costs) or below upper
+        target = upper - (1.0 - 1e-6) if integral else upper
+        return lower + np.maximum(reduced_cost, 0.0) <= target + margin
+
+    best_cols = start_cols
+    upper = float(cost[start_cols].sum()) if start_cols is not None else np.inf
+    core = reduced_cost <= LSCP_CORE_REDUCED_COST
+    keep = worth_keeping(upper)
+    if start_cols is not None:
+        keep[start_cols] = True
+    extra["core_cols"] = int((core & keep).sum())
+    if (core & keep).sum() < keep.sum():
+        columns = np.flatnonzero(core & keep)
+        if start_cols is not None:
+            columns = np.union1d(columns, start_cols)
+        if _covers_all(matrix, columns):
+            try:
+                answer = _lscp_milp(matrix, cost, columns, best_cols, deadline)
+            except SolverError:
+                answer = None  # out of time before any cover: the second MILP decides
+            if answer is not None:
+                found = np.flatnonzero(answer.x > 0.5)
+                if float(cost[found].sum()) < upper:
+                    best_cols, upper = found, float(cost[found].sum())
+                keep = worth_keeping(upper)
+                keep[best_cols] = True
+    columns = np.flatnonzero(keep)
+    extra["fixed_out"] = int(n_cols - columns.size)
+    if best_cols is not None and columns.size == best_cols.size:
+        # nothing outside the incumbent can be in a better cover
+        return np.sort(best_cols), True, upper, extra
+    answer = _lscp_milp(matrix, cost, columns, best_cols, deadline)
+    local = np.flatnonzero(answer.x > 0.5)
+    bound = answer.bound
+    outside = ~keep
+    if outside.any():
+        bound = min(bound, lower + float(reduced_cost[outside].min()))
+    return local, answer.optimal, max(bound, lower), extra
+
+
+def _covers_all(matrix: sp.csr_array, columns: np.ndarray) -> bool:
+    return bool((np.asarray(sp.csc_array(matrix)[:, columns].sum(axis=1)).ravel() > 0).all())
