@@ -396,7 +396,8 @@ def greedy_capacitated(
     lexicographic gain (per unit of cost when the phase has a budget). ``time_limit_s``
     (seconds) stops the search where it is. People minima are left to the exact model.
     """
-    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+    started = time.perf_counter()
+    deadline = None if time_limit_s is None else started + time_limit_s
     plan = phases_of(instance, n_sites, budget, phases)
     conditions = conditions or Conditions()
     scale = float(instance.population.sum()) + 1.0
@@ -458,7 +459,8 @@ def greedy_capacitated(
     selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
     forums, population = instance.phased_score(open_phase, len(plan))
     return CapacitatedAnswer(
-        selected, forums, population, False, float("nan"), open_phase=open_phase
+        selected, forums, population, False, float("nan"), open_phase=open_phase,
+        stats={"method": "greedy", "seconds": time.perf_counter() - started},
     )
 
 
@@ -1046,7 +1048,7 @@ def _solve_large(
     Plans with a minimum number of people in a governorate get the greedy answer (a
     minimum on the people covered cannot be written with the cuts' upper bounds).
     """
-    from cpgeo.siting._joint import Master, forum_master, people_stage
+    from cpgeo.siting._joint import Master, flows_for, forum_master, people_stage
 
     greedy = greedy_capacitated(instance, phases=plan, conditions=conditions,
                                 time_limit_s=left(0.1))
@@ -1084,13 +1086,18 @@ def _solve_large(
     forums_proven, most = True, 0.0
     best_forums = greedy.open_phase
     if small.matrix.shape[1]:  # else no forum has a site in reach: none is served
-        first = solve_milp(
-            small.forum_cost, small.matrix, small.row_lower, small.row_upper,
-            small.col_lower, small.col_upper, small.integer, maximize=True,
-            time_limit_s=left(0.2), abs_gap=0.5,
-        )
-        forums_proven, most = first.optimal, float(np.floor(first.objective + 1e-4))
-        if greedy.forums_served < most:
+        try:
+            first = solve_milp(
+                small.forum_cost, small.matrix, small.row_lower, small.row_upper,
+                small.col_lower, small.col_upper, small.integer, maximize=True,
+                time_limit_s=left(0.2), abs_gap=0.5,
+                start=flows_for(small, plan_x(near, greedy.open_phase)),
+            )
+        except SolverError:  # stopped before any plan: the greedy's forums, unproven
+            first = None
+        forums_proven = first is not None and first.optimal
+        most = float(greedy.forums_served if first is None else np.floor(first.objective + 1e-4))
+        if first is not None and greedy.forums_served < most:
             best_forums = np.full(instance.n_candidates, -1, dtype=np.int64)
             for t in range(len(plan) - 1, -1, -1):
                 best_forums[near[first.x[small.x_cols[t]] > 0.5]] = t

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
 #: cutting rounds of the LP phase at most
 LP_ROUNDS = 60
+#: share of the time left handed to each HiGHS run
+MARGIN = 0.85
 #: HiGHS' presolve rule bit for probing (``presolve_rule_off``)
 PROBING = 1 << 15
 
@@ -263,8 +265,10 @@ def people_stage(
         return deadline is not None and time.perf_counter() > deadline
 
     def limit() -> None:
+        # HiGHS may overrun its limit a little (presolve, cleanup): keep a margin
         if deadline is not None:
-            highs.setOptionValue("time_limit", max(1e-3, deadline - time.perf_counter()))
+            left = deadline - time.perf_counter()
+            highs.setOptionValue("time_limit", max(1e-3, MARGIN * left))
 
     best_x = np.asarray(incumbent, dtype=float)
     best = evaluate(best_x)
@@ -358,6 +362,25 @@ def _drop_slack_cuts(highs: Any, n_master_rows: int) -> None:
         highs.deleteRows(int(idle.size), idle.astype(np.int32))
 
 
+def flows_for(master: Master, x: np.ndarray) -> np.ndarray | None:
+    """Return the master's columns for the plan ``x`` (phases x candidates, 0/1).
+
+    The forum flows come from one small LP; None when the plan breaks a master row.
+    """
+    import highspy
+
+    lower, upper = master.col_lower.copy(), master.col_upper.copy()
+    lower[master.x_cols], upper[master.x_cols] = x, x
+    flows = highs_model(
+        master.forum_cost, master.matrix, master.row_lower, master.row_upper, lower, upper,
+        maximize=True,
+    )
+    flows.run()
+    if flows.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(flows.getSolution().col_value)
+
+
 def _offer(
     highs: Any,
     x: np.ndarray,
@@ -366,20 +389,12 @@ def _offer(
     weights: np.ndarray,
     a: sp.csr_array,
 ) -> None:
-    """Hand HiGHS the plan ``x`` as a start: its forum flows (one small LP) and thetas."""
+    """Hand HiGHS the plan ``x`` as a start: its forum flows and thetas."""
     import highspy
 
-    lower, upper = master.col_lower.copy(), master.col_upper.copy()
-    lower[master.x_cols], upper[master.x_cols] = x, x
-    n_model = master.matrix.shape[1]
-    flows = highs_model(
-        np.zeros(n_model), master.matrix, master.row_lower, master.row_upper, lower, upper,
-        maximize=True,
-    )
-    flows.run()
-    if flows.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    values = flows_for(master, x)
+    if values is None:
         return
-    values = np.asarray(flows.getSolution().col_value)
     theta = [member @ (weights * ((a @ x[t]) > 0.5)) for t in range(x.shape[0])]
     solution = highspy.HighsSolution()
     solution.col_value = np.r_[values, np.concatenate(theta)]
