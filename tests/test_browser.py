@@ -325,6 +325,20 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
     assert "reason" in proposals_csv.read_text(encoding="utf-8").splitlines()[0]
     _shot(page, "proposals")
 
+    # a phased plan with a governorate minimum: phases listed and tabled
+    page.get_by_text("Phases (years)").click()
+    page.get_by_text("Costs, sites forced in or out, fairness across governorates").click()
+    options = page.locator('[data-testid="stExpander"]').filter(has_text="Always open")
+    minimum = options.locator('input[type="number"][aria-label="Anbar"]').first
+    minimum.fill("1")
+    minimum.press("Tab")
+    page.get_by_role("button", name="Propose sites").click()
+    page.get_by_text("After each phase").wait_for(timeout=90_000)
+    page.get_by_text("· phase 3").first.wait_for(timeout=10_000)
+    body = page.locator("section.main, [data-testid='stMain']").first.inner_text()
+    assert "Anbar" in body and "phase 1" in body
+    _shot(page, "proposals_phased")
+
     # office load page
     page.get_by_role("link", name="Office load").click()
     page.get_by_text("Offices over capacity").wait_for(timeout=30_000)
