@@ -36,6 +36,8 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m pip install -q -e ".[dev,bench]"
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/siting.py
+	$(BIN)/python bench/national.py
+	$(BIN)/python bench/orlib.py
 	$(BIN)/python bench/population.py
 
 clean:

@@ -124,7 +124,8 @@ class CapacitatedAnswer:
     ``selected`` the sorted candidates opened by the last phase; ``forums_served`` and
     ``population`` the forums served within capacity and the people newly covered,
     summed over the phases; ``optimal`` / ``gap`` as in
-    :class:`cpgeo.siting.SitingResult` (the gap of the population stage); ``stats`` the
+    :class:`cpgeo.siting.SitingResult` (the gap of the population stage, or of the
+    forums while the most forums are not proven); ``stats`` the
     sizes before and after reduction and the timings.
     """
 
@@ -1084,6 +1085,12 @@ def _solve_large(
     near = cands[in_reach | named]
     small = master(near)
     forums_proven, most = True, 0.0
+    # no more forums than have a site in reach, nor than the open sites carry, per phase
+    forum_bound, sites = 0.0, 0
+    for phase in plan:
+        sites = instance.n_candidates if phase.count is None else sites + phase.count
+        carried = instance.capacity * (instance.n_offices + sites)
+        forum_bound += float(min(instance.reachable_forums, carried))
     best_forums = greedy.open_phase
     if small.matrix.shape[1]:  # else no forum has a site in reach: none is served
         try:
@@ -1096,6 +1103,8 @@ def _solve_large(
         except SolverError:  # stopped before any plan: the greedy's forums, unproven
             first = None
         forums_proven = first is not None and first.optimal
+        if first is not None and np.isfinite(first.bound):
+            forum_bound = min(float(np.floor(first.bound + 1e-6)), forum_bound)
         most = float(greedy.forums_served if first is None else np.floor(first.objective + 1e-4))
         if first is not None and greedy.forums_served < most:
             best_forums = np.full(instance.n_candidates, -1, dtype=np.int64)
@@ -1122,6 +1131,9 @@ def _solve_large(
     bound = max(joint.bound, population)
     optimal = forums_proven and population >= bound - 1e-6 * max(1.0, bound)
     gap = 0.0 if optimal else relative_gap(population, bound)
+    if not forums_proven:
+        # the forums come first: while they are not proven, their gap is the one to tell
+        gap = relative_gap(float(forums), max(forum_bound, float(forums)))
     stats = dict(
         reduced.stats,
         method="forums exact, people by Benders cuts",
