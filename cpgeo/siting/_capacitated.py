@@ -409,10 +409,6 @@ def greedy_capacitated(
     def opened() -> list[int]:
         return [j for t in range(len(plan)) for j in chosen_in[t]]
 
-    def value(selected: list[int]) -> float:
-        forums, people = instance.score(np.array(selected, dtype=np.int64))
-        return forums * scale + people
-
     def place(j: int) -> bool:
         for t, phase in enumerate(plan):
             if _affordable(instance, chosen_in[t], j, phase, spent[t]):
@@ -453,7 +449,7 @@ def greedy_capacitated(
     if interchange and chosen and len(plan) == 1 and not conditions.min_sites:
         fixed = {int(j) for j in conditions.force_in}
         pool = _shortlist(instance, chosen, scale)
-        chosen = _swap(instance, chosen, value, plan[0].budget, deadline, fixed, pool)
+        chosen = _swap(instance, chosen, scale, plan[0].budget, deadline, fixed, pool)
         open_phase[:] = -1
         open_phase[chosen] = 0
     open_phase = prune(instance, open_phase, len(plan), conditions)
@@ -498,6 +494,7 @@ def _fill_phase(
         return gain / max(float(instance.cost[j]), 1e-9) if per_cost else gain
 
     heap: list[tuple[float, int, bool]] = []
+    saturated = served >= instance.reachable_forums
     for j in np.flatnonzero(open_phase < 0).tolist():
         bound = forum_bound(j) * scale + people_gain(j)
         heap.append((-priority(j, bound), j, False))
@@ -524,7 +521,8 @@ def _fill_phase(
         covered[rows] = True
         # gains only fall as sites open: entries already in the heap stay upper bounds;
         # once every reachable forum is served, the bounds fall to the people alone
-        if served >= instance.reachable_forums:
+        if served >= instance.reachable_forums and not saturated:
+            saturated = True
             heap = [(-priority(k, people_gain(k)), k, False) for _p, k, _e in heap]
         else:
             heap = [(p, k, False) for p, k, _ in heap]
@@ -536,7 +534,7 @@ def _fill_phase(
 def _swap(
     instance: CapacitatedInstance,
     chosen: list[int],
-    value: Callable[[list[int]], float],
+    scale: float,
     budget: float | None,
     deadline: float | None = None,
     fixed: set[int] | None = None,
@@ -544,17 +542,26 @@ def _swap(
 ) -> list[int]:
     """Best improving 1-swaps (within the budget) until none improves or time is up.
 
-    Sites are swapped in from ``pool`` (every candidate when None).
+    A swap's value is ``forums * scale + people``. Sites are swapped in from ``pool``
+    (every candidate when None). For each site taken out, the forums and people of the
+    others are found once; each site swapped in then adds its matching gain and the
+    people it covers that the others do not.
     """
     fixed = fixed or set()
     pool = range(instance.n_candidates) if pool is None else pool
-    current = value(chosen)
+    csc = instance.community_candidate
+    weight = instance.population
+    forums, people = instance.score(np.array(chosen, dtype=np.int64))
+    current = forums * scale + people
     while not _past(deadline):
         best: tuple[float, int | None, int | None] = (current + 1e-9, None, None)
         for out in chosen:
             if out in fixed:
                 continue
             rest = [k for k in chosen if k != out]
+            matching = _Matching(instance, rest)
+            covered = instance.covered(np.array(rest, dtype=np.int64))
+            base = matching.served * scale + float(weight[covered].sum())
             for j in pool:
                 if _past(deadline):
                     break
@@ -562,7 +569,8 @@ def _swap(
                     continue
                 if budget is not None and float(instance.cost[[*rest, j]].sum()) > budget + 1e-9:
                     continue
-                trial = value([*rest, j])
+                rows = csc.indices[csc.indptr[j] : csc.indptr[j + 1]]
+                trial = base + matching.gain(j) * scale + float(weight[rows[~covered[rows]]].sum())
                 if trial > best[0]:
                     best = (trial, out, j)
         if best[1] is None:
