@@ -142,7 +142,6 @@ def benders_lp(
 
     highs = new_highs()
     highs.setOptionValue("random_seed", 0)
-    inf = highspy.kHighsInf
     highs.addVars(
         n_cols + n_groups, np.zeros(n_cols + n_groups), np.r_[np.ones(n_cols), group_weight]
     )
@@ -156,20 +155,11 @@ def benders_lp(
 
     constants: list[np.ndarray] = []
     slopes: list[sp.csr_array] = []
-    theta_block = sp.eye_array(n_groups, format="csr")
+    columns = np.arange(n_cols + n_groups)
 
     def add_cuts(x: np.ndarray) -> None:
         constant, slope = cuts_at(a_float, weights, member, x)
-        rows = sp.csr_array(sp.hstack([-slope, theta_block]))
-        highs.addRows(
-            n_groups,
-            np.full(n_groups, -inf),
-            constant,
-            rows.nnz,
-            rows.indptr[:-1].astype(np.int32),
-            rows.indices.astype(np.int32),
-            rows.data,
-        )
+        add_cut_rows(highs, constant, slope, columns)
         constants.append(constant)
         slopes.append(slope)
 
@@ -227,6 +217,29 @@ def cuts_at(
     slope = sp.csr_array(member @ sp.diags_array(weights * low) @ matrix)
     slope.eliminate_zeros()
     return constant, slope
+
+
+def add_cut_rows(
+    highs: Any, constant: np.ndarray, slope: sp.csr_array, columns: np.ndarray
+) -> None:
+    """Add the rows ``theta_k - slope_k . x <= constant_k`` to the HiGHS master.
+
+    ``columns`` maps the block ``[x, theta]`` (the slope's columns, then one theta per
+    group) to the master's column positions.
+    """
+    import highspy
+
+    n_groups = slope.shape[0]
+    block = sp.csr_array(sp.hstack([-slope, sp.eye_array(n_groups, format="csr")]))
+    highs.addRows(
+        n_groups,
+        np.full(n_groups, -highspy.kHighsInf),
+        constant,
+        block.nnz,
+        block.indptr[:-1].astype(np.int32),
+        columns[block.indices].astype(np.int32),
+        block.data,
+    )
 
 
 def _aggregate(

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -330,9 +331,9 @@ class _Matching:
     def _augment(self, start: int, apply: bool) -> bool:
         """Find (and with ``apply`` carry out) one augmenting path ending at ``start``."""
         parent: dict[int, tuple[int, int]] = {start: (-1, -1)}  # site -> (forum, next site)
-        queue = [start]
+        queue = deque([start])
         while queue:
-            site = queue.pop(0)
+            site = queue.popleft()
             for f in self._site_forums(site).tolist():
                 holder = int(self.site_of[f])
                 if holder == site:
@@ -1002,9 +1003,7 @@ def solve_capacitated(
     people[model.x_cols[-1]] -= eps * instance.cost[reduced.candidates]
     # the first stage's answer leaves y at whatever it liked: give the second stage the
     # people that answer really covers
-    open_first = np.full(instance.n_candidates, -1, dtype=np.int64)
-    for t in range(len(plan) - 1, -1, -1):
-        open_first[reduced.candidates[first.x[model.x_cols[t]] > 0.5]] = t
+    open_first = _phase_of(instance, reduced.candidates, first.x[model.x_cols])
     second_start = _start_from(instance, reduced, model, open_first)
     second_start = np.where(model.forum_cost > 0, first.x, second_start)
     second = solve_milp(
@@ -1020,10 +1019,7 @@ def solve_capacitated(
         start=second_start,
         abs_gap=0.4,
     )
-    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
-    for t in range(len(plan) - 1, -1, -1):
-        chosen = reduced.candidates[second.x[model.x_cols[t]] > 0.5]
-        open_phase[chosen] = t
+    open_phase = _phase_of(instance, reduced.candidates, second.x[model.x_cols])
     open_phase = prune(instance, open_phase, len(plan), conditions)
     selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
     forums, population = instance.phased_score(open_phase, len(plan))
@@ -1048,8 +1044,9 @@ def _solve_large(
     """Solve a plan too big for the compact model: forums exact, then people by cuts.
 
     1. The greedy plan, a first answer.
-    2. The forums: the compact model without its communities gives ``F*``, the most
-       forums any plan serves (exact: communities do not constrain forums).
+    2. The forums: the forum rows alone, candidates reaching the same forums pooled
+       (:func:`cpgeo.siting._joint.forum_master`), give ``F*``, the most forums any
+       plan serves (exact: communities do not constrain forums).
     3. The people: among the plans serving ``F*``, the most people summed over the
        phases, by Benders cuts over the communities (:mod:`cpgeo.siting._joint`), with
        a bound that holds for every such plan.
@@ -1066,12 +1063,12 @@ def _solve_large(
                      seconds=time.perf_counter() - started)
         return replace(greedy, stats=stats)
     limits = [(phase.count, phase.budget) for phase in plan]
-    forums = sp.csr_array(instance.forum_office[reduced.forums])
+    forum_office = sp.csr_array(instance.forum_office[reduced.forums])
 
     def master(candidates: np.ndarray) -> Master:
         governorate = instance.governorate[candidates]
         return forum_master(
-            forums,
+            forum_office,
             sp.csr_array(instance.forum_candidate[reduced.forums][:, candidates]),
             instance.capacity,
             limits,
@@ -1115,9 +1112,7 @@ def _solve_large(
             forum_bound = min(float(np.floor(first.bound + 1e-6)), forum_bound)
         most = float(greedy.forums_served if first is None else np.floor(first.objective + 1e-4))
         if first is not None and greedy.forums_served < most:
-            best_forums = np.full(instance.n_candidates, -1, dtype=np.int64)
-            for t in range(len(plan) - 1, -1, -1):
-                best_forums[near[first.x[small.x_cols[t]] > 0.5]] = t
+            best_forums = _phase_of(instance, near, first.x[small.x_cols])
     model = master(cands)
     model.row_lower[model.forum_row] = most
     remaining = left()
@@ -1128,10 +1123,7 @@ def _solve_large(
         plan_x(cands, best_forums),
         None if remaining is None else time.perf_counter() + remaining,
     )
-    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
-    for t in range(len(plan) - 1, -1, -1):
-        open_phase[reduced.candidates[joint.x[t] > 0.5]] = t
-    open_phase = prune(instance, open_phase, len(plan), conditions)
+    open_phase = prune(instance, _phase_of(instance, cands, joint.x), len(plan), conditions)
     forums, population = instance.phased_score(open_phase, len(plan))
     if (greedy.forums_served, greedy.population) > (forums, population):
         open_phase, forums, population = greedy.open_phase, greedy.forums_served, greedy.population
@@ -1154,6 +1146,19 @@ def _solve_large(
     return CapacitatedAnswer(
         selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats
     )
+
+
+def _phase_of(
+    instance: CapacitatedInstance, candidates: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """Return each candidate's opening phase (-1: never).
+
+    ``x`` is phases x ``candidates``, 1 where the candidate is open by that phase.
+    """
+    open_phase = np.full(instance.n_candidates, -1, dtype=np.int64)
+    for t in range(x.shape[0] - 1, -1, -1):
+        open_phase[candidates[x[t] > 0.5]] = t
+    return open_phase
 
 
 def _unreduced(instance: CapacitatedInstance) -> _Reduced:

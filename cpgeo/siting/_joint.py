@@ -37,11 +37,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from cpgeo._log import log
-from cpgeo.siting._benders import GROUPS, _groups, cuts_at
+from cpgeo.siting._benders import (
+    GROUPS,
+    _groups,
+    add_cut_rows,
+    covered_value,
+    cuts_at,
+    lp_value,
+)
 from cpgeo.siting._milp import highs_model
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
 #: cutting rounds of the LP phase at most
 LP_ROUNDS = 60
@@ -204,23 +211,16 @@ def people_stage(
     weights: np.ndarray,
     incumbent: np.ndarray,
     deadline: float | None,
-    *,
-    evaluate: Callable[[np.ndarray], float] | None = None,
 ) -> JointAnswer:
     """Maximise the people covered, summed over the phases, subject to the forum rows.
 
     ``coverage`` (communities x candidates) and ``weights`` are the people part;
-    ``incumbent`` (phases x candidates, 0/1) a plan feasible for the master rows;
-    ``evaluate(x)`` the people of a plan (by default counted on ``coverage``).
+    ``incumbent`` (phases x candidates, 0/1) a plan feasible for the master rows.
     """
     import highspy
 
     n_t = master.x_cols.shape[0]
     a = sp.csr_array(coverage, dtype=np.float64)
-    if evaluate is None:
-        def evaluate(x: np.ndarray) -> float:
-            return float(sum(weights[(a @ x[t]) > 0.5].sum() for t in range(n_t)))
-
     n_rows = a.shape[0]
     n_groups = max(1, min(GROUPS, n_rows))
     group = _groups(sp.csr_array(coverage), n_groups)
@@ -229,7 +229,6 @@ def people_stage(
     n_model = master.matrix.shape[1]
     n_theta = n_t * n_groups
 
-    inf = highspy.kHighsInf
     col_lower = np.r_[master.col_lower, np.zeros(n_theta)]
     col_upper = np.r_[master.col_upper, np.tile(group_weight, n_t)]
     highs = highs_model(
@@ -241,25 +240,16 @@ def people_stage(
         col_upper,
         maximize=True,
     )
-    theta_block = sp.eye_array(n_groups, format="csr")
-
     def add_cuts(t: int, x: np.ndarray) -> None:
-        constant, slope = cuts_at(a, weights, member, x)
         # columns: x_t at master.x_cols[t], theta_t at n_model + t * n_groups + k
-        block = sp.csr_array(sp.hstack([-slope, theta_block]))
         columns = np.r_[master.x_cols[t], n_model + t * n_groups + np.arange(n_groups)]
-        highs.addRows(
-            n_groups,
-            np.full(n_groups, -inf),
-            constant,
-            block.nnz,
-            block.indptr[:-1].astype(np.int32),
-            columns[block.indices].astype(np.int32),
-            block.data,
-        )
+        add_cut_rows(highs, *cuts_at(a, weights, member, x), columns)
 
     def lp_people(x: np.ndarray) -> float:
-        return float(sum(weights @ np.minimum(1.0, a @ x[t]) for t in range(n_t)))
+        return sum(lp_value(a, weights, x[t]) for t in range(n_t))
+
+    def evaluate(x: np.ndarray) -> float:
+        return sum(covered_value(a, weights, np.flatnonzero(x[t])) for t in range(n_t))
 
     def past() -> bool:
         return deadline is not None and time.perf_counter() > deadline
