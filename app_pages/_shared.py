@@ -177,14 +177,19 @@ def sensitivity_of(
     radii: tuple[float, ...],
     max_cpfs: int,
     options: tuple[tuple[str, Any], ...],
+    _roads: Any = None,
+    roads_digest: str = "",
 ):
-    """Return the same proposal at each radius (cpgeo.siting.sensitivity)."""
+    """Return the same proposal at each radius, and by road (cpgeo.siting.sensitivity).
+
+    ``_roads`` is the road graph (not hashed: ``roads_digest`` names its file's content).
+    """
     from cpgeo.siting import sensitivity
 
     named = {name: (dict(value) if name in _MAPPINGS else value) for name, value in options}
     return sensitivity(
         _scn, radii, named.pop("n_sites", None), governorates=governorates,
-        max_cpfs=max_cpfs, **named,
+        max_cpfs=max_cpfs, roads=_roads, **named,
     )
 
 

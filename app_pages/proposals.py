@@ -212,21 +212,35 @@ c[1].download_button(
     on_click="ignore",
 )
 
-st.subheader("Sensitivity: the same decision at other radii")
+st.subheader("Sensitivity: the same decision at other radii, and by road")
 st.caption(
-    "The proposal above, with the same options, at each radius. A site chosen at every "
-    "radius is robust: the choice does not hang on the exact catchment."
+    "The proposal above, with the same options, at each radius. A site chosen in every "
+    "case is robust: the choice does not hang on the exact catchment."
 )
+loaded = st.session_state.get("road")
 c = st.columns([3, 1], vertical_alignment="bottom")
 radii_text = c[0].text_input("Radii (km)", "40, 50, 60", key="sensitivity_radii")
-pressed = c[1].button("Compare radii", key="sensitivity_run")
+pressed = c[1].button("Compare", key="sensitivity_run")
+along_roads = False
+if loaded is not None:
+    along_roads = st.checkbox(
+        f"Also by road: each radius along the roads of {md(loaded[2])} (the road network "
+        "loaded on the Coverage page; the figures stay by radius)",
+        key="sensitivity_by_road",
+    )
+else:
+    st.caption(
+        "To compare with road distance, load a road network on the Coverage page "
+        "(Road distance)."
+    )
 if pressed:
     try:
         radii = tuple(float(r) for r in radii_text.replace(";", ",").split(",") if r.strip())
-        with st.spinner("Proposing at each radius..."):
+        roads, digest = (loaded[3], loaded[0][1]) if along_roads else (None, "")
+        with st.spinner("Proposing in each case..."):
             st.session_state.sensitivity = (
                 used,
-                sensitivity_of(scn, used[0], used[1], radii, used[3], used[4]),
+                sensitivity_of(scn, used[0], used[1], radii, used[3], used[4], roads, digest),
             )
     except ValueError as exc:  # a radius that is not a number, or no plan at a radius
         st.session_state.sensitivity = None
@@ -236,17 +250,16 @@ if stored is not None and stored[0] == used:
     result_by_radius = stored[1]
     robust = result_by_radius.robust
     st.caption(
-        f"{len(robust):,} of {len(result_by_radius.sites):,} sites chosen at every radius "
-        f"({', '.join(f'{r:g}' for r in result_by_radius.radii)} km)."
+        f"{len(robust):,} of {len(result_by_radius.sites):,} sites chosen in every case "
+        f"({md(', '.join(c.removeprefix('rank at ') for c in result_by_radius.cases))})."
     )
     table(result_by_radius.sites)
     downloads(result_by_radius.sites, "site_sensitivity", "sensitivity")
     if len(robust):
         shown = robust.assign(
             rank=range(1, len(robust) + 1),
-            reason="Chosen at every radius: "
-            + ", ".join(f"{r:g}" for r in result_by_radius.radii)
-            + " km",
+            reason="Chosen in every case: "
+            + ", ".join(c.removeprefix("rank at ") for c in result_by_radius.cases),
         )
         show_map(
             scn, p, key="map_robust", proposals=shown, proposals_key=f"robust:{used!r}"

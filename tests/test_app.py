@@ -306,13 +306,35 @@ def test_proposals_page_sensitivity():
     shown = next(df.value for df in at.dataframe if "robust" in df.value.columns)
     assert shown["id"].tolist() == ref.sites["id"].tolist()
     assert shown["robust"].tolist() == ref.sites["robust"].tolist()
-    assert any(f"{len(ref.robust)} of {len(ref.sites)} sites chosen at every radius" in c.value
+    assert any(f"{len(ref.robust)} of {len(ref.sites)} sites chosen in every case" in c.value
                for c in at.caption)
     assert len(at.get("iframe")) >= 2  # the proposals map and the robust sites' map
     at.text_input(key="sensitivity_radii").set_value("50, abc")
     at.button(key="sensitivity_run").click().run()
     assert not at.exception
     assert any("No comparison" in e.value for e in at.error)
+
+
+def test_proposals_page_sensitivity_by_road():
+    """With a road network loaded, each radius is tried along the roads too."""
+    from test_siting_plan import _around_the_river
+
+    _, graph = _around_the_river()
+    at = _app("proposals")
+    at.radio(key="method").set_value("greedy")
+    at.button[0].click().run()
+    assert "sensitivity_by_road" not in [c.key for c in at.checkbox]  # no roads yet
+    at.session_state.road = (("token", "digest-of-river", 50.0), None, "river.osm", graph, 0.1)
+    at.run()
+    at.checkbox(key="sensitivity_by_road").check()
+    at.text_input(key="sensitivity_radii").set_value("50")
+    at.button(key="sensitivity_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = next(df.value for df in at.dataframe if "robust" in df.value.columns)
+    assert "rank at 50 km by road" in shown.columns and "rank at 50 km" in shown.columns
+    # the demo's places are far from these few roads: by road no site is chosen
+    assert shown["rank at 50 km by road"].isna().all()
+    assert not shown["robust"].any()
 
 
 def test_save_a_plan_and_compare_two(tmp_path):

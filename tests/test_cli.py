@@ -224,3 +224,21 @@ def test_every_error_is_one_line_exit_2(
     code, _, err = _run(capsys, "load", "-o", str(blocker / "out.csv"))
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "not_a_folder" in err
+
+
+def test_propose_sensitivity_by_road(tmp_path, capsys):
+    """``--sensitivity-roads``: each radius is tried along the roads too, in the JSON."""
+    from test_network import write_osm
+
+    # a short road by Ramadi: the demo's Ramadi places join it, the rest are off it
+    nodes = {1: (43.25, 33.42), 2: (43.30, 33.42), 3: (43.35, 33.43)}
+    roads = write_osm(tmp_path / "roads.osm", nodes, {10: ([1, 2, 3], {"highway": "primary"})})
+    code = main(["propose", "--sites", "2", "--method", "greedy", "--sensitivity", "50",
+                 "--sensitivity-roads", str(roads), "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    cases = payload["sensitivity"]["cases"]
+    assert cases == ["rank at 50 km", "rank at 50 km by road"]
+    assert all(cases[1] in site for site in payload["sensitivity"]["sites"])
+    assert main(["propose", "--sites", "2", "--sensitivity", "50"]) == 2
+    assert "at least two different radii" in capsys.readouterr().err

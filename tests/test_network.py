@@ -27,6 +27,7 @@ from cpgeo.coverage.network import (
     geodesic_foot,
     nearest_points,
     network_coverage,
+    road_coverage_matrix,
     road_extent,
     road_graph_from_place,
     road_graph_from_xml,
@@ -520,12 +521,14 @@ def test_two_way_ring_takes_the_short_way_round(tmp_path):
                                atol=1e-3)
 
 
-def test_road_distances_match_an_explicitly_split_graph():
-    # A 5 x 5 grid (2-km blocks) of two-way and one-way streets; offices and communities
-    # up to 300 m off random edges between 20% and 80% along (so that edge is the nearest
-    # road). Reference: the same grid with each snap point inserted as a real node,
-    # solved by networkx.
-    rng = np.random.default_rng(11)
+def split_grid(seed: int = 11, n_offices: int = 3, n_communities: int = 40):
+    """A 5 x 5 grid (2-km blocks) of two-way and one-way streets, and its reference.
+
+    Offices and communities lie up to 300 m off random edges between 20% and 80% along
+    (so that edge is the nearest road). The reference is the same grid with each snap
+    point inserted as a real node (``o<k>``, ``c<k>``), for networkx.
+    """
+    rng = np.random.default_rng(seed)
     side, step = 5, 0.02
     g = nx.MultiDiGraph(crs="EPSG:4326")
     xy = {}
@@ -557,7 +560,7 @@ def test_road_distances_match_an_explicitly_split_graph():
             picks.append((int(street), t, off_road(*xy[p], az, t * length, offset)[1], offset))
         return picks
 
-    offices, communities = place(3), place(40)
+    offices, communities = place(n_offices), place(n_communities)
     ref = nx.DiGraph()
     for s_idx, (p, q, kind) in enumerate(streets):
         length = GEOD.inv(*xy[p], *xy[q])[2]
@@ -570,8 +573,13 @@ def test_road_distances_match_an_explicitly_split_graph():
                 ref.add_edge(n0, n1, weight=w)
             if kind in ("both", "backward"):
                 ref.add_edge(n1, n0, weight=w)
-    dist, paths = nx.multi_source_dijkstra(ref, {f"o{k}" for k in range(len(offices))})
+    return g, offices, communities, ref
 
+
+
+def test_road_distances_match_an_explicitly_split_graph():
+    g, offices, communities, ref = split_grid()
+    dist, paths = nx.multi_source_dijkstra(ref, {f"o{k}" for k in range(len(offices))})
     out = network_coverage(points([c[2] for c in communities]),
                            points([o[2] for o in offices], [f"o{k}" for k in range(3)]),
                            g, max_km=1000, travel_time=True)
@@ -583,6 +591,28 @@ def test_road_distances_match_an_explicitly_split_graph():
     owners = [paths[f"c{k}"][0] for k in np.flatnonzero(reached)]
     assert out["road_office"][reached].tolist() == owners
     np.testing.assert_allclose(out["travel_min"], expected / 30 * 60, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_road_coverage_matrix_equals_one_search_per_site_by_networkx(seed):
+    """Each site's column: the communities within the limit of it alone, by networkx."""
+    g, sites, communities, ref = split_grid(seed, n_offices=12, n_communities=60)
+    max_km = 5.0
+    matrix = road_coverage_matrix(
+        points([c[2] for c in communities]), points([o[2] for o in sites]), g, max_km
+    ).toarray()
+    expected = np.zeros_like(matrix)
+    for k in range(len(sites)):
+        reach = nx.single_source_dijkstra_path_length(ref, f"o{k}")
+        for i in range(len(communities)):
+            expected[i, k] = reach.get(f"c{i}", np.inf) <= max_km * 1000
+    assert 0 < expected.sum() < expected.size
+    np.testing.assert_array_equal(matrix, expected)
+    # with the sites as offices, a row is covered exactly when network_coverage says so
+    out = network_coverage(points([c[2] for c in communities]),
+                           points([o[2] for o in sites], [f"o{k}" for k in range(12)]),
+                           g, max_km=max_km)
+    np.testing.assert_array_equal(matrix.any(axis=1), out["covered_by_road"].to_numpy())
 
 
 def test_snapping_is_the_nearest_of_all_segments(graph):

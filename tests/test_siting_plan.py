@@ -8,8 +8,11 @@ textbook MILP (no reductions, no warm start); plan_sites is checked on the demo.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from test_siting_propose import assert_telescopes, matching_size
@@ -20,7 +23,11 @@ from cpgeo.siting._capacitated import (
     CapacitatedInstance,
     Conditions,
     Phase,
+    _forum_bound,
     _Matching,
+    _people_relaxation,
+    _reduce,
+    _site_limits,
     greedy_capacitated,
     solve_capacitated,
 )
@@ -69,12 +76,14 @@ def random_case(seed: int):
     )
 
 
-def brute_force(arrays, plan, conditions):
-    """Best (forums summed over phases, people summed over phases) over every plan."""
+def every_plan(arrays, plan, conditions):
+    """Yield (phase of each candidate, forums, people) of every plan meeting the conditions.
+
+    Forums and people are summed over the phases.
+    """
     fo, fc, cc, pop, capacity, cost, gov, cgov = arrays
     n_j = fc.shape[1]
     n_t = len(plan)
-    best = None
     for assignment in itertools.product(range(-1, n_t), repeat=n_j):
         phase_of = np.array(assignment)
         ok = True
@@ -102,10 +111,12 @@ def brute_force(arrays, plan, conditions):
             forums += matching_size(np.hstack([fo, fc[:, open_t]]), capacity)
             if open_t.any():
                 people += pop[cc[:, open_t].any(axis=1)].sum()
-        key = (forums, people)
-        if best is None or key > best:
-            best = key
-    return best
+        yield phase_of, forums, people
+
+
+def brute_force(arrays, plan, conditions):
+    """Best (forums summed over phases, people summed over phases) over every plan."""
+    return max(((f, p) for _, f, p in every_plan(arrays, plan, conditions)), default=None)
 
 
 def feasible(instance, arrays, plan, conditions, open_phase) -> bool:
@@ -179,10 +190,80 @@ def test_the_plan_by_cuts_equals_brute_force(seed: int, monkeypatch: pytest.Monk
     if expected is None:
         return  # infeasible plans are refused before any solve (tested above)
     answer = solve_capacitated(instance, phases=plan, conditions=conditions)
-    assert answer.stats["method"] == "forums exact, people by Benders cuts"
+    assert answer.stats["method"].startswith("forums exact, people")
     assert feasible(instance, arrays, plan, conditions, answer.open_phase)
     assert (answer.forums_served, answer.population) == expected
     assert answer.optimal and answer.gap == 0.0
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_plan_by_cuts_alone_equals_brute_force(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the maximal covering bound, the Benders people stage alone is exact too."""
+    import cpgeo.siting._capacitated as capacitated
+
+    monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
+    monkeypatch.setattr(capacitated, "_people_relaxation", lambda *a: (np.inf, None))
+    instance, arrays, plan, conditions = random_case(seed)
+    conditions = Conditions(force_in=conditions.force_in, min_sites=conditions.min_sites)
+    expected = brute_force(arrays, plan, conditions)
+    if expected is None:
+        return
+    answer = solve_capacitated(instance, phases=plan, conditions=conditions)
+    assert answer.stats["method"] == "forums exact, people by Benders cuts"
+    assert (answer.forums_served, answer.population) == expected
+    assert answer.optimal and answer.gap == 0.0
+
+
+def _gain_case(seed: int):
+    """A random case where forums outnumber the capacity: new sites fill up."""
+    rng = np.random.default_rng(3000 + seed)
+    n_f, n_o, n_j, n_c = int(rng.integers(4, 12)), int(rng.integers(0, 3)), 6, 8
+    fo = rng.random((n_f, n_o)) < 0.3
+    fc = rng.random((n_f, n_j)) < 0.45
+    cc = rng.random((n_c, n_j)) < 0.35
+    pop = rng.integers(1, 500, n_c).astype(float)
+    capacity = int(rng.integers(1, 4))
+    cost = np.ones(n_j)
+    instance = CapacitatedInstance(
+        sp.csr_array(fo), sp.csr_array(fc), sp.csr_array(cc), pop, capacity, cost
+    )
+    phases = [Phase(int(rng.integers(1, 3)), None) for _ in range(int(rng.integers(1, 3)))]
+    gov = np.array(["A"] * n_j)
+    return instance, (fo, fc, cc, pop, capacity, cost, gov, np.array(["A"] * n_c)), phases
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_forum_and_people_bounds_hold_for_every_plan(seed: int) -> None:
+    """No plan serves more forums than the bound; no plan serving ``most`` covers more people.
+
+    The people bound filters candidates by their gain alone (submodularity): a plan
+    serving ``most`` forums, with a site the filter dropped, would break it here.
+    """
+    if seed % 2:
+        instance, arrays, plan = _gain_case(seed)
+        conditions = Conditions()
+    else:
+        instance, arrays, plan, conditions = random_case(seed)
+        conditions = Conditions(force_in=conditions.force_in, min_sites=conditions.min_sites)
+    plans = list(every_plan(arrays, plan, conditions))
+    if not plans:
+        return
+    alone = matching_size(arrays[0], arrays[4])
+    limits = _site_limits(instance, plan)
+    assert max(f for _, f, _ in plans) <= _forum_bound(instance, limits, alone)
+    reduced = _reduce(instance, conditions)
+    best_forums = max(f for _, f, _ in plans)
+    for most in (best_forums, best_forums - 1):
+        bound, relaxed = _people_relaxation(
+            instance, reduced, limits, conditions, alone, most, None
+        )
+        people = max(p for _, f, p in plans if f >= most)
+        assert bound >= people - 1e-9
+        if relaxed is not None:  # a plan of the candidates kept: the bound is its people
+            cover = arrays[2][:, reduced.candidates[relaxed]].any(axis=1)
+            assert arrays[3][cover].sum() == pytest.approx(bound)
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -414,3 +495,74 @@ def test_sensitivity_marks_the_sites_chosen_at_every_radius(demo: cpgeo.Scenario
         sensitivity(demo, [50, 50], 3)
     with pytest.raises(cpgeo.InputError, match="positive numbers of km"):
         sensitivity(demo, [50, -1], 3)
+
+
+def _around_the_river() -> tuple[cpgeo.Scenario, Any]:
+    """Two towns 10 km apart across a river, 70 km apart by the only road (a U round it).
+
+    The office is in the south town; its forum in the north town is within the radius,
+    not within 50 km by road. Stations stand in each town.
+    """
+    import networkx as nx
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    south, north = (43.30, 33.40), (43.30, 33.49)
+    corners = [(43.62, 33.40), (43.62, 33.49)]
+    graph = nx.MultiDiGraph(crs="EPSG:4326")
+    chain = [south, *corners, north]
+    for k, (x, y) in enumerate(chain):
+        graph.add_node(k, x=x, y=y)
+    for k in range(len(chain) - 1):
+        length = geod.inv(*chain[k], *chain[k + 1])[2]
+        graph.add_edge(k, k + 1, length=length, highway="primary")
+        graph.add_edge(k + 1, k, length=length, highway="primary")
+
+    def layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            rows, geometry=gpd.points_from_xy([r.pop("x") for r in rows],
+                                              [r.pop("y") for r in rows]), crs="EPSG:4326"
+        )
+
+    demo = cpgeo.load_demo()
+    scenario = demo.with_layers(
+        offices=layer([{"id": "O1", "name": "South office", "governorate": "Anbar",
+                        "x": south[0], "y": south[1]}]),
+        cpfs=layer([{"id": "F1", "name": "North forum", "governorate": "Anbar",
+                     "office_id": "O1", "x": north[0], "y": north[1]}]),
+        communities=layer([
+            {"id": "C1", "name": "South town", "governorate": "Anbar", "population": 1000.0,
+             "x": south[0], "y": south[1] + 0.001},
+            {"id": "C2", "name": "North town", "governorate": "Anbar", "population": 800.0,
+             "x": north[0], "y": north[1] + 0.001},
+        ]),
+        stations=layer([
+            {"id": "S1", "name": "South station", "governorate": "Anbar",
+             "x": south[0] + 0.002, "y": south[1]},
+            {"id": "S2", "name": "North station", "governorate": "Anbar",
+             "x": north[0] + 0.002, "y": north[1]},
+        ]),
+    )
+    return scenario, graph
+
+
+def test_catchments_by_road_change_the_decision_and_the_sensitivity_shows_it() -> None:
+    from cpgeo.siting import sensitivity
+    from cpgeo.siting.sensitivity import rank_column
+
+    scenario, roads = _around_the_river()
+    options = {"governorates": ["Anbar"], "candidate_types": ("rehabilitate",)}
+    # by radius the office already serves the forum and covers both towns: nothing to add
+    by_radius = plan_sites(scenario, 1, radius_km=50, **options)
+    assert by_radius.sites.empty
+    # by road the forum and the north town are 70 km away: the north station serves them
+    by_road = plan_sites(scenario, 1, radius_km=50, roads=roads, **options)
+    assert by_road.sites["id"].tolist() == ["rehabilitate:S2"]
+    assert by_road.optimal
+    result = sensitivity(scenario, [50], 1, roads=roads, **options)
+    assert result.cases == [rank_column(50), rank_column(50, by_road=True)]
+    row = result.sites.set_index("id").loc["rehabilitate:S2"]
+    assert pd.isna(row[rank_column(50)]) and row[rank_column(50, by_road=True)] == 1
+    assert not result.sites["robust"].any()
+    with pytest.raises(cpgeo.InputError, match="at least two different radii"):
+        sensitivity(scenario, [50], 1, **options)

@@ -106,6 +106,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="also propose at these radii (km), e.g. '40,50,60', and mark the sites chosen "
         "at every one (robust)",
     )
+    p.add_argument(
+        "--sensitivity-roads",
+        type=Path,
+        default=None,
+        metavar="ROADS.osm",
+        help="with --sensitivity: also try each radius along the roads of this "
+        "OpenStreetMap XML extract",
+    )
     p.add_argument("--save", type=Path, default=None, metavar="PLAN.gpkg",
                    help="save the plan (data, options, sites) to one GeoPackage")
     p.add_argument("--name", default=None, help="the saved plan's name (default: the file's)")
@@ -256,7 +264,12 @@ def run_propose(args: argparse.Namespace) -> int:
         from cpgeo.siting import sensitivity
 
         radii = [_number(r, float, "--sensitivity") for r in _items(args.sensitivity)]
-        robust = sensitivity(scenario, radii, args.sites, **options)
+        roads = None
+        if args.sensitivity_roads is not None:
+            from cpgeo.coverage.network import road_graph_from_xml
+
+            roads = road_graph_from_xml(args.sensitivity_roads)
+        robust = sensitivity(scenario, radii, args.sites, roads=roads, **options)
     out = proposal.sites
     if scenario.illustrative:
         out = out.assign(note=scenario.notice)
@@ -288,6 +301,7 @@ def run_propose(args: argparse.Namespace) -> int:
                 },
                 "sensitivity": None if robust is None else {
                     "radii_km": list(robust.radii),
+                    "cases": robust.cases,
                     "sites": json_records(robust.sites),
                 },
                 "method": proposal.method,
@@ -337,7 +351,8 @@ def run_propose(args: argparse.Namespace) -> int:
         print()
         print_table(
             robust.sites.drop(columns=["type"]),
-            title=f"The same decision at {', '.join(f'{r:g}' for r in robust.radii)} km "
-            f"({len(robust.robust)} site(s) chosen at every radius: robust)",
+            title="The same decision "
+            + ", ".join(c.removeprefix("rank ") for c in robust.cases)
+            + f" ({len(robust.robust)} site(s) chosen in every case: robust)",
         )
     return 0

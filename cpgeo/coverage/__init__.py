@@ -11,7 +11,7 @@ from cpgeo.coverage._community import community_coverage, governorate_summary
 from cpgeo.coverage._geodesic import geodesic_km
 from cpgeo.coverage._index import coverage_matrix, nearest, pairs_within
 from cpgeo.coverage._load import CPF_STATUSES, CpfAssignment, assign_cpfs, cpf_status, office_load
-from cpgeo.coverage.network import network_coverage
+from cpgeo.coverage.network import network_coverage, road_coverage_matrix
 
 __all__ = [
     "CPF_STATUSES",
@@ -26,4 +26,5 @@ __all__ = [
     "network_coverage",
     "office_load",
     "pairs_within",
+    "road_coverage_matrix",
 ]

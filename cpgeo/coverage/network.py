@@ -354,6 +354,63 @@ def _edge_minutes(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> FloatA
     return np.asarray(minutes, dtype=float)
 
 
+# Sites searched together by one Dijkstra call (its distance rows are dense).
+_SITES_PER_SEARCH = 32
+
+
+def _source_graph(
+    roads: _Roads, edge_w: FloatArray, w_fwd: FloatArray, w_bwd: FloatArray, office: _Snap
+) -> tuple[sparse.csr_array, IntArray]:
+    """Return the road graph with a virtual node per office inside a road, and their nodes.
+
+    Virtual nodes (``n + k`` for office ``k``) have edges out only, so a search from one
+    office is not changed by the others' nodes.
+    """
+    n = roads.n_nodes
+    k = office.road.size
+    at_node = office.at_a | office.at_b
+    node_of = np.where(office.at_a, roads.a[office.road], roads.b[office.road])
+    source = np.where(at_node, node_of, n + np.arange(k))
+    inside = np.flatnonzero(~at_node)
+    r = office.road[inside]
+    f = office.fraction[inside]
+    vu = np.concatenate([n + inside, n + inside])
+    vv = np.concatenate([roads.b[r], roads.a[r]])
+    vw = np.concatenate([(1.0 - f) * w_fwd[r], f * w_bwd[r]])
+    matrix = _adjacency(
+        np.concatenate([roads.edge_u, vu]),
+        np.concatenate([roads.edge_v, vv]),
+        np.concatenate([edge_w, vw]),
+        n + k,
+    )
+    return matrix, source
+
+
+def _arrivals(
+    dist: FloatArray, roads: _Roads, w_fwd: FloatArray, w_bwd: FloatArray, community: _Snap
+) -> tuple[FloatArray, FloatArray]:
+    """Cost to each community entering its road from node a, and from node b."""
+    cr, g = community.road, community.fraction
+    a, b = roads.a[cr], roads.b[cr]
+    with np.errstate(invalid="ignore"):
+        via_a = np.where(community.at_a, dist[a], dist[a] + g * w_fwd[cr])
+        via_b = np.where(community.at_b, dist[b], dist[b] + (1.0 - g) * w_bwd[cr])
+    return np.where(np.isnan(via_a), np.inf, via_a), np.where(np.isnan(via_b), np.inf, via_b)
+
+
+def _along_road(
+    f: float, road: int, w_fwd: FloatArray, w_bwd: FloatArray, community: _Snap
+) -> tuple[IntArray, FloatArray]:
+    """Communities on ``road`` and their cost straight along it from fraction ``f``."""
+    on = np.flatnonzero(community.road == road)
+    g = community.fraction[on]
+    direct = np.full(on.size, np.inf)
+    ahead, behind = g >= f, g <= f
+    direct[ahead] = (g[ahead] - f) * w_fwd[road]
+    direct[behind] = np.minimum(direct[behind], (f - g[behind]) * w_bwd[road])
+    return on, direct
+
+
 def _road_reach(
     roads: _Roads,
     edge_w: FloatArray,
@@ -376,26 +433,12 @@ def _road_reach(
     reached from: -1, with an infinite cost, when none is within ``limit``.
     """
     n = roads.n_nodes
-    k = office.road.size
     w_fwd, w_bwd = roads.direction_weights(edge_w)
-    at_node = office.at_a | office.at_b
-    node_of = np.where(office.at_a, roads.a[office.road], roads.b[office.road])
-    source = np.where(at_node, node_of, n + np.arange(k))
-    inside = np.flatnonzero(~at_node)
-    r = office.road[inside]
-    f = office.fraction[inside]
-    vu = np.concatenate([n + inside, n + inside])
-    vv = np.concatenate([roads.b[r], roads.a[r]])
-    vw = np.concatenate([(1.0 - f) * w_fwd[r], f * w_bwd[r]])
-    matrix = _adjacency(
-        np.concatenate([roads.edge_u, vu]),
-        np.concatenate([roads.edge_v, vv]),
-        np.concatenate([edge_w, vw]),
-        n + k,
-    )
+    matrix, source = _source_graph(roads, edge_w, w_fwd, w_bwd, office)
+    inside = np.flatnonzero(source >= n)
     # The first office (in file order) at a node names it.
     sources, first = np.unique(source, return_index=True)
-    owner = np.full(n + k, -1, dtype=np.int64)
+    owner = np.full(matrix.shape[0], -1, dtype=np.int64)
     owner[sources] = first
     if sources.size:
         dist, _, origin = csgraph.dijkstra(
@@ -409,16 +452,12 @@ def _road_reach(
         origin = np.where(origin >= 0, origin, 0)
         by = np.where(np.isfinite(dist), owner[origin], -1)
     else:
-        dist = np.full(n + k, np.inf)
-        by = np.full(n + k, -1, dtype=np.int64)
+        dist = np.full(matrix.shape[0], np.inf)
+        by = np.full(matrix.shape[0], -1, dtype=np.int64)
 
     cr, g = community.road, community.fraction
     a, b = roads.a[cr], roads.b[cr]
-    with np.errstate(invalid="ignore"):
-        via_a = np.where(community.at_a, dist[a], dist[a] + g * w_fwd[cr])
-        via_b = np.where(community.at_b, dist[b], dist[b] + (1.0 - g) * w_bwd[cr])
-    via_a = np.where(np.isnan(via_a), np.inf, via_a)
-    via_b = np.where(np.isnan(via_b), np.inf, via_b)
+    via_a, via_b = _arrivals(dist, roads, w_fwd, w_bwd, community)
     best = np.minimum(via_a, via_b)
     who = np.where(via_a <= via_b, by[a], by[b])
 
@@ -621,4 +660,70 @@ def network_coverage(
         f"road, {int(within.sum())} within the radius, "
         f"{int(out['radius_but_not_road'].sum())} within the radius but not by road"
     )
+    return out
+
+
+def road_coverage_matrix(
+    demand: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    graph: nx.MultiDiGraph,
+    max_km: float | None = None,
+    *,
+    largest_component: bool = True,
+    max_snap_km: float | None = None,
+) -> sparse.csr_array:
+    """Demand x sites, True where the site reaches the demand point within ``max_km`` by road.
+
+    Points snap, roads are driven (one-way streets included) and the limit is inclusive
+    exactly as in :func:`network_coverage`: with the offices as ``sites``, a row holds a
+    True exactly when that function's ``covered_by_road`` does. Points and sites farther
+    than ``max_snap_km`` from every road are off the network (no True in their row or
+    column). One Dijkstra per site, stopped at ``max_km``, on one graph built once.
+
+    Raises
+    ------
+    InputError
+        As :func:`network_coverage`.
+    """
+    max_km = settings.radius_km if max_km is None else float(max_km)
+    if not max_km > 0:
+        msg = f"max_km must be a positive number of kilometres, got {max_km:g}"
+        raise InputError(msg)
+    max_snap_m = 1000.0 * (settings.road_snap_km if max_snap_km is None else float(max_snap_km))
+    d_lon, d_lat = _geographic_points(demand, "demand points")
+    s_lon, s_lat = _geographic_points(sites, "sites")
+    shape = (len(demand), len(sites))
+    if not (shape[0] and shape[1]):
+        return sparse.csr_array(shape, dtype=bool)
+    roads = _graph_roads(graph, largest_component=largest_component)
+    index = _SegmentIndex(roads)
+    where = _snap(d_lon, d_lat, index)
+    on_network = where.metres <= max_snap_m
+    spot = _snap(s_lon, s_lat, index)
+    w_fwd, w_bwd = roads.direction_weights(roads.edge_m)
+    matrix, source = _source_graph(roads, roads.edge_m, w_fwd, w_bwd, spot)
+    limit_m = max_km * 1000.0
+    rows: list[IntArray] = []
+    cols: list[IntArray] = []
+    usable = np.flatnonzero(spot.metres <= max_snap_m)
+    for c0 in range(0, usable.size, _SITES_PER_SEARCH):
+        chunk = usable[c0 : c0 + _SITES_PER_SEARCH]
+        # a little slack in the cutoff; the inclusive test is on the sums below
+        dist = np.atleast_2d(
+            csgraph.dijkstra(matrix, directed=True, indices=source[chunk],
+                             limit=limit_m * (1 + 1e-9))
+        )
+        for row, k in enumerate(chunk.tolist()):
+            best = np.minimum(*_arrivals(dist[row], roads, w_fwd, w_bwd, where))
+            if source[k] >= roads.n_nodes:  # inside a road: straight along it too
+                on, direct = _along_road(spot.fraction[k], int(spot.road[k]), w_fwd, w_bwd, where)
+                best[on] = np.minimum(best[on], direct)
+            hit = np.flatnonzero((best <= limit_m) & on_network)
+            rows.append(hit)
+            cols.append(np.full(hit.size, k, dtype=np.int64))
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    out = sparse.csr_array((np.ones(r.size, dtype=bool), (r, c)), shape=shape)
+    log(f"road_coverage_matrix: {r.size} pairs within {max_km:g} km by road, "
+        f"{shape[0]} demand x {shape[1]} sites")
     return out

@@ -55,11 +55,14 @@ Exact reductions before the solve (each keeps the optimum):
 National-size plans (more than ``LARGE_MODEL_NNZ`` community-candidate pairs over the
 phases, e.g. 11,000 villages and a 5-km grid) are solved in two exact stages instead of
 one compact model: ``F*`` from the forum rows alone, with candidates that reach the same
-forums grouped (:func:`cpgeo.siting._joint.forum_master`); then the people by Benders
-cuts over the communities with those forum rows and ``sum z >= F*`` kept in the master
-(:func:`cpgeo.siting._joint.people_stage`), so the bound accounts for the sites the
-forums need. A minimum of people per governorate cannot be written with the cuts; such
-plans get the greedy answer there, marked unproven.
+forums grouped (:func:`cpgeo.siting._joint.forum_master`), unless the greedy plan
+already meets a bound from submodularity (each new site adds at most ``K`` forums); then
+the people. Those are bounded first by maximal covering over the candidates that can be
+in a plan serving ``F*`` (:func:`_people_relaxation`), which proves the plan outright when
+a plan meets that bound; otherwise by Benders cuts over the communities with the forum
+rows and ``sum z >= F*`` kept in the master (:func:`cpgeo.siting._joint.people_stage`),
+so the bound accounts for the sites the forums need. A minimum of people per governorate
+cannot be written with the cuts; such plans get the greedy answer there, marked unproven.
 
 :func:`greedy_capacitated` is the instant alternative: phase by phase, lazy greedy on the
 same lexicographic objective (a candidate's forum gain is at most ``min(K, its forums in
@@ -1044,12 +1047,14 @@ def _solve_large(
     """Solve a plan too big for the compact model: forums exact, then people by cuts.
 
     1. The greedy plan, a first answer.
-    2. The forums: the forum rows alone, candidates reaching the same forums pooled
-       (:func:`cpgeo.siting._joint.forum_master`), give ``F*``, the most forums any
-       plan serves (exact: communities do not constrain forums).
+    2. The forums: ``F*``, the most forums any plan serves (exact: communities do not
+       constrain forums). The greedy's forums when they meet :func:`_forum_bound`;
+       else the forum rows alone, candidates reaching the same forums pooled
+       (:func:`cpgeo.siting._joint.forum_master`).
     3. The people: among the plans serving ``F*``, the most people summed over the
-       phases, by Benders cuts over the communities (:mod:`cpgeo.siting._joint`), with
-       a bound that holds for every such plan.
+       phases. A bound by maximal covering (:func:`_people_relaxation`) first; when a
+       plan meets it, that plan is optimal. Else Benders cuts over the communities
+       (:mod:`cpgeo.siting._joint`), with a bound that holds for every such plan.
 
     Plans with a minimum number of people in a governorate get the greedy answer (a
     minimum on the people covered cannot be written with the cuts' upper bounds).
@@ -1088,16 +1093,15 @@ def _solve_large(
         instance.governorate[cands], list(conditions.min_sites)
     )
     near = cands[in_reach | named]
-    small = master(near)
     forums_proven, most = True, 0.0
-    # no more forums than have a site in reach, nor than the open sites carry, per phase
-    forum_bound, sites = 0.0, 0
-    for phase in plan:
-        sites = instance.n_candidates if phase.count is None else sites + phase.count
-        carried = instance.capacity * (instance.n_offices + sites)
-        forum_bound += float(min(instance.reachable_forums, carried))
+    alone = instance.forums_served(np.zeros(0, dtype=np.int64))
+    site_limits = _site_limits(instance, plan)
+    forum_bound = _forum_bound(instance, site_limits, alone)
     best_forums = greedy.open_phase
-    if small.matrix.shape[1]:  # else no forum has a site in reach: none is served
+    if greedy.forums_served >= forum_bound:  # the greedy's forums meet the bound: proven
+        most = float(greedy.forums_served)
+    elif near.size:  # else no forum has a site in reach: none is served
+        small = master(near)
         try:
             first = solve_milp(
                 small.forum_cost, small.matrix, small.row_lower, small.row_upper,
@@ -1113,22 +1117,50 @@ def _solve_large(
         most = float(greedy.forums_served if first is None else np.floor(first.objective + 1e-4))
         if first is not None and greedy.forums_served < most:
             best_forums = _phase_of(instance, near, first.x[small.x_cols])
-    model = master(cands)
-    model.row_lower[model.forum_row] = most
-    remaining = left()
-    joint = people_stage(
-        model,
-        reduced.community_rows,
-        reduced.weights,
-        plan_x(cands, best_forums),
-        None if remaining is None else time.perf_counter() + remaining,
-    )
-    open_phase = prune(instance, _phase_of(instance, cands, joint.x), len(plan), conditions)
+    # the people: first a bound by maximal covering, which may prove a plan at once.
+    # Over several phases it ignores that sites stay open, so it is tried there only
+    # when the forums leave few candidates (the filter of _people_relaxation bites).
+    relaxed, relaxed_plan = np.inf, None
+    if len(plan) == 1 or _forum_slack(instance, site_limits, alone, most) < instance.capacity:
+        relaxed, relaxed_plan = _people_relaxation(
+            instance, reduced, site_limits, conditions, alone, most, left(0.6)
+        )
+    incumbent = best_forums
+    if relaxed_plan is not None:
+        trial = np.full(instance.n_candidates, -1, dtype=np.int64)
+        trial[cands[relaxed_plan]] = 0
+        score = instance.phased_score(trial, len(plan))
+        if (
+            score[0] >= most
+            and score > instance.phased_score(incumbent, len(plan))
+            and _meets(instance, trial, plan, conditions)
+        ):
+            incumbent = trial
+    people = instance.phased_score(incumbent, len(plan))[1]
+    lp_rounds = mip_rounds = 0
+    bound, how = relaxed, "people bounded by maximal covering"
+    if forums_proven and np.isfinite(relaxed) and people >= relaxed - 1e-6 * max(1.0, relaxed):
+        chosen = incumbent
+    else:
+        model = master(cands)
+        model.row_lower[model.forum_row] = most
+        remaining = left()
+        joint = people_stage(
+            model,
+            reduced.community_rows,
+            reduced.weights,
+            plan_x(cands, incumbent),
+            None if remaining is None else time.perf_counter() + remaining,
+        )
+        chosen, bound = _phase_of(instance, cands, joint.x), min(relaxed, joint.bound)
+        lp_rounds, mip_rounds = joint.lp_rounds, joint.mip_rounds
+        how = "people by Benders cuts"
+    open_phase = prune(instance, chosen, len(plan), conditions)
     forums, population = instance.phased_score(open_phase, len(plan))
     if (greedy.forums_served, greedy.population) > (forums, population):
         open_phase, forums, population = greedy.open_phase, greedy.forums_served, greedy.population
     selected = np.flatnonzero(open_phase >= 0).astype(np.int64)
-    bound = max(joint.bound, population)
+    bound = max(bound, population)
     optimal = forums_proven and population >= bound - 1e-6 * max(1.0, bound)
     gap = 0.0 if optimal else relative_gap(population, bound)
     if not forums_proven:
@@ -1136,16 +1168,144 @@ def _solve_large(
         gap = relative_gap(float(forums), max(forum_bound, float(forums)))
     stats = dict(
         reduced.stats,
-        method="forums exact, people by Benders cuts",
+        method=f"forums exact, {how}",
         seconds=time.perf_counter() - started,
         forums_proven=forums_proven,
         people_bound=bound,
-        lp_rounds=joint.lp_rounds,
-        mip_rounds=joint.mip_rounds,
+        people_relaxation=relaxed if np.isfinite(relaxed) else None,
+        lp_rounds=lp_rounds,
+        mip_rounds=mip_rounds,
     )
     return CapacitatedAnswer(
         selected, forums, population, optimal, gap, open_phase=open_phase, stats=stats
     )
+
+
+def _site_limits(instance: CapacitatedInstance, plan: list[Phase]) -> list[int]:
+    """Return the most sites any plan has open by each phase.
+
+    Each phase opens at most its count, and at most as many sites as its budget buys at
+    the cheapest costs.
+    """
+    spent_cheapest = np.cumsum(np.sort(instance.cost))
+    limits, sites = [], 0
+    for phase in plan:
+        new = instance.n_candidates
+        if phase.count is not None:
+            new = min(new, phase.count)
+        if phase.budget is not None:
+            bought = np.searchsorted(spent_cheapest, phase.budget + 1e-9, "right")
+            new = min(new, int(bought))
+        sites = min(instance.n_candidates, sites + new)
+        limits.append(sites)
+    return limits
+
+
+def _forum_bound(instance: CapacitatedInstance, limits: list[int], alone: int) -> float:
+    """Return a bound on the forums served summed over the phases, without a solver.
+
+    The most forums served is a submodular function of the sites open (the rank of a
+    transversal matroid, each site taking up to ``K`` forums), and one site alone raises
+    it by at most ``K``: so by phase ``t`` no plan serves more than the existing offices
+    ``alone``, plus ``K`` per site open by then (``limits``), nor more than the forums
+    with some site in reach.
+    """
+    reach = instance.reachable_forums
+    return float(sum(min(reach, alone + instance.capacity * n) for n in limits))
+
+
+def _forum_slack(
+    instance: CapacitatedInstance, limits: list[int], alone: int, most: float
+) -> float:
+    """Return ``sum_t (alone + K n_t) - most``: how far ``most`` is below the plain bound."""
+    return sum(alone + instance.capacity * n for n in limits) - most
+
+
+def _people_relaxation(
+    instance: CapacitatedInstance,
+    reduced: _Reduced,
+    limits: list[int],
+    conditions: Conditions,
+    alone: int,
+    most: float,
+    time_limit_s: float | None,
+) -> tuple[float, np.ndarray | None]:
+    """Bound the people of every plan that serves ``most`` forums, by maximal covering.
+
+    Submodularity gives a filter first. With ``D = sum_t (alone + K n_t) - most``, where
+    ``n_t`` are the ``limits``, the last phase of such a plan serves at least
+    ``alone + K n_T - D`` forums; its sites' gains add up to at least that, each at most
+    ``K``, so each of its sites alone adds at least ``K - D`` forums to the existing
+    offices. The other candidates are in no such plan. Dropping then the forum rows,
+    the budgets and the governorate minima only enlarges the plans allowed, so the
+    maximal covering optimum with ``n_t`` sites over the candidates kept (those forced
+    in open) bounds each phase's people, and their sum the plan's.
+
+    Returns the bound (``inf`` when a solve gave none) and, for a one-phase plan, the
+    maximal covering plan (positions in ``reduced.candidates``), which the caller checks
+    against the forums and the conditions before using it.
+    """
+    from cpgeo.siting._covering import solve_mclp
+
+    cands = reduced.candidates
+    capacity = instance.capacity
+    slack = _forum_slack(instance, limits, alone, most)
+    kept = np.arange(cands.size)
+    if slack < capacity:
+        matching = _Matching(instance, [])
+        gains = np.array([matching.gain(int(j)) for j in cands.tolist()], dtype=np.int64)
+        named = np.isin(cands, list(conditions.force_in))
+        kept = np.flatnonzero((gains >= capacity - slack) | named)
+    forced = np.flatnonzero(np.isin(cands[kept], list(conditions.force_in)))
+    coverage = reduced.community_rows[:, kept]
+    started = time.perf_counter()
+    bound, plan, answers = 0.0, None, {}
+    for t, n in enumerate(limits):
+        # sites forced in are open by the last phase, not necessarily before
+        fixed = forced if t == len(limits) - 1 else forced[:0]
+        key = (n, fixed.size)
+        if key not in answers:
+            left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - started)
+            if left is not None and left <= 0:
+                return np.inf, None
+            p = max(0, min(n, kept.size) - fixed.size)
+            answer = solve_mclp(
+                coverage,
+                reduced.weights,
+                p,
+                fixed=fixed,
+                time_limit_s=None if left is None else left / (len(limits) - t),
+            )
+            if not np.isfinite(answer.gap):
+                return np.inf, None
+            answers[key] = answer
+        answer = answers[key]
+        bound += answer.objective + answer.gap * max(abs(answer.objective), 1e-9)
+        if len(limits) == 1:
+            plan = kept[np.r_[np.asarray(answer.selected, dtype=np.int64), fixed]]
+    return bound, plan
+
+
+def _meets(
+    instance: CapacitatedInstance,
+    open_phase: np.ndarray,
+    plan: list[Phase],
+    conditions: Conditions,
+) -> bool:
+    """Return whether a plan keeps every phase's count and budget and every condition."""
+    for t, phase in enumerate(plan):
+        opened = np.flatnonzero(open_phase == t)
+        if phase.count is not None and opened.size > phase.count:
+            return False
+        if phase.budget is not None and instance.cost[opened].sum() > phase.budget + 1e-9:
+            return False
+    open_last = open_phase >= 0
+    if not all(open_last[int(j)] for j in conditions.force_in):
+        return False
+    for gov, minimum in conditions.min_sites.items():
+        if np.count_nonzero(open_last & (instance.governorate == gov)) < minimum:
+            return False
+    return not conditions.min_people
 
 
 def _phase_of(

@@ -173,6 +173,7 @@ def plan_sites(
     candidate_types: Iterable[str] = CANDIDATE_TYPES,
     grid_km: float | None = None,
     time_limit_s: float | None = 60.0,
+    roads: Any = None,
 ) -> Proposal:
     """Propose where to rehabilitate or build offices: forums served first, then people.
 
@@ -234,6 +235,12 @@ def plan_sites(
         Time limit of the whole search, seconds (default 60): the exact method then
         answers with the best proposal found and its proven gap, the greedy one with the
         sites chosen so far. None for no limit.
+    roads
+        A road graph (e.g. :func:`cpgeo.coverage.network.road_graph_from_xml`): the
+        model's catchments are then ``radius_km`` **along the roads**
+        (:func:`cpgeo.coverage.road_coverage_matrix`) instead of the geodesic radius.
+        The before / after and per-site figures stay :func:`cpgeo.figures`, by radius:
+        they show what the sites chosen by road do for the radius figures.
 
     Returns
     -------
@@ -284,14 +291,21 @@ def plan_sites(
     cpfs = _points(scenario.cpfs, "cpfs")
     communities = _points(scenario.communities, "communities")
 
-    comm_office = coverage_matrix(communities, offices, radius)
+    def catchment(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, km: float) -> Any:
+        if roads is None:
+            return coverage_matrix(demand, sites, km)
+        from cpgeo.coverage import road_coverage_matrix
+
+        return road_coverage_matrix(demand, sites, roads, km)
+
+    comm_office = catchment(communities, offices, radius)
     covered_before = np.diff(sp.csr_array(comm_office).indptr) > 0
     outside = np.flatnonzero(~covered_before)
     population = _weights(communities)
     instance = CapacitatedInstance(
-        coverage_matrix(cpfs, offices, radius),
-        coverage_matrix(cpfs, candidates, radius),
-        coverage_matrix(communities.iloc[outside], candidates, radius),
+        catchment(cpfs, offices, radius),
+        catchment(cpfs, candidates, radius),
+        catchment(communities.iloc[outside], candidates, radius),
         population[outside],
         capacity,
         candidates["cost"].to_numpy(dtype=float),
