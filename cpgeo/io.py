@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io as _io
+import logging
 import os
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from cpgeo import _limits, settings
 from cpgeo import _validate as v
 from cpgeo._errors import InputError
 from cpgeo._log import log
+from cpgeo._text import repair_mojibake_columns
 
 # writing lives in cpgeo._write; these names are part of cpgeo.io
 from cpgeo._write import csv_safe, csv_safe_text, write_layer, write_layers
@@ -122,6 +124,11 @@ def read_layer(
     Vector files are reprojected to EPSG:4326 and must declare a CRS (GeoJSON is
     EPSG:4326 by definition).
 
+    Text in vector files that is UTF-8 once decoded as Latin-1 / Windows-1252 (mojibake:
+    ``Ø§Ù„Ø§Ù†Ø¨Ø§Ø±`` for ``الانبار``, as in some GeoJSON copies of OCHA's COD-AB) is
+    repaired (:mod:`cpgeo._text`), and the repair is logged as a warning with the
+    columns and cells repaired.
+
     Numbers written as text (coordinates, populations, other numeric columns) are read by
     one set of rules, :mod:`cpgeo._numbers`: ASCII and Arabic-Indic digits, thousands
     separators (``12,000``, ``12 000``, ``1.234.567``, the Arabic U+066C), a decimal
@@ -192,6 +199,11 @@ def read_layer(
             if geometry is not None
             else vector
         )
+        frame, repaired = repair_mojibake_columns(frame)
+        if repaired:
+            cells = ", ".join(f"{column} ({n})" for column, n in repaired.items())
+            log(f"read_layer: {path.name}: repaired UTF-8 text read as Latin-1 in {cells}",
+                logging.WARNING)
         gdf = _build_layer(
             frame,
             geometry,
