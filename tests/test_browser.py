@@ -341,7 +341,9 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
 
     # office load page
     page.get_by_role("link", name="Office load").click()
-    page.get_by_text("Offices over capacity").wait_for(timeout=30_000)
+    # the proposals page's tables say "Offices over capacity" too: wait for the new page
+    page.get_by_role("heading", name="Office load").wait_for(timeout=30_000)
+    page.get_by_text("Offices over capacity").first.wait_for(timeout=30_000)
     _wait_map(page, n_points)
     _shot(page, "office_load")
 
