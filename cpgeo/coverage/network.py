@@ -398,17 +398,23 @@ def _arrivals(
     return np.where(np.isnan(via_a), np.inf, via_a), np.where(np.isnan(via_b), np.inf, via_b)
 
 
-def _along_road(
-    f: float, road: int, w_fwd: FloatArray, w_bwd: FloatArray, community: _Snap
-) -> tuple[IntArray, FloatArray]:
-    """Communities on ``road`` and their cost straight along it from fraction ``f``."""
-    on = np.flatnonzero(community.road == road)
-    g = community.fraction[on]
-    direct = np.full(on.size, np.inf)
+def _straight(
+    g: FloatArray, f: FloatArray | float, road: IntArray | int, w_fwd: FloatArray,
+    w_bwd: FloatArray,
+) -> FloatArray:
+    """Cost straight along ``road`` from fraction ``f`` to fraction ``g``, elementwise.
+
+    Forward when ``g >= f``, backward when ``g <= f``, each only where the road may be
+    driven that way (infinite otherwise).
+    """
+    g = np.asarray(g, dtype=float)
+    f = np.broadcast_to(np.asarray(f, dtype=float), g.shape)
+    road = np.broadcast_to(np.asarray(road), g.shape)
+    direct = np.full(g.shape, np.inf)
     ahead, behind = g >= f, g <= f
-    direct[ahead] = (g[ahead] - f) * w_fwd[road]
-    direct[behind] = np.minimum(direct[behind], (f - g[behind]) * w_bwd[road])
-    return on, direct
+    direct[ahead] = ((g - f) * w_fwd[road])[ahead]
+    direct[behind] = np.minimum(direct[behind], ((f - g) * w_bwd[road])[behind])
+    return direct
 
 
 def _road_reach(
@@ -470,12 +476,7 @@ def _road_reach(
         many = hi - lo
         ci = np.repeat(np.arange(cr.size), many)
         oi = order[_ranges(lo, many)]
-        gg, ff, rr = g[ci], office.fraction[oi], cr[ci]
-        direct = np.full(ci.size, np.inf)
-        ahead = gg >= ff
-        direct[ahead] = ((gg - ff) * w_fwd[rr])[ahead]
-        behind = gg <= ff
-        direct[behind] = np.minimum(direct[behind], ((ff - gg) * w_bwd[rr])[behind])
+        direct = _straight(g[ci], office.fraction[oi], cr[ci], w_fwd, w_bwd)
         better = np.flatnonzero(direct < best[ci])
         # Several offices on the road: the nearest, then the first in file order.
         better = better[np.lexsort((oi[better], direct[better], ci[better]))]
@@ -716,7 +717,9 @@ def road_coverage_matrix(
         for row, k in enumerate(chunk.tolist()):
             best = np.minimum(*_arrivals(dist[row], roads, w_fwd, w_bwd, where))
             if source[k] >= roads.n_nodes:  # inside a road: straight along it too
-                on, direct = _along_road(spot.fraction[k], int(spot.road[k]), w_fwd, w_bwd, where)
+                road = int(spot.road[k])
+                on = np.flatnonzero(where.road == road)
+                direct = _straight(where.fraction[on], spot.fraction[k], road, w_fwd, w_bwd)
                 best[on] = np.minimum(best[on], direct)
             hit = np.flatnonzero((best <= limit_m) & on_network)
             rows.append(hit)

@@ -1125,18 +1125,16 @@ def _solve_large(
         relaxed, relaxed_plan = _people_relaxation(
             instance, reduced, site_limits, conditions, alone, most, left(0.6)
         )
-    incumbent = best_forums
+    incumbent, score = best_forums, instance.phased_score(best_forums, len(plan))
     if relaxed_plan is not None:
         trial = np.full(instance.n_candidates, -1, dtype=np.int64)
         trial[cands[relaxed_plan]] = 0
-        score = instance.phased_score(trial, len(plan))
-        if (
-            score[0] >= most
-            and score > instance.phased_score(incumbent, len(plan))
-            and _meets(instance, trial, plan, conditions)
+        trial_score = instance.phased_score(trial, len(plan))
+        if trial_score[0] >= most and trial_score > score and _meets(
+            instance, trial, plan, conditions
         ):
-            incumbent = trial
-    people = instance.phased_score(incumbent, len(plan))[1]
+            incumbent, score = trial, trial_score
+    people = score[1]
     lp_rounds = mip_rounds = 0
     bound, how = relaxed, "people bounded by maximal covering"
     if forums_proven and np.isfinite(relaxed) and people >= relaxed - 1e-6 * max(1.0, relaxed):

@@ -22,7 +22,7 @@ from cpgeo._errors import InputError
 from cpgeo._figures import COUNT_KEYS, Figures
 from cpgeo._ids import id_array
 from cpgeo._log import log
-from cpgeo.coverage import CpfAssignment, assign_cpfs
+from cpgeo.coverage import CpfAssignment, assign_cpfs, coverage_matrix
 from cpgeo.labels import site_reason
 from cpgeo.regions import resolve_governorates
 from cpgeo.siting._capacitated import (
@@ -257,7 +257,6 @@ def plan_sites(
         number; conditions that no plan can meet (the message says which).
     """
     from cpgeo._figures import figures
-    from cpgeo.coverage import coverage_matrix
 
     if method not in ("exact", "greedy"):
         msg = f"method must be 'exact' or 'greedy', got {method!r}"
@@ -291,21 +290,15 @@ def plan_sites(
     cpfs = _points(scenario.cpfs, "cpfs")
     communities = _points(scenario.communities, "communities")
 
-    def catchment(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, km: float) -> Any:
-        if roads is None:
-            return coverage_matrix(demand, sites, km)
-        from cpgeo.coverage import road_coverage_matrix
-
-        return road_coverage_matrix(demand, sites, roads, km)
-
-    comm_office = catchment(communities, offices, radius)
-    covered_before = np.diff(sp.csr_array(comm_office).indptr) > 0
+    covered_before, cpf_office, cpf_candidate, outside_candidate = _catchments(
+        communities, cpfs, offices, candidates, radius, roads
+    )
     outside = np.flatnonzero(~covered_before)
     population = _weights(communities)
     instance = CapacitatedInstance(
-        catchment(cpfs, offices, radius),
-        catchment(cpfs, candidates, radius),
-        catchment(communities.iloc[outside], candidates, radius),
+        cpf_office,
+        cpf_candidate,
+        outside_candidate,
         population[outside],
         capacity,
         candidates["cost"].to_numpy(dtype=float),
@@ -384,6 +377,45 @@ def plan_sites(
         phases=_phase_table(figs, phase_of, len(plan)),
         stats=dict(answer.stats),
     )
+
+
+def _catchments(
+    communities: gpd.GeoDataFrame,
+    cpfs: gpd.GeoDataFrame,
+    offices: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    radius: float,
+    roads: Any,
+) -> tuple[np.ndarray, Any, Any, Any]:
+    """Return the catchments of the model: within ``radius`` km, or along the ``roads``.
+
+    Which communities an office covers, forums x offices, forums x candidates and
+    (communities no office covers) x candidates; geodesic unless ``roads`` is given. By
+    road, the points and sites go to one :func:`cpgeo.coverage.road_coverage_matrix`
+    call, so the graph is prepared, each point snapped and each site searched once.
+    """
+    if roads is None:
+        covered = np.diff(sp.csr_array(coverage_matrix(communities, offices, radius)).indptr) > 0
+        return (
+            covered,
+            coverage_matrix(cpfs, offices, radius),
+            coverage_matrix(cpfs, candidates, radius),
+            coverage_matrix(communities.iloc[np.flatnonzero(~covered)], candidates, radius),
+        )
+    from cpgeo.coverage import road_coverage_matrix
+
+    def points(*layers: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        geometry = pd.concat([layer.geometry for layer in layers], ignore_index=True)
+        return gpd.GeoDataFrame(geometry=geometry, crs="EPSG:4326")
+
+    n_c, n_o = len(communities), len(offices)
+    both = sp.csr_array(
+        road_coverage_matrix(points(communities, cpfs), points(offices, candidates), roads,
+                             radius)
+    )
+    covered = np.diff(sp.csr_array(both[:n_c, :n_o]).indptr) > 0
+    outside = np.flatnonzero(~covered)
+    return covered, both[n_c:, :n_o], both[n_c:, n_o:], both[:n_c, n_o:][outside]
 
 
 def _phases(
