@@ -39,6 +39,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/national.py
 	$(BIN)/python bench/orlib.py
 	$(BIN)/python bench/population.py
+	$(BIN)/python bench/roads.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

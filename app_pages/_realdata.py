@@ -23,7 +23,7 @@ from cpgeo import labels
 from cpgeo.coverage.network import road_extent
 from cpgeo.population import raster_total
 
-OSM_TYPES = ["osm", "xml"]
+OSM_TYPES = ["osm", "xml", "pbf"]
 RASTER_TYPES = ["tif", "tiff"]
 
 
@@ -45,11 +45,12 @@ def digest_of(payload: bytes) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def road_graph(digest: str, _name: str, _payload: bytes) -> Any:
-    """Build the road graph of an OSM XML upload, once per file content (``digest``)."""
-    from cpgeo.coverage.network import road_graph_from_xml
+    """Read the roads of an OSM upload (PBF or XML, by its name), once per content."""
+    from cpgeo.coverage.network import read_roads
 
+    # The copy keeps the upload's own name, so ``.osm.pbf`` reaches read_roads whole.
     with _temporary_copy(_name, _payload) as path:
-        return road_graph_from_xml(path)
+        return read_roads(path)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -80,13 +81,14 @@ def raster_population_of(
 def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
     """Upload + button; return the road coverage of this data and radius, or None."""
     st.caption(
-        "Road distance needs a road network: upload an OpenStreetMap XML extract "
-        "(.osm / .osm.xml) of the area, e.g. an export of the region's OSM data or the "
-        "output of `cpgeo osm`. Communities and offices snap to the nearest point of a road; "
-        "distances are along the roads, one-way streets respected. Nothing is downloaded."
+        "Road distance needs a road network: upload an OpenStreetMap extract of the area, "
+        "PBF (.osm.pbf, e.g. a national extract) or XML (.osm / .osm.xml, e.g. an export "
+        "of the region's OSM data or the output of `cpgeo osm`). Communities and offices "
+        "snap to the nearest point of a road; distances are along the roads, one-way "
+        "streets respected. Nothing is downloaded."
     )
     c = st.columns([3, 1], vertical_alignment="bottom")
-    file = c[0].file_uploader("OSM XML extract", type=OSM_TYPES, key="osm_upload")
+    file = c[0].file_uploader("OSM extract (PBF or XML)", type=OSM_TYPES, key="osm_upload")
     pressed = c[1].button(
         "Compute road distances", key="road_run", type="primary", disabled=file is None
     )

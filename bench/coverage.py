@@ -23,17 +23,14 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from _child import ROOT, child
 from pyproj import Geod
 
-ROOT = Path(__file__).resolve().parents[1]
 LON = (38.7, 48.6)
 LAT = (29.0, 37.4)
 RADIUS_KM = 50.0
@@ -172,16 +169,7 @@ def run_geopandas(layout: str, n: int, m: int) -> dict:
 
 
 def _child(which: str, layout: str, n: int, m: int, timeout: float) -> dict | None:
-    cmd = [sys.executable, __file__, "--child", which, layout, str(n), str(m)]
-    try:
-        done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT
-        )
-    except subprocess.TimeoutExpired:
-        return {"error": f"timeout > {timeout:.0f} s"}
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child(__file__, which, layout, str(n), str(m), timeout=timeout)
 
 
 def main() -> int:

@@ -303,7 +303,9 @@ def test_the_plan_by_cuts_reports_a_valid_gap_when_stopped(
 
     monkeypatch.setattr(capacitated, "LARGE_MODEL_NNZ", -1)
     rng = np.random.default_rng(7)
-    n_f, n_j, n_c = 30, 150, 1500
+    # hard enough that its proof takes several times a stage's shortest share (0.05 s),
+    # so that the short limits below stop it whatever the machine's load
+    n_f, n_j, n_c = 30, 200, 1500
     fc = rng.random((n_f, n_j)) < 0.06
     cc = rng.random((n_c, n_j)) < 0.02
     pop = rng.integers(1, 100, n_c).astype(float)
@@ -517,6 +519,12 @@ def _around_the_river() -> tuple[cpgeo.Scenario, Any]:
         length = geod.inv(*chain[k], *chain[k + 1])[2]
         graph.add_edge(k, k + 1, length=length, highway="primary")
         graph.add_edge(k + 1, k, length=length, highway="primary")
+    return river_scenario(south, north), graph
+
+
+def river_scenario(south: tuple[float, float], north: tuple[float, float]) -> cpgeo.Scenario:
+    """The river case's layers: office and south town at ``south``, forum and north town at
+    ``north``, a station in each town (Anbar)."""
 
     def layer(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(
@@ -524,8 +532,7 @@ def _around_the_river() -> tuple[cpgeo.Scenario, Any]:
                                               [r.pop("y") for r in rows]), crs="EPSG:4326"
         )
 
-    demo = cpgeo.load_demo()
-    scenario = demo.with_layers(
+    return cpgeo.load_demo().with_layers(
         offices=layer([{"id": "O1", "name": "South office", "governorate": "Anbar",
                         "x": south[0], "y": south[1]}]),
         cpfs=layer([{"id": "F1", "name": "North forum", "governorate": "Anbar",
@@ -543,7 +550,6 @@ def _around_the_river() -> tuple[cpgeo.Scenario, Any]:
              "x": north[0] + 0.002, "y": north[1]},
         ]),
     )
-    return scenario, graph
 
 
 def test_catchments_by_road_change_the_decision_and_the_sensitivity_shows_it() -> None:

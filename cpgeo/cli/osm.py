@@ -24,9 +24,11 @@ from cpgeo.cli._common import (
 )
 
 
-def _add_source_options(parser: argparse.ArgumentParser, *, xml_flag: str) -> None:
+def _add_source_options(
+    parser: argparse.ArgumentParser, *, xml_flag: str, xml_help: str = "local OSM XML file (.osm)"
+) -> None:
     group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument(xml_flag, type=Path, metavar="FILE", help="local OSM XML file (.osm)")
+    group.add_argument(xml_flag, type=Path, metavar="FILE", help=xml_help)
     group.add_argument(
         "--place", metavar="NAME",
         help="governorate (its embedded polygon) or place name, downloaded from Overpass "
@@ -65,7 +67,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "the radius as the crow flies but not by road. Offices and communities default to "
         "the embedded demo.",
     )
-    _add_source_options(p, xml_flag="--graph-xml")
+    _add_source_options(
+        p, xml_flag="--graph-xml",
+        xml_help="local road file: OSM PBF (.osm.pbf, e.g. a national extract) or OSM XML "
+        "(.osm), by its name ending",
+    )
     add_layer_options(p, "offices", "communities", "boundaries")
     add_radius_option(p)
     p.add_argument("--travel-time", action="store_true",
@@ -142,11 +148,11 @@ def _run_roads(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from cpgeo.coverage import network_coverage
-    from cpgeo.coverage.network import road_extent, road_graph_from_place, road_graph_from_xml
+    from cpgeo.coverage.network import read_roads, road_extent, road_graph_from_place
 
     scenario = load_scenario(args)
     if args.graph_xml is not None:
-        graph = road_graph_from_xml(args.graph_xml)
+        graph = read_roads(args.graph_xml)
     else:
         graph = road_graph_from_place(_query(args))
     radius = settings.radius_km if args.radius_km is None else args.radius_km

@@ -110,9 +110,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--sensitivity-roads",
         type=Path,
         default=None,
-        metavar="ROADS.osm",
+        metavar="ROADS.osm.pbf",
         help="with --sensitivity: also try each radius along the roads of this "
-        "OpenStreetMap XML extract",
+        "OpenStreetMap extract (PBF .osm.pbf or XML .osm, by its name ending)",
     )
     p.add_argument("--save", type=Path, default=None, metavar="PLAN.gpkg",
                    help="save the plan (data, options, sites) to one GeoPackage")
@@ -266,9 +266,9 @@ def run_propose(args: argparse.Namespace) -> int:
         radii = [_number(r, float, "--sensitivity") for r in _items(args.sensitivity)]
         roads = None
         if args.sensitivity_roads is not None:
-            from cpgeo.coverage.network import road_graph_from_xml
+            from cpgeo.coverage.network import read_roads
 
-            roads = road_graph_from_xml(args.sensitivity_roads)
+            roads = read_roads(args.sensitivity_roads)
         robust = sensitivity(scenario, radii, args.sites, roads=roads, **options)
     out = proposal.sites
     if scenario.illustrative:

@@ -2,7 +2,8 @@
 
 The machinery behind :func:`cpgeo.coverage.network.network_coverage` and
 :func:`cpgeo.coverage.network.road_extent`. :func:`_graph_roads` reads a road graph
-(osmnx ``MultiDiGraph``, any CRS) into :class:`_Roads`, each distinct road polyline
+(osmnx ``MultiDiGraph``, any CRS, or a :class:`cpgeo.coverage._pbf.RoadNetwork`, read
+without a Python loop over its edges) into :class:`_Roads`, each distinct road polyline
 once with its segments; :func:`_snap` puts each point (degrees, EPSG:4326) at the
 nearest point of the nearest road, anywhere along an edge, not only at its nodes.
 :func:`nearest_points` is the same search for a set of points instead of roads.
@@ -39,6 +40,7 @@ from pyproj import CRS, Geod, Transformer
 from cpgeo._errors import InputError
 from cpgeo.coverage._geodesic import RHO_MIN_KM, ecef_km
 from cpgeo.coverage._index import build_tree, nearest_arrays
+from cpgeo.coverage._pbf import RoadNetwork
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -139,14 +141,98 @@ def _node_arrays(graph: nx.MultiDiGraph) -> tuple[list[Any], FloatArray, FloatAr
     return nodes, np.asarray(x, dtype=float), np.asarray(y, dtype=float), crs
 
 
-def _graph_roads(graph: nx.MultiDiGraph, *, largest_component: bool) -> _Roads:
+def _polyline_segments(
+    lon: FloatArray, lat: FloatArray, start: IntArray, count: IntArray
+) -> dict[str, Any]:
+    """Segment fields of :class:`_Roads` for roads whose vertices start at ``start``."""
+    n_seg = count - 1
+    seg_road = np.repeat(np.arange(start.size), n_seg)
+    first_vertex = _ranges(start, n_seg)
+    lon0, lat0 = lon[first_vertex], lat[first_vertex]
+    lon1, lat1 = lon[first_vertex + 1], lat[first_vertex + 1]
+    az0, _, seg_m = _GEOD.inv(lon0, lat0, lon1, lat1)
+    seg_m = np.asarray(seg_m, dtype=float)
+    cum = np.cumsum(seg_m)
+    road_start = np.cumsum(n_seg) - n_seg
+    road_m = np.add.reduceat(seg_m, road_start) if seg_m.size else np.zeros(0)
+    seg_start_m = cum - seg_m - np.repeat(cum[road_start] - seg_m[road_start], n_seg)
+    seg_first = np.zeros(seg_road.size, dtype=bool)
+    seg_first[road_start] = True
+    seg_last = np.zeros(seg_road.size, dtype=bool)
+    seg_last[road_start + n_seg - 1] = True
+    return {
+        "road_m": road_m,
+        "seg_road": seg_road,
+        "seg_first": seg_first,
+        "seg_last": seg_last,
+        "lon0": lon0,
+        "lat0": lat0,
+        "lon1": lon1,
+        "lat1": lat1,
+        "az0": np.asarray(az0, dtype=float),
+        "seg_m": seg_m,
+        "seg_start_m": seg_start_m,
+    }
+
+
+def _network_edges(net: RoadNetwork) -> tuple[IntArray, BoolArray]:
+    """Return the directed edges of a :class:`RoadNetwork`: (its edge, forward).
+
+    In :class:`_Roads` order: every edge forward (u -> v), then the two-way ones
+    backward (v -> u).
+    """
+    both = np.flatnonzero(~net.edge_oneway)
+    edge = np.concatenate([np.arange(net.n_edges), both])
+    forward = np.concatenate([np.ones(net.n_edges, dtype=bool), np.zeros(both.size, dtype=bool)])
+    return edge, forward
+
+
+def _network_roads(net: RoadNetwork, *, largest_component: bool) -> _Roads:
+    """:func:`_graph_roads` of a :class:`RoadNetwork`, vectorised.
+
+    An edge of the network is one polyline, driven one way or both: its road, unless
+    another edge runs over the same polyline (overlapping ways), whose road it shares.
+    """
+    from cpgeo.coverage._pbf import edge_roads, largest_piece
+
+    if net.n_edges == 0:
+        msg = "the road network has no edges (roads)"
+        raise InputError(msg)
+    road_of, flipped, first = edge_roads(net)
+    snappable = largest_piece(net)[first] if largest_component else np.ones(first.size, bool)
+    kept = np.flatnonzero(snappable)
+    number = np.full(first.size, -1, dtype=np.int64)
+    number[kept] = np.arange(kept.size)
+    rep = first[kept]
+    edge, forward = _network_edges(net)
+    u, v = net.edge_u[edge], net.edge_v[edge]
+    return _Roads(
+        n_nodes=net.n_nodes,
+        edge_u=np.where(forward, u, v),
+        edge_v=np.where(forward, v, u),
+        edge_m=net.edge_m[edge],
+        edge_road=number[road_of[edge]],
+        edge_forward=forward != flipped[edge],
+        a=net.edge_u[rep],
+        b=net.edge_v[rep],
+        **_polyline_segments(
+            net.vertex_lon, net.vertex_lat, net.vertex_offsets[:-1][rep],
+            np.diff(net.vertex_offsets)[rep],
+        ),
+    )
+
+
+def _graph_roads(graph: nx.MultiDiGraph | RoadNetwork, *, largest_component: bool) -> _Roads:
     """Collect the roads points may snap to (see the comment above :class:`_Roads`).
 
     An edge's polyline is its ``geometry`` (in the graph's CRS) or else the straight
     segment between its end nodes; every segment is the geodesic between its vertices.
+    A :class:`RoadNetwork` (EPSG:4326) gives its edges' polylines.
     """
     import networkx as nx
 
+    if isinstance(graph, RoadNetwork):
+        return _network_roads(graph, largest_component=largest_component)
     nodes, x, y, crs = _node_arrays(graph)
     position = {node: i for i, node in enumerate(nodes)}
     edges = list(graph.edges(data=True))
@@ -227,21 +313,6 @@ def _graph_roads(graph: nx.MultiDiGraph, *, largest_component: bool) -> _Roads:
         msg = "the road graph has no edges (roads) to snap to"
         raise InputError(msg)
     rep = np.asarray(reps, dtype=np.int64)
-    n_seg = count[rep] - 1
-    seg_road = np.repeat(np.arange(rep.size), n_seg)
-    first_vertex = _ranges(start[rep], n_seg)
-    lon0, lat0 = xy[first_vertex, 0], xy[first_vertex, 1]
-    lon1, lat1 = xy[first_vertex + 1, 0], xy[first_vertex + 1, 1]
-    az0, _, seg_m = _GEOD.inv(lon0, lat0, lon1, lat1)
-    seg_m = np.asarray(seg_m, dtype=float)
-    cum = np.cumsum(seg_m)
-    road_start = np.cumsum(n_seg) - n_seg
-    road_m = np.add.reduceat(seg_m, road_start) if seg_m.size else np.zeros(0)
-    seg_start_m = cum - seg_m - np.repeat(cum[road_start] - seg_m[road_start], n_seg)
-    seg_first = np.zeros(seg_road.size, dtype=bool)
-    seg_first[road_start] = True
-    seg_last = np.zeros(seg_road.size, dtype=bool)
-    seg_last[road_start + n_seg - 1] = True
     return _Roads(
         n_nodes=len(nodes),
         edge_u=eu,
@@ -251,17 +322,9 @@ def _graph_roads(graph: nx.MultiDiGraph, *, largest_component: bool) -> _Roads:
         edge_forward=forward,
         a=road_a[rep],
         b=road_b[rep],
-        road_m=road_m,
-        seg_road=seg_road,
-        seg_first=seg_first,
-        seg_last=seg_last,
-        lon0=lon0,
-        lat0=lat0,
-        lon1=lon1,
-        lat1=lat1,
-        az0=np.asarray(az0, dtype=float),
-        seg_m=seg_m,
-        seg_start_m=seg_start_m,
+        **_polyline_segments(
+            np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1]), start[rep], count[rep]
+        ),
     )
 
 

@@ -1,9 +1,13 @@
 """Road-distance catchments: whether 50 km on the map is 50 km on the road.
 
 A road graph is an osmnx ``MultiDiGraph`` (nodes with ``x`` = longitude and ``y`` =
-latitude, edges with ``length`` in metres and the OSM ``highway`` tag).
-:func:`road_graph_from_xml` builds one from a local OSM XML file; edge lengths are
-geodesic on the WGS84 ellipsoid along each edge's geometry.
+latitude, edges with ``length`` in metres and the OSM ``highway`` tag) or, for a
+whole country, a :class:`RoadNetwork` (the same roads as numpy arrays, EPSG:4326).
+:func:`road_graph_from_xml` builds the first from a local OSM XML file,
+:func:`road_network_from_pbf` the second from an OSM PBF extract (``.osm.pbf``, e.g.
+a national extract, read with pyosmium without networkx), and :func:`read_roads`
+either by the file's suffix. Both keep the same drivable roads and one-way streets;
+edge lengths are geodesic on the WGS84 ellipsoid along each edge's geometry.
 :func:`network_coverage` snaps communities and offices to the nearest point of the
 nearest road (anywhere along an edge, not only at its nodes) and finds each community's
 shortest road distance from any office. The snapping (method and accuracy) is in
@@ -46,8 +50,10 @@ from cpgeo import settings
 from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
+from cpgeo.coverage._pbf import RoadNetwork, edge_roads, road_network_from_pbf
 from cpgeo.coverage._snap import (
     _graph_roads,
+    _network_edges,
     _ranges,
     _Roads,
     _SegmentIndex,
@@ -67,10 +73,14 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_SPEEDS_KPH",
     "FALLBACK_SPEED_KPH",
+    "RoadNetwork",
     "network_coverage",
+    "read_roads",
+    "road_coverage_matrix",
     "road_extent",
     "road_graph_from_place",
     "road_graph_from_xml",
+    "road_network_from_pbf",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -286,17 +296,59 @@ def road_graph_from_place(
     )
 
 
-def road_extent(graph: nx.MultiDiGraph) -> tuple[int, float]:
+# File name endings read_roads reads as OSM XML (osmnx reads .bz2 and .gz compressed).
+_XML_ENDINGS = tuple(f"{s}{z}" for s in (".osm", ".xml") for z in ("", ".gz", ".bz2"))
+
+
+def read_roads(path: str | Path) -> nx.MultiDiGraph | RoadNetwork:
+    """Read the drivable roads of an OSM extract, by the file's name ending.
+
+    ``.pbf`` (``.osm.pbf``) goes to :func:`road_network_from_pbf`, ``.osm`` and
+    ``.xml`` (also ``.gz`` or ``.bz2`` compressed) to :func:`road_graph_from_xml`;
+    both keep the largest connected piece.
+
+    Parameters
+    ----------
+    path
+        An OSM PBF or OSM XML file.
+
+    Returns
+    -------
+    RoadNetwork or networkx.MultiDiGraph
+        For a PBF file a :class:`RoadNetwork`, for XML an osmnx graph; every function of
+        this module that takes a road graph takes either (EPSG:4326, metres).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    InputError
+        If the name has another ending, or as the reader raises (the message names the
+        file).
+
+    """
+    path = Path(path)
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        return road_network_from_pbf(path)
+    if name.endswith(_XML_ENDINGS):
+        return road_graph_from_xml(path)
+    msg = (f"{path}: not a road file this tool reads (the name must end in .osm.pbf or "
+           f".pbf for PBF, {', '.join(_XML_ENDINGS)} for OSM XML)")
+    raise InputError(msg)
+
+
+def road_extent(graph: nx.MultiDiGraph | RoadNetwork) -> tuple[int, float]:
     """Count the road segments of a graph and measure its roads.
 
     A two-way street counts once; a segment is one straight piece between two OSM
     nodes (a vertex of an edge's geometry), so the numbers do not depend on whether
-    the graph was simplified.
+    the graph was simplified, nor on whether it is a graph or a :class:`RoadNetwork`.
 
     Parameters
     ----------
     graph
-        Road graph (osmnx ``MultiDiGraph``, any CRS).
+        Road graph (osmnx ``MultiDiGraph``, any CRS) or :class:`RoadNetwork`.
 
     Returns
     -------
@@ -306,6 +358,10 @@ def road_extent(graph: nx.MultiDiGraph) -> tuple[int, float]:
         Total geodesic length of the roads, kilometres on the WGS84 ellipsoid.
 
     """
+    if isinstance(graph, RoadNetwork):  # measured when read
+        _, _, first = edge_roads(graph)
+        segments = np.diff(graph.vertex_offsets)[first] - 1
+        return int(segments.sum()), float(graph.edge_m[first].sum()) / 1000.0
     roads = _graph_roads(graph, largest_component=False)
     return int(roads.seg_m.size), float(roads.road_m.sum()) / 1000.0
 
@@ -341,7 +397,15 @@ def _adjacency(u: IntArray, v: IntArray, w: FloatArray, n: int) -> sparse.csr_ar
     return sparse.csr_array((w, (u[first], v[first])), shape=(n, n))
 
 
-def _edge_minutes(graph: nx.MultiDiGraph, speeds: Mapping[str, float]) -> FloatArray:
+def _edge_minutes(
+    graph: nx.MultiDiGraph | RoadNetwork, speeds: Mapping[str, float]
+) -> FloatArray:
+    """Minutes per edge of the graph's :class:`_Roads`, at ``speeds`` km/h per type."""
+    if isinstance(graph, RoadNetwork):
+        by_type = np.array([float(speeds.get(h, FALLBACK_SPEED_KPH))
+                            for h in graph.highway_types])
+        edge, _ = _network_edges(graph)
+        return graph.edge_m[edge] / 1000.0 / by_type[graph.edge_highway[edge]] * 60.0
     minutes = []
     for _, _, data in graph.edges(data=True):
         kinds = _highway_values(data.get("highway"))
@@ -508,7 +572,7 @@ def _empty_result(out: gpd.GeoDataFrame, travel_time: bool) -> gpd.GeoDataFrame:
 def network_coverage(
     communities: gpd.GeoDataFrame,
     offices: gpd.GeoDataFrame,
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | RoadNetwork,
     max_km: float | None = None,
     *,
     speeds_kph: Mapping[str, float] | None = None,
@@ -545,7 +609,8 @@ def network_coverage(
     graph
         Road graph (osmnx ``MultiDiGraph``, e.g. from :func:`road_graph_from_xml`,
         simplified or not), edge ``length`` in metres. A projected osmnx graph is read
-        back to degrees.
+        back to degrees. Or a :class:`RoadNetwork` (:func:`road_network_from_pbf`):
+        the same answer for the same roads.
     max_km
         Road-distance catchment in km; default ``settings.radius_km``. The same value
         is the geodesic radius of ``within_radius``.
@@ -667,7 +732,7 @@ def network_coverage(
 def road_coverage_matrix(
     demand: gpd.GeoDataFrame,
     sites: gpd.GeoDataFrame,
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | RoadNetwork,
     max_km: float | None = None,
     *,
     largest_component: bool = True,
