@@ -6,9 +6,11 @@ UI only: every figure, table and map comes from the cpgeo package.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import streamlit as st
 import cpgeo
 from cpgeo import labels, maps, settings
 from cpgeo import snapshot as snapshots
-from cpgeo.io import read_layer, write_layer
+from cpgeo.io import read_layer, read_layer_partial, write_layer
 from cpgeo.regions import find_governorate
 
 KINDS = {
@@ -26,8 +28,9 @@ KINDS = {
     "cpfs": "Forums (CPFs)",
     "communities": "Communities",
     "stations": "Police stations (candidates)",
-    "boundaries": "Governorate boundaries",
+    "boundaries": "Boundaries (governorates, or COD-AB districts / sub-districts)",
 }
+AREA_TABLE_TYPES = ["csv", "xlsx"]
 UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
 MAP_HEIGHT = 640
 
@@ -42,30 +45,112 @@ def demo_scenario() -> cpgeo.Scenario:
 
 # Bounded: at most 8 uploads of at most settings.max_upload_mb each are kept read.
 @st.cache_data(show_spinner=False, max_entries=8)
-def read_upload(name: str, payload: bytes, kind: str, _boundaries: Any, boundaries_key: str):
-    """Read an uploaded file through a temporary copy that is always deleted."""
+def read_upload(
+    name: str,
+    payload: bytes,
+    kind: str,
+    _boundaries: Any,
+    boundaries_key: str,
+    bad_rows: str = "refuse",
+):
+    """Read an uploaded file through a temporary copy that is always deleted.
+
+    Returns the layer; with ``bad_rows="leave_out"`` the cpgeo.io.LoadResult (the layer
+    without its bad rows, and those rows).
+    """
     with tempfile.TemporaryDirectory(prefix="cpgeo-upload-") as folder:
         path = Path(folder) / Path(name).name
         path.write_bytes(payload)
         try:
+            if bad_rows == "leave_out":
+                return read_layer_partial(path, kind, boundaries=_boundaries)
             return read_layer(path, kind, boundaries=_boundaries)
         except cpgeo.InputError as exc:
+            err = cpgeo.InputError(str(exc).replace(str(path), name))
+            err.problems = getattr(exc, "problems", ())  # type: ignore[attr-defined]
+            raise err from None
+
+
+def _rows(n: int, word: str = "row") -> str:
+    return word if n == 1 else f"{word}s"
+
+
+def _rows_only(exc: cpgeo.InputError) -> bool:
+    """Tell an error of some rows (which leaving them out mends) from one of the file."""
+    problems = getattr(exc, "problems", ())
+    return bool(problems) and all(p.row is not None for p in problems)
+
+
+def leave_out_bad_rows(kind: str, file_id: str) -> None:
+    """Record the user's choice: use this upload without its bad rows (read again)."""
+    state = st.session_state
+    state.leave_out_ids[kind] = file_id
+    state.upload_ids.pop(kind, None)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def area_table_of(name: str, payload: bytes) -> pd.DataFrame:
+    """Read an uploaded table keyed by P-code through a temporary copy."""
+    from cpgeo.admin import read_area_table
+
+    with tempfile.TemporaryDirectory(prefix="cpgeo-upload-") as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(payload)
+        try:
+            return read_area_table(path)
+        except cpgeo.InputError as exc:
             raise cpgeo.InputError(str(exc).replace(str(path), name)) from None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def population_estimate_of(_scn: cpgeo.Scenario, token: str, name: str, payload: bytes) -> Any:
+    """Spread the uploaded area totals over the communities without a population."""
+    from cpgeo.admin import estimate_population
+
+    return estimate_population(_scn.communities, area_table_of(name, payload))
+
+
+def _with_area_population(scn: cpgeo.Scenario, token: str) -> tuple[cpgeo.Scenario, str]:
+    """Fill unknown community populations from an uploaded table keyed by P-code."""
+    state = st.session_state
+    file = state.get("upload_area_population")
+    state.upload_errors.pop("area_population", None)
+    if file is None:
+        return scn, token
+    payload = file.getvalue()
+    try:
+        estimate = population_estimate_of(scn, token, file.name, payload)
+    except cpgeo.InputError as exc:
+        text = str(exc) if file.name in str(exc) else f"{file.name}: {exc}"
+        state.upload_errors["area_population"] = (
+            text, "the communities' own populations stay in use"
+        )
+        return scn, token
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    sources = dict(scn.sources)
+    sources["communities"] = (
+        f"{sources.get('communities', 'communities')}; {estimate.method} "
+        f"(totals: uploaded file {file.name})"
+    )
+    scn = replace(scn, communities=estimate.communities, sources=sources)
+    return scn, f"{token}|population:{file.name}:{digest}"
 
 
 def scenario() -> tuple[cpgeo.Scenario, str]:
     """Return the demo with the accepted uploads over it, and a token naming that data."""
     base = demo_scenario()
     uploads: dict[str, tuple[str, str, Any]] = st.session_state.uploads
-    if not uploads or st.session_state.data_source != "files":
+    if st.session_state.data_source != "files":
         return base, "demo"
+    if not uploads:
+        return _with_area_population(base, "demo")
     layers = {kind: gdf for kind, (_n, _h, gdf) in uploads.items()}
     sources = {kind: f"uploaded file {name}" for kind, (name, _h, _g) in uploads.items()}
     scn = base.with_user_layers(layers, sources)
     # the file names are part of the data (sources, snapshot summaries): same bytes under
     # another name are another token
     token = "|".join(f"{k}:{n}:{h}" for k, (n, h, _g) in sorted(uploads.items()))
-    return scn, token
+    return _with_area_population(scn, token)
 
 
 def handle_uploads() -> None:
@@ -78,9 +163,17 @@ def handle_uploads() -> None:
     """
     state = st.session_state
     state.upload_run = state.get("upload_run", 0) + 1
+    # kind -> the file id the user chose to use without its bad rows; (name, digest,
+    # LoadResult) of the upload read so (shown while that upload is in use); (file id,
+    # rows left out, rows read, word) of a refused upload that could be used so
+    leave_out_ids = state.setdefault("leave_out_ids", {})
+    left_out = state.setdefault("upload_left_out", {})
+    offers = state.setdefault("upload_offers", {})
     if state.data_source != "files":
         state.uploads, state.upload_ids, state.upload_errors = {}, {}, {}
         state.upload_removed = {}
+        for held in (leave_out_ids, left_out, offers):
+            held.clear()
         return
     removed = state.setdefault("upload_removed", {})
     base_boundaries = demo_scenario().boundaries
@@ -97,6 +190,8 @@ def handle_uploads() -> None:
                 removed[kind] = (state.upload_run, state.uploads.pop(kind))
                 state.upload_ids.pop(kind)
             state.upload_errors.pop(kind, None)
+            for held in (offers, leave_out_ids):
+                held.pop(kind, None)
             continue
         if state.upload_ids.get(kind) == file.file_id:
             continue
@@ -106,9 +201,25 @@ def handle_uploads() -> None:
         boundaries = state.uploads.get("boundaries", (None, "embedded", base_boundaries))
         if kind != "boundaries":
             digest = f"{digest}@{boundaries[1]}"
+        offers.pop(kind, None)
+        partial = None
         try:
-            gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
+            if leave_out_ids.get(kind) == file.file_id:
+                partial = read_upload(
+                    file.name, payload, kind, boundaries[2], boundaries[1], "leave_out"
+                )
+                gdf = partial.layer
+            else:
+                gdf = read_upload(file.name, payload, kind, boundaries[2], boundaries[1])
         except cpgeo.InputError as exc:
+            if kind != "boundaries" and _rows_only(exc):
+                try:  # the same rows, left out: offered to the user, used once chosen
+                    result = read_upload(
+                        file.name, payload, kind, boundaries[2], boundaries[1], "leave_out"
+                    )
+                    offers[kind] = (file.file_id, result.n_left_out, result.n_read, result.word)
+                except cpgeo.InputError:
+                    pass  # no row is free of problems: nothing to offer
             text = str(exc)
             if file.name not in text:
                 text = f"{file.name}: {text}"
@@ -123,6 +234,10 @@ def handle_uploads() -> None:
         removed.pop(kind, None)
         state.upload_errors.pop(kind, None)
         state.uploads[kind] = (file.name, digest, gdf)
+        if partial is not None and partial.n_left_out:
+            left_out[kind] = (file.name, digest, partial)
+        else:
+            left_out.pop(kind, None)
 
 
 # ----------------------------------------------------------------------- computation
@@ -405,6 +520,27 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
         )
         for kind, label in KINDS.items():
             sb.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
+        sb.file_uploader(
+            "Population by P-code (e.g. OCHA COD-PS by sub-district)",
+            type=AREA_TABLE_TYPES,
+            key="upload_area_population",
+            help="Spreads each area's total over its communities that have no population "
+            "(labelled 'estimated from sub-district totals'); needs district or "
+            "sub-district boundaries.",
+        )
+        with sb.expander("Templates: what to fill in"):
+            from cpgeo.templates import TEMPLATE_KINDS, template_csv
+
+            st.caption("The columns cpgeo reads, with two example rows marked EXAMPLE.")
+            for kind in TEMPLATE_KINDS:
+                st.download_button(
+                    f"{KINDS.get(kind, 'Population by P-code')} template (CSV)",
+                    data=functools.partial(template_csv, kind),
+                    file_name=f"{kind}_template.csv",
+                    mime="text/csv",
+                    key=f"dl_template_{kind}",
+                    on_click="ignore",
+                )
     for message, _keeps in st.session_state.upload_errors.values():
         sb.error(md(message))
     sb.header("Parameters")
@@ -450,8 +586,36 @@ def banner(scn: cpgeo.Scenario) -> None:
             "to the nearest allowed values (radius 5-150 km, capacity 1-20 forums, known "
             "governorates)."
         )
-    for message, keeps in st.session_state.upload_errors.values():
+    state = st.session_state
+    for kind, (message, keeps) in state.upload_errors.items():
         st.error(md(f"Upload not used: {keeps}. {message}"))
+        offer = state.get("upload_offers", {}).get(kind)
+        if offer is not None:
+            file_id, n, total, word = offer
+            st.button(
+                f"Load without the {n:,} bad {_rows(n, word)} (use the other {total - n:,})",
+                key=f"leave_out_{kind}",
+                on_click=leave_out_bad_rows,
+                args=(kind, file_id),
+                help="The rows with problems are left out and listed; you can download them.",
+            )
+    for kind, (name, digest, result) in state.get("upload_left_out", {}).items():
+        if state.uploads.get(kind, (None, None))[1] != digest:
+            continue  # another upload, or the demo, is in use
+        n, kept, word = result.n_left_out, len(result.layer), result.word
+        why = ", ".join(f"{count:,} {reason}" for reason, count in result.reasons.items())
+        st.warning(
+            md(f"{name}: {n:,} {_rows(n, word)} left out ({why}); the other "
+               f"{kept:,} {_rows(kept, word)} are in use.")
+        )
+        st.download_button(
+            f"Download the {n:,} {_rows(n, word)} left out (CSV)",
+            data=functools.partial(file_bytes, result.left_out, ".csv"),
+            file_name=f"{Path(name).stem}-left-out.csv",
+            mime="text/csv",
+            key=f"dl_left_out_{kind}",
+            on_click="ignore",
+        )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages._realdata import raster_section, road_controls, road_metrics, road_tables
 from app_pages._shared import context, downloads, metric, page_figures, show_map, table
 from cpgeo import labels
+from cpgeo.admin import estimated_note
 
 scn, token, p = context()
 fig = page_figures()
@@ -41,6 +42,9 @@ else:
     )
     metric(c[2], "offices", fig)
     metric(c[3], "forums", fig)
+    estimated = estimated_note(fig.coverage)
+    if estimated:
+        st.caption(estimated)
     st.caption(
         f"Within {p['radius_km']:g} km of an office (geodesic distance on WGS84)."
         + (f" {labels.number(unknown)} communities have no population figure: they count "
@@ -55,18 +59,27 @@ show_map(
 )
 if road is not None:
     road_tables(road, p)
-st.subheader("By governorate (radius)")
+by = "governorate"
+if fig.by_district is not None:
+    by = st.radio(
+        "Summary rows", ["governorate", "district"], horizontal=True, key="summary_by",
+        format_func=lambda b: f"By {b}",
+        help="Districts come from the boundaries file's P-codes; a governorate's district "
+        "rows add up to its row.",
+    )
+st.subheader(f"By {by} (radius)")
 only = st.toggle("Only the focus governorates", value=True, key="only_focus")
-rows = fig.rows(fig.governorates if only else None)
+rows = fig.rows(fig.governorates if only else None, by=by)
 # the total row adds up the rows shown (Figures.subtotal), so it is never the country's
 # total under a table of four governorates
-total = fig.subtotal(fig.governorates if only else None)
+total = fig.subtotal(fig.governorates if only else None, by=by)
 shown = pd.concat(
     [rows, pd.DataFrame([{"governorate": "Total", **total.to_dict()}])], ignore_index=True
 )
 shown = shown.astype(rows.dtypes.to_dict())
-table(shown[list(labels.GOVERNORATE_COLUMNS)])
-downloads(rows, "coverage_by_governorate", "summary")
+columns = labels.DISTRICT_COLUMNS if by == "district" else labels.GOVERNORATE_COLUMNS
+table(shown[list(columns)])
+downloads(rows, f"coverage_by_{by}", "summary")
 cov = fig.coverage
 with st.expander(f"Communities ({len(cov):,}), nearest office and distance"):
     uncovered = st.toggle("Only communities not covered", key="only_uncovered")

@@ -60,6 +60,10 @@ metric(
 st.subheader("By governorate")
 table(snap.by_governorate[list(labels.GOVERNORATE_COLUMNS)])
 downloads(snap.by_governorate, "snapshot_by_governorate", "snap_gov")
+if snap.by_district is not None:
+    st.subheader("By district")
+    table(snap.by_district[list(labels.DISTRICT_COLUMNS)])
+    downloads(snap.by_district, "snapshot_by_district", "snap_district")
 if snap.by_donor is not None:
     st.subheader("By donor (attributed)")
     table(snap.by_donor)

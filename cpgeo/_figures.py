@@ -46,7 +46,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from cpgeo._errors import InputError
 from cpgeo._log import log
+from cpgeo.admin import has_districts
 from cpgeo.regions import resolve_governorates
 
 if TYPE_CHECKING:
@@ -144,6 +146,13 @@ class Figures(Mapping[str, Value]):
         Forums one office can serve.
     governorates
         The focus governorates (canonical names).
+    by_district
+        With district or sub-district boundaries (:mod:`cpgeo.admin`): one row per
+        governorate and district, columns ``governorate``, ``district_pcode``,
+        ``district``, then those of :attr:`by_governorate`; sorted by governorate,
+        then P-code. A point counts in its own governorate's row for the district it
+        lies in, so a governorate's rows add up (:func:`subtotal`) to its row of
+        :attr:`by_governorate`. None with governorate boundaries.
     """
 
     data: dict[str, Value]
@@ -155,6 +164,7 @@ class Figures(Mapping[str, Value]):
     radius_km: float
     max_cpfs: int
     governorates: tuple[str, ...]
+    by_district: pd.DataFrame | None = None
 
     def __getitem__(self, key: str) -> Value:
         return self.data[key]
@@ -169,20 +179,44 @@ class Figures(Mapping[str, Value]):
         """Return key -> value (plain ``int`` / ``float`` / ``None``, ready for JSON)."""
         return dict(self.data)
 
-    def rows(self, governorates: Iterable[str] | None = None) -> pd.DataFrame:
-        """Rows of :attr:`by_governorate` for ``governorates`` (all rows for None)."""
-        if governorates is None:
-            return self.by_governorate
-        wanted = set(governorates)
-        keep = self.by_governorate["governorate"].isin(wanted).fillna(False)
-        return self.by_governorate[keep.to_numpy(dtype=bool)]
+    def table(self, by: str = "governorate") -> pd.DataFrame:
+        """:attr:`by_governorate` or :attr:`by_district`, by ``{"governorate", "district"}``.
 
-    def subtotal(self, governorates: Iterable[str] | None = None) -> pd.Series:
-        """Add up :attr:`by_governorate`'s rows for ``governorates`` (see :func:`subtotal`).
+        Raises
+        ------
+        InputError
+            For ``"district"`` without district boundaries, or another ``by``.
+        """
+        if by == "governorate":
+            return self.by_governorate
+        if by == "district":
+            if self.by_district is None:
+                msg = ("figures by district need district or sub-district boundaries with "
+                       "P-codes (OCHA COD-AB adm2 or adm3)")
+                raise InputError(msg)
+            return self.by_district
+        msg = f"by must be 'governorate' or 'district', got {by!r}"
+        raise InputError(msg)
+
+    def rows(
+        self, governorates: Iterable[str] | None = None, *, by: str = "governorate"
+    ) -> pd.DataFrame:
+        """Rows of :meth:`table` ``(by)`` in ``governorates`` (all rows for None)."""
+        frame = self.table(by)
+        if governorates is None:
+            return frame
+        wanted = set(governorates)
+        keep = frame["governorate"].isin(wanted).fillna(False)
+        return frame[keep.to_numpy(dtype=bool)]
+
+    def subtotal(
+        self, governorates: Iterable[str] | None = None, *, by: str = "governorate"
+    ) -> pd.Series:
+        """Add up :meth:`rows` (see :func:`subtotal`); by district or by governorate the same.
 
         Over all rows it gives the figures themselves (under the table's column names).
         """
-        return subtotal(self.rows(governorates))
+        return subtotal(self.rows(governorates, by=by))
 
     def to_frame(self) -> pd.DataFrame:
         """Return the figures as a two-column table ``key``, ``value``."""
@@ -298,7 +332,8 @@ def _by_governorate(
     ):
         table = _typed_table(
             pd.concat([table, pd.DataFrame({"governorate": [pd.NA]})], ignore_index=True)
-            .fillna({c: 0 for c in _TABLE_COUNTS[:7] if c not in _PEOPLE})
+            # no community there: its counts and people are 0 (not unknown)
+            .fillna(dict.fromkeys(_TABLE_COUNTS[:7], 0))
         )
     for key, counts in office_counts.items():
         lookup = {(None if pd.isna(k) else str(k)): int(v) for k, v in counts.items()}
@@ -307,6 +342,54 @@ def _by_governorate(
         ]
     share = table.pop("population_within_radius_share")
     table["population_within_radius_share"] = share
+    return table
+
+
+# Joins a governorate and a district P-code into one group key; neither contains it.
+_SEP = "\t"
+
+
+def _district_key(frame: pd.DataFrame) -> pd.Series:
+    """``governorate<TAB>district_pcode`` per row (NA only when both are missing)."""
+    gov = _governorates(frame).fillna("")
+    code = (
+        frame["district_pcode"].astype("string").fillna("")
+        if "district_pcode" in frame.columns
+        else pd.Series("", index=frame.index, dtype="string")
+    )
+    key = gov + _SEP + code
+    return key.where(key != _SEP, pd.NA)
+
+
+def _by_district(
+    coverage: gpd.GeoDataFrame,
+    load: gpd.GeoDataFrame,
+    forums: gpd.GeoDataFrame,
+    served: np.ndarray,
+    areas: gpd.GeoDataFrame,
+) -> pd.DataFrame:
+    """:func:`_by_governorate` with one row per (governorate, district) pair.
+
+    The pairs are those of the areas layer and those the points carry: a point whose
+    own governorate is not its district's (boundaries that differ at the borders)
+    counts in its own governorate's row for that district, so the rows of a
+    governorate add up to its row of the governorate table.
+    """
+    def keyed(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return frame.assign(governorate=_district_key(frame))
+
+    pairs = areas[["governorate", "district_pcode"]].drop_duplicates()
+    table = _by_governorate(
+        keyed(coverage), keyed(load), keyed(forums), served,
+        pd.DataFrame({"governorate": _district_key(pairs)}),  # type: ignore[arg-type]
+    )
+    split = table.pop("governorate").astype("string").str.split(_SEP, n=1, expand=True)
+    gov = split[0].replace("", pd.NA) if len(table) else pd.Series(dtype="string")
+    code = split[1].replace("", pd.NA) if len(table) else pd.Series(dtype="string")
+    names = areas.drop_duplicates("district_pcode").set_index("district_pcode")
+    table.insert(0, "governorate", gov.astype("string").to_numpy())
+    table.insert(1, "district_pcode", code.astype("string").to_numpy())
+    table.insert(2, "district", code.map(names["district"]).astype("string").to_numpy())
     return table
 
 
@@ -335,7 +418,7 @@ def subtotal(table: pd.DataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        The table's columns but ``governorate``.
+        The table's count and share columns (not ``governorate`` nor the district's).
     """
     values: dict[str, object] = {}
     for column in _TABLE_COUNTS:
@@ -343,11 +426,14 @@ def subtotal(table: pd.DataFrame) -> pd.Series:
             continue
         series = table[column]
         if column in _PEOPLE:
-            counted = int(table[_COUNTED_BY[column]].sum())
-            if series.notna().any():
-                values[column] = int(series.dropna().sum())
+            # a row over no community says 0 whatever is unknown elsewhere: only rows
+            # that count communities tell whether any of their people are known
+            counts = table[_COUNTED_BY[column]]
+            known = (series.notna() & (counts > 0)).to_numpy(dtype=bool)
+            if known.any():
+                values[column] = int(series[known].sum())
             else:
-                values[column] = 0 if counted == 0 else pd.NA
+                values[column] = 0 if int(counts.sum()) == 0 else pd.NA
         else:
             values[column] = int(series.sum())
     within, total = values.get("population_within_radius"), values.get("population")
@@ -431,6 +517,11 @@ def figures(
     }
     served = assignment.cpfs["served"].to_numpy(dtype=bool)
     table = _by_governorate(coverage, load, forums, served, scenario.boundaries)
+    districts = (
+        _by_district(coverage, load, forums, served, scenario.boundaries)
+        if has_districts(scenario.boundaries)
+        else None
+    )
     log(
         f"figures: {values['communities_within_radius']} of {values['communities']} "
         f"communities within {radius:g} km, {values['offices_over_capacity']} of "
@@ -440,6 +531,7 @@ def figures(
     return Figures(
         data=values,
         by_governorate=table,
+        by_district=districts,
         coverage=coverage,
         load=load,
         forums=forums,

@@ -16,6 +16,14 @@ Each problem reads ``<row>, column <column>: <what is wrong>``; the error messag
 ``<file>: <n> problems in the <kind> layer: <problem>; <problem>; ...``, listing the
 first :data:`MAX_LISTED` and then ``and N more``. The full list is on the exception's
 ``problems`` attribute.
+
+Row problems and whole-file problems
+------------------------------------
+A problem that names a row (a missing coordinate, a point outside Iraq, a duplicate id)
+is a *row problem*: leaving that row out of the layer removes it. A problem that names no
+row (a missing file, no coordinate columns) is a *whole-file problem*. With
+:meth:`Problems.set_aside_rows` a reader leaves out the rows with row problems instead
+of refusing the file; whole-file problems are still refused.
 """
 
 from __future__ import annotations
@@ -57,11 +65,16 @@ class Problem:
         The column concerned, or None.
     message
         What is wrong, in words.
+    positions
+        Positions (from 0, in the order rows were read) of the rows concerned, when
+        ``row`` names more than one (duplicate ids); otherwise empty and found from
+        ``row``.
     """
 
     row: str | None
     column: str | None
     message: str
+    positions: tuple[int, ...] = ()
 
     def __str__(self) -> str:
         where = [
@@ -94,10 +107,19 @@ class Problems:
         self.source = source
         self.kind = kind
         self.items: list[Problem] = []
+        #: Row problems set aside by :meth:`set_aside_rows`, their rows left out.
+        self.left_out: list[Problem] = []
 
-    def add(self, row: str | None, column: str | None, message: str) -> None:
-        """Record one problem."""
-        self.items.append(Problem(row, column, message))
+    def add(
+        self,
+        row: str | None,
+        column: str | None,
+        message: str,
+        *,
+        positions: Sequence[int] = (),
+    ) -> None:
+        """Record one problem (``positions``: see :class:`Problem`)."""
+        self.items.append(Problem(row, column, message, tuple(int(i) for i in positions)))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -117,6 +139,86 @@ class Problems:
         """Record a whole-file problem and return the error to raise at once."""
         self.add(None, column, message)
         return self.error()
+
+    def set_aside_rows(self, labels: Sequence[str]) -> np.ndarray:
+        """Set the row problems aside (in :attr:`left_out`); return the rows free of them.
+
+        Parameters
+        ----------
+        labels
+            How each row read is named in messages (``"row 5"``), in reading order.
+
+        Returns
+        -------
+        numpy.ndarray
+            bool, one per label: True where the row has no problem.
+
+        Raises
+        ------
+        InputError
+            Reporting every problem, when one of them is a whole-file problem (leaving
+            rows out cannot mend it), or when no row is free of problems (an empty layer
+            is not loaded, as a file without data rows is not).
+        """
+        if any(p.row is None for p in self.items):
+            raise self.error()
+        keep = np.ones(len(labels), dtype=bool)
+        for i in row_positions(self.items, labels):
+            keep[i] = False
+        if self.items and not keep.any():
+            err = self.error()
+            msg = f"{err}; no row is free of problems, so there is nothing to load"
+            raise _with_problems(InputError(msg), self.items)
+        self.left_out.extend(self.items)
+        self.items = []
+        return keep
+
+
+def _with_problems(err: InputError, items: Sequence[Problem]) -> InputError:
+    err.problems = tuple(items)  # type: ignore[attr-defined]
+    return err
+
+
+def row_positions(items: Sequence[Problem], labels: Sequence[str]) -> list[int]:
+    """Return the positions of the rows ``items`` name (a row not in ``labels`` has none)."""
+    index = {label: i for i, label in enumerate(labels)}
+    found: set[int] = set()
+    for p in items:
+        if p.positions:
+            found.update(p.positions)
+        elif p.row in index:
+            found.add(index[p.row])
+    return sorted(found)
+
+
+# Short names of row problems for summaries ("180 outside Iraq, 2 sharing an id"), first
+# match wins (see reason_of).
+_REASONS: tuple[tuple[str, str], ...] = (
+    ("outside Iraq", "outside Iraq"),
+    ("look swapped", "with latitude and longitude swapped"),
+    ("not a position on Earth", "with impossible coordinates"),
+    ("missing coordinate", "missing coordinates"),
+    ("geometry", "with a bad geometry"),
+    ("where a point is expected", "not points"),
+    ("where a polygon is expected", "not polygons"),
+    ("missing id", "without an id"),
+    ("duplicate id", "sharing an id"),
+    ("unknown governorate", "with an unknown governorate"),
+    ("population", "with a bad population"),
+    ("is not a date", "with a bad date"),
+    ("office_id", "with a malformed office id"),
+    ("beyond the last named column", "with a value beyond the last named column"),
+)
+
+
+def reason_of(problem: Problem) -> str:
+    """Name the kind of a row problem in a few words (``"outside Iraq"``), for summaries."""
+    for needle, reason in _REASONS:
+        if needle in problem.message:
+            return reason
+    if problem.column and ("not a number" in problem.message or "ambiguous" in problem.message):
+        return f"with an unreadable {problem.column}"
+    return f"with a problem in {problem.column}" if problem.column else "with a problem"
 
 
 def is_blank(value: object) -> bool:
@@ -191,7 +293,8 @@ def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Prob
     for value, group in duplicated.groupby(duplicated, sort=False):
         rows = [labels[i] for i in group.index]
         where = rows[0].split(" ")[0] + "s " + ", ".join(r.split(" ", 1)[1] for r in rows)
-        problems.add(where, column, f"duplicate id {value!r}")
+        # every row of a duplicate is concerned: none is known to be the right one
+        problems.add(where, column, f"duplicate id {value!r}", positions=group.index)
 
 
 def parse_population(

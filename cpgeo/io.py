@@ -5,7 +5,9 @@ Writing is in :mod:`cpgeo._write` (its public functions are re-exported here).
 Every reader ends in one private builder, :func:`_build_layer`, which validates the
 rows, collects every problem and raises one :class:`~cpgeo.InputError` naming the file,
 the rows and the columns (see :mod:`cpgeo._validate` for how rows are numbered), and
-returns a GeoDataFrame in the layer schema of DESIGN.md, in EPSG:4326.
+returns a GeoDataFrame in the layer schema of DESIGN.md, in EPSG:4326. Asked to, it
+leaves out the rows of a point layer that have problems instead, and lists them
+(:func:`read_layer_partial`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -36,24 +40,29 @@ from cpgeo._text import repair_mojibake_columns
 
 # writing lives in cpgeo._write; these names are part of cpgeo.io
 from cpgeo._write import csv_safe, csv_safe_text, write_layer, write_layers
+from cpgeo.admin import area_level, areas_from_frame, attach_areas, has_districts
 from cpgeo.regions import assign_governorates, find_governorate, load_boundaries
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     import openpyxl
 
 __all__ = [
     "KINDS",
+    "LoadResult",
     "csv_safe",
     "csv_safe_text",
     "read_layer",
     "read_layer_frame",
+    "read_layer_partial",
     "write_layer",
     "write_layers",
 ]
 
 Kind = Literal["offices", "cpfs", "communities", "stations", "boundaries"]
+#: What :func:`read_layer` does with rows that have problems.
+BadRows = Literal["refuse", "leave_out"]
 
 #: The layer kinds :func:`read_layer` knows.
 KINDS: tuple[str, ...] = ("offices", "cpfs", "communities", "stations", "boundaries")
@@ -110,6 +119,7 @@ def read_layer(
     *,
     boundaries: gpd.GeoDataFrame | None = None,
     layer: str | None = None,
+    bad_rows: BadRows = "refuse",
 ) -> gpd.GeoDataFrame:
     """Read and validate a layer file.
 
@@ -149,6 +159,11 @@ def read_layer(
         governorates whatever is passed here.
     layer
         Sheet of an XLSX workbook, layer of a GeoPackage or Shapefile inside a zip.
+    bad_rows
+        ``{"refuse", "leave_out"}``. ``"refuse"`` (the default): a problem in any row
+        refuses the file. ``"leave_out"`` (point layers only): the rows with problems
+        are left out and the others returned, with a WARNING log naming how many and
+        why; :func:`read_layer_partial` does the same and lists the rows left out.
 
     Returns
     -------
@@ -172,10 +187,140 @@ def read_layer(
         points more than ``settings.outside_iraq_tolerance_km`` km outside Iraq,
         duplicate ids, bad or ambiguous numbers, bad populations, dates or office ids,
         unknown governorates). All problems are reported at once, naming the file,
-        each row and column.
+        each row and column. With ``bad_rows="leave_out"``: as :func:`read_layer_partial`.
     """
+    return _read(path, kind, boundaries=boundaries, layer=layer, bad_rows=bad_rows).layer
+
+
+@dataclass(frozen=True, eq=False)
+class LoadResult:
+    """A layer read with the rows that have problems left out (:func:`read_layer_partial`).
+
+    Attributes
+    ----------
+    layer
+        The rows without problems, exactly as :func:`read_layer` returns a layer
+        (EPSG:4326).
+    left_out
+        One row per row left out, in file order. ``row`` (``feature`` for GeoJSON,
+        GeoPackage and Shapefile): its number as in error messages (see
+        :mod:`cpgeo._validate`: for CSV and XLSX the spreadsheet row, header included);
+        ``reasons``: every problem of the row, ``"column <column>: <what is wrong>"``,
+        joined by ``"; "``; then every cell of the row as it was read, under the file's
+        column names (a CSV's cells as text; a vector file's geometry as WKT in
+        EPSG:4326 in ``geometry``). A column of the file named like one of the first
+        two is renamed with a ``_`` in front. Empty when no row was left out.
+    problems
+        The problems of the rows left out, each naming its row(s) and column.
+    source
+        The file's name.
+    kind
+        The layer kind.
+    word
+        ``"row"``, or ``"feature"`` for vector files.
+    reasons
+        Rows left out by short reason (``{"outside Iraq": 180, ...}``), most first; a
+        row with several reasons counts under each.
+    """
+
+    layer: gpd.GeoDataFrame
+    left_out: pd.DataFrame
+    problems: tuple[v.Problem, ...]
+    source: str
+    kind: str
+    word: str
+    reasons: Mapping[str, int]
+
+    @property
+    def n_left_out(self) -> int:
+        """Rows left out."""
+        return len(self.left_out)
+
+    @property
+    def n_read(self) -> int:
+        """Rows read: kept plus left out (blank lines are not rows)."""
+        return len(self.layer) + len(self.left_out)
+
+    def summary(self) -> str:
+        """Say what was left out: ``"183 of 11,443 rows: 180 outside Iraq, 3 missing ..."``."""
+        words = f"{self.word}s" if self.n_read != 1 else self.word
+        head = f"{self.n_left_out:,} of {self.n_read:,} {words}"
+        if not self.reasons:
+            return head
+        return f"{head}: " + ", ".join(f"{n:,} {reason}" for reason, n in self.reasons.items())
+
+    def error(self) -> InputError | None:
+        """Return the error :func:`read_layer` raises by default for these rows, or None."""
+        if not self.problems:
+            return None
+        collected = v.Problems(self.source, self.kind)
+        collected.items = list(self.problems)
+        return collected.error()
+
+
+def read_layer_partial(
+    path: str | os.PathLike[str],
+    kind: Kind | str,
+    *,
+    boundaries: gpd.GeoDataFrame | None = None,
+    layer: str | None = None,
+) -> LoadResult:
+    """Read a point layer, leaving out the rows that have problems, and list them.
+
+    Reads and validates as :func:`read_layer` does, then, instead of refusing the file
+    for problems in some rows, leaves those rows out: the layer holds the other rows,
+    ``left_out`` lists each row left out with its number, every reason and every cell.
+    A WARNING log says how many rows were left out and why.
+
+    A problem is a row's when the message names the row: missing, unreadable or swapped
+    coordinates, a point more than ``settings.outside_iraq_tolerance_km`` km outside
+    Iraq (nearer points are kept, as :func:`read_layer` keeps them), a missing id, a bad
+    population, date or office id, an unknown governorate. A duplicate id concerns every
+    row that has it: nothing says which of them is the right one, so all of them are left
+    out (each one's reason names them all).
+
+    Parameters
+    ----------
+    path, kind, boundaries, layer
+        As in :func:`read_layer`; ``kind`` one of
+        ``{"offices", "cpfs", "communities", "stations"}``.
+
+    Returns
+    -------
+    LoadResult
+        ``layer`` (as :func:`read_layer` returns it, EPSG:4326), ``left_out``,
+        ``problems``, ``reasons`` and :meth:`LoadResult.summary`.
+
+    Raises
+    ------
+    InputError
+        For problems of the whole file (missing, empty, unreadable, of an unsupported
+        type, without coordinate columns), reporting every problem found; when no row
+        is free of problems; for ``kind="boundaries"`` (a governorate left out would
+        silently leave its communities out of every figure).
+    """
+    return _read(path, kind, boundaries=boundaries, layer=layer, bad_rows="leave_out")
+
+
+def _read(
+    path: str | os.PathLike[str],
+    kind: str,
+    *,
+    boundaries: gpd.GeoDataFrame | None,
+    layer: str | None,
+    bad_rows: str,
+) -> LoadResult:
     path = Path(path)
     kind = _check_kind(kind)
+    if bad_rows not in ("refuse", "leave_out"):
+        msg = f"bad_rows must be 'refuse' or 'leave_out', not {bad_rows!r}"
+        raise InputError(msg)
+    if bad_rows == "leave_out" and kind not in _POINT_KINDS:
+        msg = (
+            f"{path.name}: bad rows can be left out of point layers only; a {kind} layer "
+            "with problems is refused"
+        )
+        raise InputError(msg)
     problems = v.Problems(path.name, kind)
     if not path.exists():
         raise problems.fail(None, f"file not found: {path}")
@@ -187,9 +332,7 @@ def read_layer(
             frame, rows = _read_xlsx(path, problems, sheet=layer)
         else:
             frame, rows = _read_csv(path, problems)
-        gdf = _build_layer(
-            frame, None, kind, problems=problems, rows=rows, word="row", boundaries=boundaries
-        )
+        geometry, word = None, "row"
     elif suffix in _VECTOR_SUFFIXES:
         vector = _read_vector(path, problems, layer=layer)
         rows = np.arange(1, len(vector) + 1)
@@ -204,22 +347,90 @@ def read_layer(
             cells = ", ".join(f"{column} ({n})" for column, n in repaired.items())
             log(f"read_layer: {path.name}: repaired UTF-8 text read as Latin-1 in {cells}",
                 logging.WARNING)
-        gdf = _build_layer(
-            frame,
-            geometry,
-            kind,
-            problems=problems,
-            rows=rows,
-            word="feature",
-            boundaries=boundaries,
-        )
+        word = "feature"
     else:
         supported = ", ".join((*_TABLE_SUFFIXES, *_VECTOR_SUFFIXES))
         raise problems.fail(
             None, f"unsupported file type {path.suffix or '(none)'!r}; use {supported}"
         )
+    gdf = _build_layer(
+        frame,
+        geometry,
+        kind,
+        problems=problems,
+        rows=rows,
+        word=word,
+        boundaries=boundaries,
+        bad_rows=bad_rows,
+    )
+    if kind in _POINT_KINDS and has_districts(boundaries):
+        gdf = attach_areas(gdf, boundaries)
+    left_out, reasons = _left_out_table(frame, geometry, rows, word, problems.left_out)
+    result = LoadResult(gdf, left_out, tuple(problems.left_out), path.name, kind, word, reasons)
     log(f"read_layer: {len(gdf)} {kind} from {path.name}")
-    return gdf
+    if result.n_left_out:
+        log(f"read_layer: {path.name}: left out {result.summary()}", logging.WARNING)
+    return result
+
+
+def _left_out_table(
+    frame: pd.DataFrame,
+    geometry: gpd.GeoSeries | None,
+    rows: np.ndarray,
+    word: str,
+    problems: Sequence[v.Problem],
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Return the rows ``problems`` name with their reasons and cells, and rows by reason."""
+    labels = [f"{word} {n}" for n in rows]
+    index = {label: i for i, label in enumerate(labels)}
+    # row number -> position in frame (-1: a row the reader did not keep), reasons, short
+    # reasons (a dict: ordered, so ties in the counts go by row, then column)
+    found: dict[int, tuple[int, list[str], dict[str, None]]] = {}
+    for p in problems:
+        if p.positions:
+            entries = [found.setdefault(int(rows[i]), (i, [], {})) for i in p.positions]
+        elif p.row in index:
+            i = index[p.row]
+            entries = [found.setdefault(int(rows[i]), (i, [], {}))]
+        else:  # e.g. an XLSX row holding nothing but cells beyond the last named column
+            number = (p.row or "").rsplit(" ", 1)[-1]
+            if not number.isdigit():
+                continue
+            entries = [found.setdefault(int(number), (-1, [], {}))]
+        reason = str(v.Problem(None, p.column, p.message))
+        if len(entries) > 1:
+            reason = f"{reason} ({p.row}: all of them left out)"
+        for _at, texts, short in entries:
+            texts.append(reason)
+            short[v.reason_of(p)] = None
+    numbers = sorted(found)
+    positions = [found[n][0] for n in numbers]
+    cells = frame.reindex(positions).reset_index(drop=True)
+    if geometry is not None:
+        geoms = geometry.to_numpy()
+        shapes = np.array([geoms[i] if i >= 0 else None for i in positions], dtype=object)
+        cells["geometry"] = pd.Series(shapely.to_wkt(shapes, rounding_precision=-1), dtype=object)
+    # the file's own columns named like the first two step aside
+    renamed = {name: _free_name(name, cells.columns) for name in (word, "reasons")}
+    cells = cells.rename(columns={k: n for k, n in renamed.items() if k in cells.columns})
+    head = pd.DataFrame(
+        {
+            word: pd.Series(numbers, dtype="int64"),
+            "reasons": pd.Series(["; ".join(found[n][1]) for n in numbers], dtype=object),
+        }
+    )
+    table = pd.concat([head, cells], axis=1)
+    counts = Counter(reason for n in numbers for reason in found[n][2])
+    return table, dict(counts.most_common())
+
+
+def _free_name(name: str, taken: Sequence[object]) -> str:
+    """Return ``_name`` (more underscores in front until no column of ``taken`` has it)."""
+    names = {str(c) for c in taken}
+    name = f"_{name}"
+    while name in names:
+        name = f"_{name}"
+    return name
 
 
 def read_layer_frame(
@@ -273,6 +484,30 @@ def read_layer_frame(
         word="row",
         boundaries=boundaries,
     )
+
+
+def read_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a plain table (CSV family or XLSX) as text cells.
+
+    The limits and encodings are those of :func:`read_layer`. Returns the frame (every cell text, blank rows dropped) and each row's number as
+    messages name it (spreadsheet rows: the header is row 1).
+
+    Raises
+    ------
+    InputError
+        A missing, empty, unreadable or too large file, naming it and ``what`` it is.
+    """
+    path = Path(path)
+    problems = v.Problems(path.name, what)
+    if not path.is_file():
+        raise problems.fail(None, f"file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, problems, sheet=None)
+    if suffix in _TABLE_SUFFIXES:
+        return _read_csv(path, problems)
+    raise problems.fail(None, f"unsupported file type {path.suffix or '(none)'!r}; use .csv "
+                        "or .xlsx")
 
 
 def _check_kind(kind: str) -> str:
@@ -551,6 +786,7 @@ def _build_layer(
     rows: np.ndarray,
     word: str,
     boundaries: gpd.GeoDataFrame | None,
+    bad_rows: str = "refuse",
 ) -> gpd.GeoDataFrame:
     """Turn a frame read from anywhere into a validated layer (the single exit of readers).
 
@@ -563,6 +799,9 @@ def _build_layer(
         latitude / longitude or WKT columns.
     rows, word
         How each row is named in messages: ``f"{word} {rows[i]}"``.
+    bad_rows
+        ``"leave_out"``: rows of a point layer with problems are left out, their
+        problems set aside on ``problems.left_out`` (see :func:`read_layer_partial`).
     """
     frame = frame.reset_index(drop=True)
     labels = [f"{word} {n}" for n in rows]
@@ -577,6 +816,10 @@ def _build_layer(
     else:
         geoms, geo_column = _geometry_from_columns(frame, kind, problems, labels, used)
     geoms = _check_geometry_types(geoms, kind, problems, labels, geo_column)
+    if kind == "boundaries" and area_level(columns):
+        # COD-AB style: areas at any admin level, matched to governorates by P-code
+        problems.raise_if_any()
+        return areas_from_frame(frame, geoms, problems=problems, labels=labels)
 
     # Ids.
     id_col = _find(columns, _ID) or _find(columns, _ID_BY_KIND[kind])
@@ -653,6 +896,8 @@ def _build_layer(
         used.add(donor_col)
         out["donor"] = v.as_text(frame[donor_col]).to_numpy()
 
+    if bad_rows == "leave_out" and is_points:
+        frame, geoms, out = _leave_out_rows(frame, geoms, out, problems, labels)
     problems.raise_if_any()
 
     for column in columns:
@@ -664,6 +909,24 @@ def _build_layer(
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     gdf.index = pd.RangeIndex(len(gdf))
     return gdf
+
+
+def _leave_out_rows(
+    frame: pd.DataFrame,
+    geoms: np.ndarray,
+    out: pd.DataFrame,
+    problems: v.Problems,
+    labels: Sequence[str],
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
+    """Drop the rows with row problems (set aside on ``problems``); raise for the rest."""
+    keep = problems.set_aside_rows(labels)
+    if keep.all():
+        return frame, geoms, out
+    return (
+        frame.loc[keep].reset_index(drop=True),
+        geoms[keep],
+        out.loc[keep].reset_index(drop=True),
+    )
 
 
 def _geometry_from_columns(

@@ -31,6 +31,11 @@ FIGURE_LABELS: dict[str, str] = {
     "forums_unknown_office": "Forums declaring an unknown office",
     # per-governorate columns
     "governorate": "Governorate",
+    "district": "District",
+    "population_by_area": "Population (estimated by area share)",
+    "district_pcode": "District P-code",
+    "subdistrict": "Sub-district",
+    "subdistrict_pcode": "Sub-district P-code",
     "communities_outside_radius": "Communities outside the radius",
     "population_outside_radius": "Population outside the radius",
     "communities_within_radius_attributed": "Communities within the radius (attributed)",
@@ -82,6 +87,11 @@ GOVERNORATE_COLUMNS: tuple[str, ...] = (
     "forums",
     "forums_served_within_capacity",
     "forums_without_office_in_range",
+)
+
+#: The district table's columns: the district, then those of GOVERNORATE_COLUMNS.
+DISTRICT_COLUMNS: tuple[str, ...] = (
+    "governorate", "district_pcode", "district", *GOVERNORATE_COLUMNS[1:]
 )
 
 #: Text shown for an unknown value (population of communities without one).

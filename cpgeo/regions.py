@@ -30,6 +30,7 @@ __all__ = [
     "canonical_governorate",
     "find_governorate",
     "load_boundaries",
+    "locate_points",
     "resolve_governorates",
 ]
 
@@ -278,6 +279,74 @@ def _outside_km(point: shapely.Point, polygon: shapely.Geometry) -> float:
     return float(metres) / 1000.0
 
 
+def locate_points(
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    polygons: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    snap_km: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Find the polygon of each point, snapping points just outside every polygon.
+
+    A point inside (or on the edge of) a polygon takes that polygon (the first in
+    ``polygons`` order on a shared edge). A point outside every polygon takes the
+    nearest polygon (geodesic distance to its boundary, WGS84) when it lies within
+    ``snap_km`` of it, else none. Lines or polygons are placed at a point on their
+    surface.
+
+    Returns
+    -------
+    position : numpy.ndarray
+        Position (0-based, in ``polygons`` order) of each point's polygon, -1 for none.
+    km_outside : numpy.ndarray
+        Geodesic km from each point to the nearest polygon: 0.0 inside, NaN for a
+        missing point.
+
+    Raises
+    ------
+    InputError
+        If ``points`` or ``polygons`` have no CRS.
+    """
+    polys = _geographic(polygons, "boundaries").to_numpy()
+    geoms = _geographic(points, "points")
+    values = geoms.to_numpy()
+    if not np.all(shapely.get_type_id(values[~shapely.is_missing(values)]) == 0):
+        # Lines or polygons: place each at a point on its surface.
+        values = shapely.point_on_surface(values)
+    n = len(values)
+    position = np.full(n, -1, dtype=np.int64)
+    km = np.full(n, np.nan)
+
+    valid = ~(shapely.is_missing(values) | shapely.is_empty(values))
+    with np.errstate(invalid="ignore"):
+        valid &= np.isfinite(shapely.get_x(values)) & np.isfinite(shapely.get_y(values))
+    tree = shapely.STRtree(polys)
+    # "intersects" counts a point on an edge as inside.
+    point_pos, poly_pos = tree.query(values[valid], predicate="intersects")
+    valid_pos = np.flatnonzero(valid)
+    hit = np.full(valid_pos.size, -1, dtype=np.int64)
+    # Keep the first polygon per point (query output is sorted by input position).
+    order = np.lexsort((poly_pos, point_pos))
+    point_pos, poly_pos = point_pos[order], poly_pos[order]
+    first = np.unique(point_pos, return_index=True)[1]
+    hit[point_pos[first]] = poly_pos[first]
+    inside = hit >= 0
+    position[valid_pos[inside]] = hit[inside]
+    km[valid_pos[inside]] = 0.0
+
+    for pos in valid_pos[~inside]:
+        point = values[pos]
+        # Candidates: polygons whose planar degree distance is near the nearest one;
+        # the choice among them is made on geodesic distance.
+        planar = shapely.distance(point, polys)
+        candidates = np.flatnonzero(planar <= float(np.min(planar)) * 1.5 + 0.05)
+        dists = [_outside_km(point, polys[c]) for c in candidates]
+        best = int(np.argmin(dists))
+        km[pos] = dists[best]
+        if dists[best] <= snap_km:
+            position[pos] = candidates[best]
+    return position, km
+
+
 def assign_governorates(
     points: gpd.GeoDataFrame | gpd.GeoSeries,
     boundaries: gpd.GeoDataFrame | None = None,
@@ -320,46 +389,11 @@ def assign_governorates(
     """
     snap = settings.governorate_snap_km if snap_km is None else float(snap_km)
     bounds = load_boundaries() if boundaries is None else boundaries
-    polys = _geographic(bounds, "boundaries").to_numpy()
     names = _names_of(bounds)
-    geoms = _geographic(points, "points")
-    values = geoms.to_numpy()
-    if not np.all(shapely.get_type_id(values[~shapely.is_missing(values)]) == 0):
-        # Lines or polygons: place each at a point on its surface.
-        values = shapely.point_on_surface(values)
-    n = len(values)
-    result = np.full(n, None, dtype=object)
-    km = np.full(n, np.nan)
-
-    valid = ~(shapely.is_missing(values) | shapely.is_empty(values))
-    with np.errstate(invalid="ignore"):
-        valid &= np.isfinite(shapely.get_x(values)) & np.isfinite(shapely.get_y(values))
-    tree = shapely.STRtree(polys)
-    # "intersects" counts a point on an edge as inside.
-    point_pos, poly_pos = tree.query(values[valid], predicate="intersects")
-    valid_pos = np.flatnonzero(valid)
-    hit = np.full(valid_pos.size, -1, dtype=np.int64)
-    # Keep the first polygon per point (query output is sorted by input position).
-    order = np.lexsort((poly_pos, point_pos))
-    point_pos, poly_pos = point_pos[order], poly_pos[order]
-    first = np.unique(point_pos, return_index=True)[1]
-    hit[point_pos[first]] = poly_pos[first]
-    inside = hit >= 0
-    result[valid_pos[inside]] = names[hit[inside]]
-    km[valid_pos[inside]] = 0.0
-
-    for pos in valid_pos[~inside]:
-        point = values[pos]
-        # Candidates: polygons whose planar degree distance is near the nearest one;
-        # the choice among them is made on geodesic distance.
-        nearest_deg = float(np.min(shapely.distance(point, polys)))
-        candidates = np.flatnonzero(shapely.distance(point, polys) <= nearest_deg * 1.5 + 0.05)
-        dists = [_outside_km(point, polys[c]) for c in candidates]
-        best = int(np.argmin(dists))
-        km[pos] = dists[best]
-        if dists[best] <= snap:
-            result[pos] = names[candidates[best]]
-
+    position, km = locate_points(points, bounds, snap_km=snap)
+    result = np.full(position.size, None, dtype=object)
+    found = position >= 0
+    result[found] = names[position[found]]
     index = points.index
     return (
         pd.Series(result, index=index, dtype="str", name="governorate"),

@@ -38,7 +38,9 @@ class Scenario:
     Attributes
     ----------
     boundaries
-        Governorate polygons: ``id`` (ISO 3166-2), ``name``, ``governorate``, geometry.
+        Governorate polygons: ``id`` (ISO 3166-2), ``name``, ``governorate``, geometry;
+        or administrative areas at any level with P-codes (:mod:`cpgeo.admin`), whose
+        districts every point layer then carries.
     communities
         Points with ``id``, ``name``, ``governorate``, ``population`` (integer >= 0, NA
         when unknown).
@@ -93,9 +95,27 @@ class Scenario:
             raise ValueError(msg)
         merged = dict(self.sources)
         merged.update({k: sources.get(k, f"user data ({k})") for k in layers})
-        return replace(
+        out = replace(
             self,
             illustrative_layers=tuple(k for k in self.illustrative_layers if k not in layers),
             sources=merged,
             **layers,  # type: ignore[arg-type]
         )
+        return out.with_areas()
+
+    def with_areas(self) -> Scenario:
+        """Return a copy whose point layers carry their districts (see :mod:`cpgeo.admin`).
+
+        Only when the boundaries are districts or sub-districts; a layer that already
+        has district columns is kept as it is.
+        """
+        from cpgeo.admin import attach_areas, has_districts
+
+        if not has_districts(self.boundaries):
+            return self
+        changed = {}
+        for kind in _POINT_LAYERS:
+            layer = getattr(self, kind)
+            if layer is not None and "district_pcode" not in layer.columns:
+                changed[kind] = attach_areas(layer, self.boundaries)
+        return replace(self, **changed) if changed else self

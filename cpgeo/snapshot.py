@@ -117,6 +117,11 @@ class Snapshot:
         """:attr:`Figures.by_governorate` of the whole network at the date."""
         return self.figures.by_governorate
 
+    @property
+    def by_district(self) -> pd.DataFrame | None:
+        """:attr:`Figures.by_district` at the date (None without district boundaries)."""
+        return self.figures.by_district
+
     def donor_figures(self) -> dict[str, Any] | None:
         """Return the chosen donor's row of :attr:`by_donor` (key -> value), or None."""
         if self.donor is None or self.by_donor is None:
@@ -128,7 +133,9 @@ class Snapshot:
         """Every figure as one long table: ``table``, ``group``, ``key``, ``value``.
 
         ``table`` is ``"figures"`` (the whole network, group ``"all"``),
-        ``"governorate"`` or ``"donor"`` (attributed).
+        ``"governorate"``, ``"district"`` (group: the district's P-code, its rows also
+        carrying ``governorate`` and ``district`` as keys; only with district boundaries)
+        or ``"donor"`` (attributed).
         """
         rows: list[dict[str, Any]] = [
             {"table": "figures", "group": "all", "key": k, "value": v}
@@ -136,6 +143,7 @@ class Snapshot:
         ]
         for table, frame, key in (
             ("governorate", self.by_governorate, "governorate"),
+            ("district", self.by_district, "district_pcode"),
             ("donor", self.by_donor, "donor"),
         ):
             if frame is None:
@@ -379,6 +387,8 @@ def summary_text(snapshot: Snapshot) -> str:
     lines += ["## Whole network at the date", ""]
     lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS)]
     lines += ["", "## By governorate", "", _markdown_table(display_table(fig.by_governorate)), ""]
+    if fig.by_district is not None:
+        lines += ["## By district", "", _markdown_table(display_table(fig.by_district)), ""]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
         lines += [
             "## By donor (attributed)",

@@ -369,3 +369,117 @@ def test_save_a_plan_and_compare_two(tmp_path):
     side = next(df.value for df in at.dataframe if "Four sites - From the app" in df.value)
     assert len(side) == len(proposal.summary)
     assert any("the same sites as saved" in m.value for m in at.markdown)
+
+
+def test_upload_with_bad_rows_offers_to_leave_them_out():
+    from app_pages._shared import file_bytes
+
+    csv = (
+        "id,name,latitude,longitude\n"
+        "T,Tikrit,34.6158,43.6786\n"
+        "R,Ramadi,33.4258,43.2992\n"
+        "X,=1+1 *bold* [link](http://x),,44.5\n"
+    )
+    at = _app()
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    _upload(at, "offices", "my_[offices].csv", csv.encode())
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    # refused as before, with the choice next to the error
+    assert any("Upload not used" in e.value and "row 4" in e.value for e in at.error)
+    choice = at.button(key="leave_out_offices")
+    assert choice.label == "Load without the 1 bad row (use the other 2)"
+    assert "offices" not in at.session_state["uploads"]
+    choice.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error
+    assert at.session_state["uploads"]["offices"][2]["id"].tolist() == ["T", "R"]
+    # the count and the reasons, the file's name escaped (never markdown)
+    said = [w.value for w in at.warning if "left out" in w.value]
+    assert said == [
+        "my\\_\\[offices\\].csv: 1 row left out (1 missing coordinates); the other 2 rows "
+        "are in use."
+    ]
+    labels = [b.label for b in at.get("download_button")]
+    assert "Download the 1 row left out (CSV)" in labels
+    # the download: the row, its reason and its cells, formula-safe
+    name, _digest, result = at.session_state["upload_left_out"]["offices"]
+    assert name == "my_[offices].csv"
+    lines = file_bytes(result.left_out, ".csv").decode("utf-8").splitlines()
+    assert lines == [
+        "row,reasons,id,name,latitude,longitude",
+        "4,column latitude: missing coordinate,X,'=1+1 *bold* [link](http://x),,44.5",
+    ]
+    # the offices in use are the two kept
+    assert at.session_state["ctx"][0].offices["id"].tolist() == ["T", "R"]
+    # another file with a bad row is refused unless chosen again; the file it would
+    # replace stays in use, and so does what was said of its rows left out
+    _upload(at, "offices", "other.csv", csv.replace("X,", "Y,").encode())
+    at.run()
+    assert any("other.csv" in e.value and "my\\_\\[offices\\].csv stays in use" in e.value
+               for e in at.error)
+    assert [w.value for w in at.warning if "left out" in w.value] == said
+    assert at.button(key="leave_out_offices").label.startswith("Load without the 1 bad row")
+    # once the file is removed, nothing is said of its rows left out any more
+    at.file_uploader(key="upload_offices").set_value(None)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "offices" not in at.session_state["uploads"]
+    assert not [w.value for w in at.warning if "left out" in w.value]
+    assert "Download the 1 row left out (CSV)" not in [b.label for b in at.get("download_button")]
+    # nor when a file without problems replaces it
+    _upload(at, "offices", "my_[offices].csv", csv.encode())
+    at.run()
+    at.button(key="leave_out_offices").click().run()
+    assert [w.value for w in at.warning if "left out" in w.value] == said
+    _upload(at, "offices", "clean.csv", "\n".join(csv.splitlines()[:3]).encode())
+    at.run()
+    assert not at.error
+    assert at.session_state["uploads"]["offices"][0] == "clean.csv"
+    assert not [w.value for w in at.warning if "left out" in w.value]
+
+
+def test_district_boundaries_population_by_pcode_and_templates(tmp_path):
+    """COD-AB style sub-districts uploaded: tables by district, estimates labelled."""
+    import io
+
+    import pandas as pd
+    from test_admin import _cod_frame, _write
+
+    path = _write(_cod_frame(3), tmp_path / "adm3.gpkg")
+    # Ramadi (33.42 N, 43.31 E) and Tikrit (34.62 N, 43.68 E) lie in no fixture box; put
+    # communities in two fixture sub-districts, without populations
+    communities = "name,latitude,longitude\na,33.2,40.5\nb,33.3,40.6\nc,33.7,41.5\n"
+    table = pd.DataFrame({"ADM3_PCODE": ["IQG01Q01N01", "IQG01Q02N02"], "T_TL": [900, 40]})
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+
+    at = _app()
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    at.file_uploader(key="upload_boundaries").set_value(
+        ("adm3.gpkg", path.read_bytes(), "application/geopackage+sqlite3"))
+    at.run()
+    _upload(at, "communities", "villages.csv", communities.encode())
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    at.radio(key="summary_by").set_value("district").run()
+    assert "By district (radius)" in [s.value for s in at.subheader]
+    frames = [d.value for d in at.dataframe]
+    districts = next(f for f in frames if "district_pcode" in f.columns)
+    assert {"IQG01Q01", "IQG01Q02"} <= set(districts["district_pcode"])
+    assert not any("estimates, not counts" in c.value for c in at.caption)
+
+    at.file_uploader(key="upload_area_population").set_value(
+        ("pop.csv", buffer.getvalue().encode(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = [c.value for c in at.caption if "estimates, not counts" in c.value]
+    assert notes == ["The populations of 3 communities are estimated from sub-district "
+                     "totals: estimates, not counts, and part of the population figures."]
+    scn = at.session_state["ctx"][0]
+    assert scn.communities["population"].tolist() == [450, 450, 40]
+    assert "estimated from sub-district totals" in scn.sources["communities"]
+    # the templates are offered for download
+    labels = [b.label for b in at.sidebar.get("download_button")]
+    assert sum("template" in label for label in labels) == 5

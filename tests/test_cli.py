@@ -122,6 +122,45 @@ def test_bad_radius_and_output_are_rejected(capsys: pytest.CaptureFixture[str],
     assert code == 2 and ".gpkg" in err
 
 
+def _adm1_file(tmp_path: Path) -> Path:
+    """One COD-AB style governorate (Anbar, by its P-code) as a GeoPackage."""
+    import geopandas as gpd
+    import shapely
+
+    path = tmp_path / "adm1.gpkg"
+    gpd.GeoDataFrame({"ADM1_PCODE": ["IQG01"], "ADM1_EN": ["Al-Anbar"]},
+                     geometry=[shapely.box(39.0, 32.0, 44.0, 35.0)], crs="EPSG:4326",
+                     ).to_file(path)
+    return path
+
+
+def test_outside_km_sets_how_far_beyond_the_border_a_point_may_lie(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # 10 km and 37 km west of the Syrian border near Al-Qaim (the embedded boundary)
+    communities = tmp_path / "c.csv"
+    communities.write_text("name,lat,lon\nnear,34.37,40.55\nfar,34.37,40.0\n",
+                           encoding="utf-8")
+    code, _, err = _run(capsys, "coverage", "--communities", str(communities))
+    assert code == 2 and "row 3" in err and "row 2" not in err
+    code, _, err = _run(capsys, "coverage", "--communities", str(communities),
+                        "--outside-km", "0")
+    assert code == 2 and "row 2" in err and "row 3" in err and "more than 0 km" in err
+    code, out, err = _run(capsys, "coverage", "--communities", str(communities),
+                          "--outside-km", "0", "--leave-out-bad-rows", "--json")
+    assert code == 2 and "nothing to load" in err
+    code, _, err = _run(capsys, "coverage", "--communities", str(communities),
+                        "--outside-km", "-1")
+    assert code == 2 and "--outside-km must be 0 or more" in err
+    code, out, _ = _run(capsys, "coverage", "--communities", str(communities),
+                        "--outside-km", "50", "--json")
+    assert code == 0 and json.loads(out)["figures"]["communities"] == 2
+    # the tolerance was this command's only
+    from cpgeo import settings
+
+    assert settings.outside_iraq_tolerance_km == 25.0
+
+
 def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """--json on every command: one JSON document on stdout, nothing else."""
     import numpy as np
@@ -150,6 +189,8 @@ def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path:
         "snapshot": ["snapshot", "-o", str(tmp_path / "snap")],
         "osm": ["osm", "stations", "--xml", str(roads), "-o", str(tmp_path / "st.gpkg")],
         "roads": ["roads", "--graph-xml", str(roads)],
+        "templates": ["templates", str(tmp_path / "templates")],
+        "areas": ["areas", str(_adm1_file(tmp_path))],
         "population": ["population", str(raster)],
     }
     import argparse
@@ -242,3 +283,79 @@ def test_propose_sensitivity_by_road(tmp_path, capsys):
     assert all(cases[1] in site for site in payload["sensitivity"]["sites"])
     assert main(["propose", "--sites", "2", "--sensitivity", "50"]) == 2
     assert "at least two different radii" in capsys.readouterr().err
+
+
+def _offices_with_bad_rows(path: Path) -> Path:
+    # row 3 has no latitude, rows 2 and 5 share an id: only row 4 is good
+    path.write_text(
+        "id,name,latitude,longitude\n"
+        "A,Ramadi,33.42,43.31\n"
+        "B,=HYPERLINK(\"http://x\"),,43.3\n"
+        "C,Tikrit,34.6158,43.6786\n"
+        "A,@SUM(1),36.335,43.1189\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_bad_rows_refuse_the_file_and_the_message_names_the_flag(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    offices = _offices_with_bad_rows(tmp_path / "offices.csv")
+    code, _, err = _run(capsys, "figures", "--offices", str(offices))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "offices.csv: 2 problems" in err and "row 3" in err
+    assert "add --leave-out-bad-rows" in err
+    # a problem of the whole file is not mended by leaving rows out: no flag named
+    code, _, err = _run(capsys, "figures", "--offices", str(tmp_path / "nope.csv"))
+    assert code == 2 and "file not found" in err and "--leave-out-bad-rows" not in err
+
+
+def test_leave_out_bad_rows_flag_loads_the_rest_and_writes_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    offices = _offices_with_bad_rows(tmp_path / "offices.csv")
+    listed = tmp_path / "left_out.csv"
+    code, out, err = _run(capsys, "figures", "--offices", str(offices), "--json",
+                          "--leave-out-bad-rows", "--left-out", str(listed))
+    assert code == 0
+    payload = json.loads(out)  # stdout stays JSON: the report goes to stderr
+    assert payload["illustrative_layers"] == ["cpfs", "stations"]
+    ref = cpgeo.figures(
+        cpgeo.load_demo().with_user_layers(
+            {"offices": cpgeo.read_layer(offices, "offices", bad_rows="leave_out")},
+            {"offices": "x"},
+        )
+    )
+    assert payload["figures"] == ref.as_dict()
+    assert f"{offices}: offices: left out 3 of 4 rows: 2 sharing an id, 1 missing" in err
+    assert "  row 3: column latitude: missing coordinate" in err
+    assert "  row 5: column id: duplicate id 'A' (rows 2, 5: all of them left out)" in err
+    assert f"wrote the 3 rows left out to {listed}" in err
+    table = pd.read_csv(listed, dtype=str, keep_default_na=False)
+    assert table.columns.tolist() == ["layer", "row", "reasons", "id", "name", "latitude",
+                                      "longitude"]
+    assert table["row"].tolist() == ["2", "3", "5"]
+    assert set(table["layer"]) == {"offices"}
+    # cells a spreadsheet would run are neutralised, as in every CSV cpgeo writes
+    assert table["name"].tolist() == ["Ramadi", "'=HYPERLINK(\"http://x\")", "'@SUM(1)"]
+    assert table["latitude"].tolist() == ["33.42", "", "36.335"]
+    assert not list(tmp_path.glob(".*tmp*"))  # written atomically, nothing left behind
+    # the kept rows are the layer used: Tikrit's office alone
+    code, out, _ = _run(capsys, "load", "--offices", str(offices), "--leave-out-bad-rows",
+                        "--json")
+    assert code == 0
+    assert [o["id"] for o in json.loads(out)["offices"]] == ["C"]
+
+
+def test_left_out_file_needs_the_flag_and_a_csv_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    offices = _offices_with_bad_rows(tmp_path / "offices.csv")
+    code, _, err = _run(capsys, "figures", "--offices", str(offices),
+                        "--left-out", str(tmp_path / "l.csv"))
+    assert code == 2 and "add --leave-out-bad-rows" in err and "--left-out" in err
+    code, _, err = _run(capsys, "figures", "--offices", str(offices), "--leave-out-bad-rows",
+                        "--left-out", str(tmp_path / "l.gpkg"))
+    assert code == 2 and "end its name in .csv" in err
+    assert not list(tmp_path.glob("l.*"))

@@ -277,3 +277,23 @@ def test_unknown_population_is_unknown_not_zero(tmp_path):
     from cpgeo import labels
 
     assert labels.figure("population", fig["population"]) == "unknown"
+
+
+def test_subtotal_keeps_unknown_people_unknown_beside_rows_of_no_community() -> None:
+    from cpgeo._figures import subtotal
+
+    # row A: no community within the radius (0 people); row B: two within it, both of
+    # unknown population. Within the radius nothing is known: the sum is unknown, not 0.
+    table = pd.DataFrame({
+        "communities": [3, 2],
+        "population": pd.array([900, pd.NA], dtype="Int64"),
+        "communities_within_radius": [0, 2],
+        "population_within_radius": pd.array([0, pd.NA], dtype="Int64"),
+        "communities_outside_radius": [3, 0],
+        "population_outside_radius": pd.array([900, 0], dtype="Int64"),
+    })
+    total = subtotal(table)
+    assert pd.isna(total["population_within_radius"])
+    assert total["population"] == 900
+    assert total["population_outside_radius"] == 900
+    assert np.isnan(total["population_within_radius_share"])

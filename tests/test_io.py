@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import zipfile
 from pathlib import Path
@@ -895,3 +896,232 @@ def test_boundaries_layer_needs_known_names(tmp_path):
     out = cpgeo.read_layer(tmp_path / "one.geojson", "boundaries")
     assert list(out["governorate"]) == ["Ninewa"]
     assert list(out["id"]) == ["boundaries-1"]
+
+
+# --- leaving bad rows out ----------------------------------------------------------------
+
+# Row 2 good; 3 missing latitude; 4 blank line (numbering kept); 5 duplicate id with 8;
+# 6 good; 7 100 km outside Iraq; 8 duplicate of 5; 9 unreadable longitude and a bad
+# population; 10 good, with a name a spreadsheet would run.
+def _messy_communities(path: Path) -> Path:
+    lon, lat = point_outside(100.0)
+    return write_csv(
+        path,
+        "id,name,latitude,longitude,population,note\n"
+        "A,Tikrit,34.6158,43.6786,160000,ok\n"
+        "B,Ramadi,,43.2992,5,no latitude\n"
+        "\n"
+        "C,Mosul,36.335,43.1189,12,first C\n"
+        "D,Baqubah,33.7466,44.6437,,ok\n"
+        f"E,Far,{lat},{lon},3,far\n"
+        "C,Kirkuk,35.4681,44.3922,7,second C\n"
+        "F,Erbil,36.19,east,many,two problems\n"
+        "G,=cmd(),30.5085,47.7804,9,ok\n",
+    )
+
+
+def test_leave_out_lists_exactly_the_bad_rows_and_keeps_the_others(tmp_path):
+    path = _messy_communities(tmp_path / "messy.csv")
+    with pytest.raises(cpgeo.InputError, match=r"messy\.csv: 5 problems"):
+        cpgeo.read_layer(path, "communities")  # the default still refuses
+    result = cio.read_layer_partial(path, "communities")
+    # the rows kept are exactly what read_layer makes of a file holding only them
+    lines = path.read_text(encoding="utf-8").splitlines()
+    clean = write_csv(tmp_path / "clean.csv", "\n".join(lines[i] for i in (0, 1, 5, 9)) + "\n")
+    expected = cpgeo.read_layer(clean, "communities")
+    assert list(result.layer["id"]) == ["A", "D", "G"]
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(result.layer.drop(columns="geometry")),
+        pd.DataFrame(expected.drop(columns="geometry")),
+    )
+    assert result.layer.geometry.geom_equals_exact(expected.geometry, 0).all()
+    assert result.layer.crs.equals("EPSG:4326")
+    left = result.left_out
+    assert list(left.columns) == [
+        "row", "reasons", "id", "name", "latitude", "longitude", "population", "note"
+    ]
+    assert left["row"].tolist() == [3, 5, 7, 8, 9]
+    # every cell as the file has it
+    assert left.drop(columns=["row", "reasons"]).fillna("").to_numpy().tolist() == [
+        line.split(",") for line in (lines[2], lines[4], lines[6], lines[7], lines[8])
+    ]
+    lon, lat = point_outside(100.0)
+    assert left["reasons"].tolist() == [
+        "column latitude: missing coordinate",
+        "column id: duplicate id 'C' (rows 5, 8: all of them left out)",
+        f"column latitude/longitude: point at latitude {lat:g}, longitude {lon:g} is "
+        "100.0 km outside Iraq (more than 25 km)",
+        "column id: duplicate id 'C' (rows 5, 8: all of them left out)",
+        "column longitude: 'east' is not a number; "
+        "column population: population 'many' is not a number",
+    ]
+    # most first, ties in file order
+    assert list(result.reasons.items()) == [
+        ("sharing an id", 2),
+        ("missing coordinates", 1),
+        ("outside Iraq", 1),
+        ("with an unreadable longitude", 1),
+        ("with a bad population", 1),
+    ]
+    assert result.summary() == (
+        "5 of 8 rows: 2 sharing an id, 1 missing coordinates, 1 outside Iraq, 1 with an "
+        "unreadable longitude, 1 with a bad population"
+    )
+    assert (result.n_left_out, result.n_read, result.word) == (5, 8, "row")
+    # the problems are the ones refusing the file names, and make the same message
+    with pytest.raises(cpgeo.InputError) as info:
+        cpgeo.read_layer(path, "communities")
+    assert [str(p) for p in result.problems] == [str(p) for p in info.value.problems]
+    assert str(result.error()) == str(info.value)
+
+
+def test_read_layer_leave_out_returns_the_layer_and_logs_a_warning(tmp_path, caplog):
+    path = _messy_communities(tmp_path / "messy.csv")
+    with caplog.at_level(logging.WARNING, logger="cpgeo"):
+        gdf = cpgeo.read_layer(path, "communities", bad_rows="leave_out")
+    assert list(gdf["id"]) == ["A", "D", "G"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        "read_layer: messy.csv: left out 5 of 8 rows: 2 sharing an id, 1 missing "
+        "coordinates, 1 outside Iraq, 1 with an unreadable longitude, 1 with a bad population"
+    ]
+    with pytest.raises(cpgeo.InputError, match="bad_rows must be 'refuse' or 'leave_out'"):
+        cpgeo.read_layer(path, "communities", bad_rows="skip")  # type: ignore[arg-type]
+
+
+def test_a_clean_file_leaves_nothing_out(tmp_path, caplog):
+    path = write_csv(tmp_path / "ok.csv", "id,latitude,longitude\nA,34.6158,43.6786\n")
+    with caplog.at_level(logging.WARNING, logger="cpgeo"):
+        result = cio.read_layer_partial(path, "offices")
+    assert not caplog.records
+    assert result.n_left_out == 0
+    assert list(result.left_out.columns[:2]) == ["row", "reasons"]
+    assert result.error() is None
+    assert result.summary() == "0 of 1 row"
+
+
+def test_a_file_with_only_bad_rows_is_refused_even_leaving_rows_out(tmp_path):
+    path = write_csv(tmp_path / "bad.csv", "id,latitude,longitude\nA,,43.6\nB,33.4,abc\n")
+    with pytest.raises(
+        cpgeo.InputError,
+        match=r"bad\.csv: 2 problems .*row 2, .*row 3, .*; no row is free of problems, so "
+        "there is nothing to load$",
+    ) as info:
+        cio.read_layer_partial(path, "offices")
+    assert len(info.value.problems) == 2
+
+
+def test_duplicate_ids_leave_out_every_row_sharing_the_id(tmp_path):
+    path = write_csv(
+        tmp_path / "dup.csv",
+        "id,latitude,longitude\nA,34.6158,43.6786\nB,33.4258,43.2992\nA,33.7466,44.6437\n"
+        "B,36.335,43.1189\nC,35.4681,44.3922\nA,36.19,44.0089\n",
+    )
+    result = cio.read_layer_partial(path, "offices")
+    assert list(result.layer["id"]) == ["C"]
+    assert result.left_out["row"].tolist() == [2, 3, 4, 5, 7]
+    assert result.left_out["id"].tolist() == ["A", "B", "A", "B", "A"]
+    assert result.left_out["reasons"].tolist()[:2] == [
+        "column id: duplicate id 'A' (rows 2, 4, 7: all of them left out)",
+        "column id: duplicate id 'B' (rows 3, 5: all of them left out)",
+    ]
+    assert result.reasons == {"sharing an id": 5}
+
+
+def test_points_outside_iraq_beyond_the_tolerance_are_left_out(tmp_path, monkeypatch):
+    far, near = point_outside(100.0), point_outside(10.0)
+    path = write_csv(
+        tmp_path / "edge.csv",
+        "id,latitude,longitude\nA,34.6158,43.6786\n"
+        f"FAR,{far[1]},{far[0]}\nNEAR,{near[1]},{near[0]}\n",
+    )
+    result = cio.read_layer_partial(path, "offices")  # tolerance 25 km: the near one stays
+    assert list(result.layer["id"]) == ["A", "NEAR"]
+    assert result.left_out["id"].tolist() == ["FAR"]
+    assert result.reasons == {"outside Iraq": 1}
+    monkeypatch.setattr(settings, "outside_iraq_tolerance_km", 5.0)
+    result = cio.read_layer_partial(path, "offices")
+    assert list(result.layer["id"]) == ["A"]
+    assert result.left_out["id"].tolist() == ["FAR", "NEAR"]
+    assert "10.0 km outside Iraq (more than 5 km)" in result.left_out["reasons"].iloc[1]
+
+
+def test_whole_file_problems_are_refused_even_leaving_rows_out(tmp_path):
+    path = write_csv(tmp_path / "nocoords.csv", "id,east,north\nA,1,2\n")
+    with pytest.raises(cpgeo.InputError, match=r"nocoords\.csv: .*no coordinate columns"):
+        cio.read_layer_partial(path, "offices")
+    with pytest.raises(cpgeo.InputError, match=r"missing\.csv: .*file not found"):
+        cio.read_layer_partial(tmp_path / "missing.csv", "offices")
+    boundaries = tmp_path / "adm1.geojson"
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"shapeName": ["Ninawa"]}, geometry=[shapely.box(42, 35, 43, 36)],
+                         crs="EPSG:4326"),
+        boundaries,
+    )
+    with pytest.raises(cpgeo.InputError, match="left out of point layers only"):
+        cio.read_layer_partial(boundaries, "boundaries")
+
+
+def test_left_out_features_of_a_vector_file_keep_their_number_and_geometry(tmp_path):
+    gdf = gpd.GeoDataFrame(
+        {"id": ["A", "B", "C"], "row": ["x", "y", "z"]},
+        geometry=[
+            shapely.Point(43.6786, 34.6158),
+            shapely.box(43, 33, 44, 34),
+            shapely.Point(44.6437, 33.7466),
+        ],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "mixed.geojson"
+    pyogrio.write_dataframe(gdf, path)
+    result = cio.read_layer_partial(path, "offices")
+    assert list(result.layer["id"]) == ["A", "C"]
+    left = result.left_out
+    # the file's own "row" column steps aside for nothing: the number is a feature's
+    assert list(left.columns) == ["feature", "reasons", "id", "row", "geometry"]
+    assert left["feature"].tolist() == [2]
+    assert left["reasons"].tolist() == [
+        "column geometry: a Polygon where a point is expected"
+    ]
+    assert shapely.from_wkt(left["geometry"].iloc[0]).equals(shapely.box(43, 33, 44, 34))
+    assert result.summary() == "1 of 3 features: 1 not points"
+
+
+def test_a_file_column_named_like_the_row_number_steps_aside(tmp_path):
+    path = write_csv(
+        tmp_path / "cols.csv", "row,reasons,latitude,longitude\n1,r,34.6,43.6\n2,s,,43.6\n"
+    )
+    left = cio.read_layer_partial(path, "offices").left_out
+    assert list(left.columns) == ["row", "reasons", "_row", "_reasons", "latitude", "longitude"]
+    assert left[["row", "_row", "_reasons"]].to_numpy().tolist() == [[3, "2", "s"]]
+
+
+def test_xlsx_row_with_only_a_value_beyond_the_header_is_listed(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for values in (["id", "latitude", "longitude"], ["A", 34.6158, 43.6786],
+                   [None, None, None, "stray"], ["B", 33.4258, 43.2992, "x"]):
+        sheet.append(values)
+    book.save(tmp_path / "wide.xlsx")
+    result = cio.read_layer_partial(tmp_path / "wide.xlsx", "offices")
+    assert list(result.layer["id"]) == ["A"]
+    left = result.left_out
+    assert left["row"].tolist() == [3, 4]
+    assert left["id"].tolist()[1] == "B"
+    assert pd.isna(left["id"].iloc[0])  # the row's only cell is beyond the named columns
+    assert all("column D: a value beyond the last named column" in r for r in left["reasons"])
+
+
+def test_set_aside_rows_refuses_a_problem_of_the_whole_file():
+    from cpgeo import _validate
+
+    problems = _validate.Problems("f.csv", "offices")
+    problems.add("row 2", "id", "missing id")
+    problems.add(None, None, "something about the whole file")
+    with pytest.raises(cpgeo.InputError, match=r"f\.csv: 2 problems .*row 2.*whole file"):
+        problems.set_aside_rows(["row 2", "row 3"])
+    problems.items.pop()
+    keep = problems.set_aside_rows(["row 2", "row 3"])
+    assert keep.tolist() == [False, True]
+    assert [p.row for p in problems.left_out] == ["row 2"]
+    assert not problems.items

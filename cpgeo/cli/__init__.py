@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "cpgeo.cli.snapshot",
     "cpgeo.cli.osm",
     "cpgeo.cli.population",
+    "cpgeo.cli.data",
 )
 
 

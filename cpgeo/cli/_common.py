@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,16 +14,25 @@ from cpgeo._errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import geopandas as gpd
     import pandas as pd
 
+    from cpgeo.io import LoadResult
     from cpgeo.scenario import Scenario
 
 LAYER_KINDS = ("offices", "cpfs", "communities", "stations", "boundaries")
+POINT_KINDS = ("offices", "cpfs", "communities", "stations")
 OUTPUT_SUFFIXES = (".gpkg", ".geojson", ".csv")
+LEAVE_OUT_FLAG = "--leave-out-bad-rows"
+#: Rows left out listed one by one on stderr before "and N more".
+LEFT_OUT_LISTED = 10
 
 
 def add_layer_options(parser: argparse.ArgumentParser, *kinds: str) -> None:
-    """Add ``--offices F`` style options for ``kinds`` (default: the embedded demo)."""
+    """Add ``--offices F`` style options for ``kinds`` (default: the embedded demo).
+
+    With a point layer among ``kinds``, also ``--leave-out-bad-rows`` and ``--left-out``.
+    """
     for kind in kinds:
         parser.add_argument(
             f"--{kind}",
@@ -31,6 +41,37 @@ def add_layer_options(parser: argparse.ArgumentParser, *kinds: str) -> None:
             help=f"{kind} layer (CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile); "
             "default: the embedded demo",
         )
+    if any(kind in POINT_KINDS for kind in kinds):
+        add_bad_rows_options(parser)
+
+
+def add_bad_rows_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--leave-out-bad-rows``, ``--left-out FILE.csv`` and ``--outside-km``.
+
+    See :func:`read_point_layers`.
+    """
+    parser.add_argument(
+        "--outside-km",
+        type=float,
+        default=None,
+        metavar="KM",
+        help="a point farther than KM beyond Iraq's border (the embedded, generalised "
+        "governorates) is a bad row: refused, or left out with --leave-out-bad-rows "
+        f"(default {settings.outside_iraq_tolerance_km:g})",
+    )
+    parser.add_argument(
+        LEAVE_OUT_FLAG,
+        action="store_true",
+        help="load point layers without the rows that have problems (listed on stderr) "
+        "instead of refusing the file; a boundaries file is still refused",
+    )
+    parser.add_argument(
+        "--left-out",
+        type=Path,
+        metavar="FILE.csv",
+        help=f"with {LEAVE_OUT_FLAG}: write the rows left out (layer, row, reasons, "
+        "every cell) to FILE.csv",
+    )
 
 
 def add_radius_option(parser: argparse.ArgumentParser) -> None:
@@ -82,6 +123,17 @@ def check_options(args: argparse.Namespace) -> None:
     if out is not None and not out.parent.exists():
         msg = f"{out}: folder {out.parent} does not exist"
         raise InputError(msg)
+    left_out = getattr(args, "left_out", None)
+    if left_out is not None:
+        if not getattr(args, "leave_out_bad_rows", False):
+            msg = f"--left-out lists the rows {LEAVE_OUT_FLAG} leaves out; add {LEAVE_OUT_FLAG}"
+            raise InputError(msg)
+        if left_out.suffix.lower() != ".csv":
+            msg = f"{left_out}: --left-out writes a CSV file; end its name in .csv"
+            raise InputError(msg)
+        if not left_out.parent.exists():
+            msg = f"{left_out}: folder {left_out.parent} does not exist"
+            raise InputError(msg)
 
 
 def add_focus_option(parser: argparse.ArgumentParser) -> None:
@@ -108,12 +160,16 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     """Return the demo scenario with every layer given on the command line read over it.
 
     Layers read from the user's files replace the demo's and are no longer illustrative.
+    With ``--leave-out-bad-rows`` point layers are read without their bad rows, which are
+    listed on stderr (and written to ``--left-out``); without it a file with bad rows is
+    refused, the message naming the flag.
     """
     from cpgeo.data import load_demo
     from cpgeo.io import read_layer
 
     check_options(args)
-    scenario = load_demo()
+    scenario = load_demo()  # the embedded layers, read at the default tolerance
+
     given = {k: getattr(args, k) for k in LAYER_KINDS if getattr(args, k, None) is not None}
     if not given:
         return scenario
@@ -122,12 +178,100 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     if "boundaries" in given:
         boundaries = read_layer(given["boundaries"], "boundaries")
         layers["boundaries"] = boundaries
-    for kind, path in given.items():
-        if kind != "boundaries":
-            layers[kind] = read_layer(path, kind, boundaries=boundaries)
+    points = {kind: path for kind, path in given.items() if kind != "boundaries"}
+    layers.update(read_point_layers(args, points, boundaries))
     return scenario.with_user_layers(
         layers, {kind: f"user file {path}" for kind, path in given.items()}
     )
+
+
+def read_point_layers(
+    args: argparse.Namespace,
+    paths: Mapping[str, Path],
+    boundaries: gpd.GeoDataFrame | None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Read point layers (kind -> file) as ``--leave-out-bad-rows`` and ``--left-out`` say.
+
+    Without the flag a file with bad rows is refused, the message naming the flag; with
+    it the bad rows are left out and listed on stderr, and written to ``--left-out``.
+    Call :func:`check_options` first.
+    """
+    leave_out = bool(getattr(args, "leave_out_bad_rows", False))
+    outside = getattr(args, "outside_km", None)
+    if outside is not None and not outside >= 0:
+        msg = f"--outside-km must be 0 or more km, got {outside:g}"
+        raise InputError(msg)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    results: dict[str, LoadResult] = {}
+    default = settings.outside_iraq_tolerance_km
+    try:  # the user's tolerance for the user's files, for this command only
+        if outside is not None:
+            settings.outside_iraq_tolerance_km = float(outside)
+        for kind, path in paths.items():
+            if leave_out:
+                results[kind] = _read_leaving_out(path, kind, boundaries)
+                layers[kind] = results[kind].layer
+            else:
+                layers[kind] = _read_refusing(path, kind, boundaries)
+    finally:
+        settings.outside_iraq_tolerance_km = default
+    if getattr(args, "left_out", None) is not None:
+        _write_left_out(results, args.left_out)
+    return layers
+
+
+def _read_refusing(
+    path: Path, kind: str, boundaries: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Read a point layer as read_layer does; a refusal for bad rows names the flag."""
+    from cpgeo.io import read_layer
+
+    try:
+        return read_layer(path, kind, boundaries=boundaries)
+    except InputError as exc:
+        problems = getattr(exc, "problems", ())
+        if problems and all(p.row is not None for p in problems):  # rows, not the file
+            msg = f"{exc} (to load the file without these rows, add {LEAVE_OUT_FLAG})"
+            raise InputError(msg) from exc
+        raise
+
+
+def _read_leaving_out(
+    path: Path, kind: str, boundaries: gpd.GeoDataFrame | None
+) -> LoadResult:
+    """Read a point layer without its bad rows; say on stderr which and why."""
+    from cpgeo.io import read_layer_partial
+
+    result = read_layer_partial(path, kind, boundaries=boundaries)
+    if result.n_left_out:
+        print(f"cpgeo: {path}: {kind}: left out {result.summary()}", file=sys.stderr)
+        word = result.word
+        for record in result.left_out.head(LEFT_OUT_LISTED).to_dict("records"):
+            print(f"  {word} {record[word]}: {record['reasons']}", file=sys.stderr)
+        if result.n_left_out > LEFT_OUT_LISTED:
+            more = result.n_left_out - LEFT_OUT_LISTED
+            print(f"  and {more:,} more (--left-out FILE.csv lists them all)", file=sys.stderr)
+    return result
+
+
+def _write_left_out(results: Mapping[str, LoadResult], path: Path) -> None:
+    """Write the rows left out of every layer to one CSV (atomic, formula-safe)."""
+    import pandas as pd
+
+    from cpgeo.io import write_layer
+
+    tables = []
+    for kind, result in results.items():
+        table = result.left_out
+        if "layer" in table.columns:  # the file's own column steps aside
+            table = table.rename(columns={"layer": "_layer"})
+        tables.append(table.assign(layer=kind)[["layer", *table.columns]])
+    tables = [t for t in tables if len(t)] or tables[:1]  # empty ones add no columns
+    frame = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if frame.empty and "layer" not in frame.columns:
+        frame = pd.DataFrame(columns=["layer", "row", "reasons"])
+    write_layer(frame, path)
+    print(f"cpgeo: wrote the {len(frame):,} rows left out to {path}", file=sys.stderr)
 
 
 def write_output(

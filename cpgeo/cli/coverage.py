@@ -26,7 +26,7 @@ from cpgeo.cli._common import (
     scenario_json,
     write_output,
 )
-from cpgeo.labels import GOVERNORATE_COLUMNS
+from cpgeo.labels import DISTRICT_COLUMNS, GOVERNORATE_COLUMNS
 
 if TYPE_CHECKING:
     from cpgeo import Figures
@@ -50,6 +50,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_radius_option(p)
     add_capacity_option(p)
     add_focus_option(p)
+    _add_by_option(p)
     add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_figures)
@@ -63,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_layer_options(p, "offices", "communities", "boundaries")
     add_radius_option(p)
     add_focus_option(p)
+    _add_by_option(p)
     add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_coverage)
@@ -80,6 +82,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_json_option(p)
     add_output_option(p)
     p.set_defaults(func=run_load)
+
+
+def _add_by_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        choices=("governorate", "district"),
+        default="governorate",
+        help="the summary table's rows: governorates, or districts (needs --boundaries with "
+        "district or sub-district P-codes, e.g. OCHA COD-AB adm2 / adm3); default governorate",
+    )
+
+
+def _summary(fig: Figures, args: argparse.Namespace) -> tuple[Any, list[str], str]:
+    """Return the summary table asked for (``--by``), its columns and its title."""
+    by = getattr(args, "by", "governorate")
+    table = fig.table(by)
+    columns = list(DISTRICT_COLUMNS if by == "district" else GOVERNORATE_COLUMNS)
+    return table, columns, f"By {by}"
 
 
 def _figures(args: argparse.Namespace) -> tuple[Any, Figures]:
@@ -114,7 +134,8 @@ def _print_json(args: argparse.Namespace, scenario: Any, fig: Figures, **body: A
 def run_figures(args: argparse.Namespace) -> int:
     """Print every figure and the per-governorate table; write the table."""
     scenario, fig = _figures(args)
-    write_output(fig.by_governorate, args.output, layer="figures", quiet=args.json)
+    summary, columns, title = _summary(fig, args)
+    write_output(summary, args.output, layer="figures", quiet=args.json)
     if args.json:
         _print_json(
             args,
@@ -122,6 +143,7 @@ def run_figures(args: argparse.Namespace) -> int:
             fig,
             figures=fig.as_dict(),
             by_governorate=json_records(fig.by_governorate),
+            by_district=None if fig.by_district is None else json_records(fig.by_district),
         )
         return 0
     print_notice(scenario)
@@ -131,7 +153,7 @@ def run_figures(args: argparse.Namespace) -> int:
         title=f"Figures (radius {fig.radius_km:g} km, {fig.max_cpfs} forums per office; focus: "
         f"{', '.join(fig.governorates)})",
     )
-    print_table(fig.by_governorate, GOVERNORATE_COLUMNS, title="By governorate")
+    print_table(summary, columns, title=title)
     return 0
 
 
@@ -152,6 +174,9 @@ def run_coverage(args: argparse.Namespace) -> int:
             by_governorate=json_records(
                 fig.by_governorate[["governorate", *_community_columns(fig)]]
             ),
+            by_district=None if fig.by_district is None else json_records(
+                fig.by_district[[*DISTRICT_COLUMNS[:3], *_community_columns(fig)]]
+            ),
         )
         return 0
     print_notice(scenario)
@@ -161,9 +186,10 @@ def run_coverage(args: argparse.Namespace) -> int:
         title=f"Communities within {fig.radius_km:g} km of an office "
         f"({fig['offices']:,} offices; focus: {', '.join(fig.governorates)})",
     )
-    print_table(
-        fig.by_governorate, ["governorate", *_community_columns(fig)], title="By governorate"
-    )
+    summary, columns, title = _summary(fig, args)
+    keys = [c for c in columns if not c.startswith(("communities", "population", "offices",
+                                                      "forums"))]
+    print_table(summary, [*keys, *_community_columns(fig)], title=title)
     print_table(
         uncovered.head(15),
         ["name", "governorate", "population", "nearest_office", "nearest_office_km"],

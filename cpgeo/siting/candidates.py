@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from cpgeo._errors import InputError
+from cpgeo.admin import attach_areas, has_districts
 from cpgeo.regions import resolve_governorates
 
 if TYPE_CHECKING:
@@ -181,6 +182,8 @@ def candidate_sites(
     frame = pd.concat(parts, ignore_index=True)
     result = gpd.GeoDataFrame(frame[columns], geometry="geometry", crs=4326)
     result.index = pd.RangeIndex(len(result), name="candidate")
+    if has_districts(scenario.boundaries):  # each site names its district too
+        result = attach_areas(result, scenario.boundaries)
     return result
 
 

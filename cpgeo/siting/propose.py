@@ -22,6 +22,7 @@ from cpgeo._errors import InputError
 from cpgeo._figures import COUNT_KEYS, Figures
 from cpgeo._ids import id_array
 from cpgeo._log import log
+from cpgeo.admin import AREA_COLUMNS
 from cpgeo.coverage import CpfAssignment, assign_cpfs, coverage_matrix
 from cpgeo.labels import site_reason
 from cpgeo.regions import resolve_governorates
@@ -797,6 +798,10 @@ def _site_table(
             }
         )
     frame = pd.DataFrame(rows, columns=SITE_COLUMNS)
+    # with district boundaries each site also names its district and sub-district
+    at = frame.columns.get_loc("governorate") + 1
+    for column in reversed([c for c in AREA_COLUMNS if c in chosen_sites.columns]):
+        frame.insert(at, column, chosen_sites[column].astype("string").to_numpy())
     for key in SITE_FIGURE_KEYS:
         frame[key] = pd.array(frame[key].tolist(), dtype="Int64")
     frame = frame.astype(
