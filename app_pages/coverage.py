@@ -81,8 +81,16 @@ columns = labels.DISTRICT_COLUMNS if by == "district" else labels.GOVERNORATE_CO
 table(shown[list(columns)])
 downloads(rows, f"coverage_by_{by}", "summary")
 cov = fig.coverage
-with st.expander(f"Communities ({len(cov):,}), nearest office and distance"):
-    uncovered = st.toggle("Only communities not covered", key="only_uncovered")
-    table(cov[~cov["covered"]] if uncovered else cov)
-    downloads(cov, "communities_coverage", "communities")
+# built only while open: with thousands of communities the table would otherwise be sent
+# again on every rerun (a radius change), after the map and competing with it
+communities = st.expander(
+    f"Communities ({len(cov):,}), nearest office and distance",
+    key="communities_open",
+    on_change="rerun",
+)
+if communities.open:
+    with communities:
+        uncovered = st.toggle("Only communities not covered", key="only_uncovered")
+        table(cov[~cov["covered"]] if uncovered else cov)
+        downloads(cov, "communities_coverage", "communities")
 raster_section(scn, token, p)

@@ -489,8 +489,9 @@ def read_layer_frame(
 def read_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a plain table (CSV family or XLSX) as text cells.
 
-    The limits and encodings are those of :func:`read_layer`. Returns the frame (every cell text, blank rows dropped) and each row's number as
-    messages name it (spreadsheet rows: the header is row 1).
+    The limits and encodings are those of :func:`read_layer`. Returns the frame (every
+    cell text, blank rows dropped) and each row's number as messages name it
+    (spreadsheet rows: the header is row 1).
 
     Raises
     ------

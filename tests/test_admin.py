@@ -496,3 +496,18 @@ def test_catchment_population_by_area_against_geodesic_areas() -> None:
     assert result.covered < got.sum()
     assert result.total == 900_000  # the row without an area is not counted
     assert "area share" in result.method
+
+
+def test_map_names_the_areas_it_draws(tmp_path: Path) -> None:
+    from cpgeo import maps
+
+    frame = _cod_frame(3)
+    frame.loc[0, "ADM3_EN"] = "<img src=x onerror=alert(1)>"
+    areas = read_layer(_write(frame, tmp_path / "adm3.gpkg"), "boundaries")
+    scn = _scenario_with(areas)
+    fig = cpgeo.figures(scn)
+    html = maps.map_html(maps.build_map(scn, fig.coverage, fig.load, forums=fig.forums,
+                                        radius_km=50))
+    assert '"Sub-districts"' in html or "Sub-districts" in html
+    assert "IQG01Q01N01" in html and "Al-Anbar D1 S2" in html
+    assert "<img src=x" not in html

@@ -36,15 +36,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 FRAME = 'iframe[data-testid="stIFrame"]'
-# Leaflet layers drawn in the map frame, by kind (folium names its map map_<id>)
+# Leaflet layers drawn in the map frame, by kind (folium names its map map_<id>); the
+# communities are one layer of points (cpgeo.maps), counted as the points it draws
 COUNT_LAYERS = """() => {
   if (!window.L) return null;
   const m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
     .find(v => v instanceof L.Map);
   if (!m) return null;
-  const c = {polygons: 0, circle_markers: 0, lines: 0, markers: 0};
+  const c = {polygons: 0, circle_markers: 0, lines: 0, markers: 0, points: 0};
   m.eachLayer(l => {
-    if (l instanceof L.CircleMarker) c.circle_markers++;
+    if (l.cpgeoPoints !== undefined) c.points += l.cpgeoPoints;
+    else if (l instanceof L.CircleMarker) c.circle_markers++;
     else if (l instanceof L.Polygon) c.polygons++;
     else if (l instanceof L.Polyline) c.lines++;
     else if (l instanceof L.Marker) c.markers++;
@@ -166,7 +168,7 @@ def _wait_map(page, min_circles: int, timeout_s: float = 30.0, ranks: int = 0) -
             handle.scroll_into_view_if_needed(timeout=left_ms)
             frame = handle.content_frame()
             frame.wait_for_function(
-                f"([n, r]) => {{ const c = ({COUNT_LAYERS})(); return c && c.circle_markers >= n"
+                f"([n, r]) => {{ const c = ({COUNT_LAYERS})(); return c && c.points >= n"
                 " && document.querySelectorAll('.cpgeo-rank').length >= r; }",
                 arg=[min_circles, ranks],
                 timeout=left_ms,
@@ -181,8 +183,14 @@ def _wait_map(page, min_circles: int, timeout_s: float = 30.0, ranks: int = 0) -
                 pytest.fail(f"the map did not draw ({exc}); frames: {frames}")
 
 
-def _map_frame(page, timeout_s: float = 30.0, min_circles: int = 1, legend: str = ""):
-    """Wait until the map frame has drawn its layers; return (frame, layer counts)."""
+LEGEND_TEXT = "() => (document.querySelector('.cpgeo-legend') || {}).innerText || ''"
+
+
+def _poll_frames(page, check, timeout_s: float, interval_s: float):
+    """Return the first truthy ``check(frame)`` of any map frame, polling until the deadline.
+
+    A frame being replaced (its evaluation fails) is skipped; None at the deadline.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for handle in page.query_selector_all(FRAME):
@@ -190,20 +198,28 @@ def _map_frame(page, timeout_s: float = 30.0, min_circles: int = 1, legend: str 
             if frame is None:
                 continue
             try:
-                counts = frame.evaluate(COUNT_LAYERS)
+                found = check(frame)
             except Exception:  # the frame is being replaced
-                counts = None
-            if counts and counts["circle_markers"] >= min_circles:
-                try:
-                    text = frame.evaluate(
-                        "() => (document.querySelector('.cpgeo-legend') || {}).innerText || ''"
-                    )
-                except Exception:  # the frame is being replaced
-                    continue
-                if legend in text:
-                    return frame, counts
-        time.sleep(0.05)
-    pytest.fail("the Leaflet map did not draw")
+                continue
+            if found:
+                return found
+        time.sleep(interval_s)
+    return None
+
+
+def _map_frame(page, timeout_s: float = 30.0, min_circles: int = 1, legend: str = ""):
+    """Wait until the map frame has drawn its layers; return (frame, layer counts)."""
+
+    def drawn(frame):
+        counts = frame.evaluate(COUNT_LAYERS)
+        if counts and counts["points"] >= min_circles and legend in frame.evaluate(LEGEND_TEXT):
+            return frame, counts
+        return None
+
+    found = _poll_frames(page, drawn, timeout_s, 0.05)
+    if found is None:
+        pytest.fail("the Leaflet map did not draw")
+    return found
 
 
 def _covered_text(page) -> str:
@@ -270,7 +286,8 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
     counts = _wait_map(page, n_points)
     # governorate polygons (multi-polygons count once per layer) + one catchment per office
     assert counts["polygons"] >= len(demo.boundaries) + len(demo.offices)
-    assert counts["circle_markers"] >= len(demo.communities) + len(demo.offices) + len(demo.cpfs)
+    assert counts["points"] == len(demo.communities)
+    assert counts["circle_markers"] >= len(demo.offices) + len(demo.cpfs)
     assert counts["lines"] >= 1  # forum -> office lines
     assert counts["markers"] >= 1  # over-capacity badges
     page.get_by_text("ILLUSTRATIVE DATA").first.wait_for(timeout=10_000)
@@ -482,3 +499,239 @@ def _road_and_raster(page, n_points: int) -> tuple[float, float]:
     t_raster = time.perf_counter() - t0
     _shot(page, "coverage_raster")
     return t_road, t_raster
+
+
+#: Generated villages of the large-upload test (the real OSM extract holds 11,443).
+N_VILLAGES = 11_000
+#: Hostile village name: must show as text in the tooltip, never become an element.
+EVIL_NAME = "<img src=x onerror=alert(1)>"
+# the communities' layer of the map frame has drawn this many points (see cpgeo.maps)
+POINTS_DRAWN = "() => Number(document.documentElement.getAttribute('data-cpgeo-points'))"
+
+
+def _villages_csv(path: Path, n: int, *, seed: int = 11) -> Path:
+    """Write ``n`` seeded random villages inside Iraq's governorates (lng, lat, Name)."""
+    import numpy as np
+    import shapely
+
+    from cpgeo.regions import load_boundaries
+
+    country = shapely.union_all(load_boundaries().geometry.to_numpy())
+    minx, miny, maxx, maxy = country.bounds
+    rng = np.random.default_rng(seed)
+    xs: list[float] = []
+    ys: list[float] = []
+    while len(xs) < n:
+        x = rng.uniform(minx, maxx, 4 * n)
+        y = rng.uniform(miny, maxy, 4 * n)
+        inside = shapely.contains_xy(country, x, y)
+        xs.extend(x[inside].tolist())
+        ys.extend(y[inside].tolist())
+    rows = ["lng,lat,Name"]
+    for i in range(n):
+        name = f'"{EVIL_NAME}"' if i == 0 else f"Village {i}"
+        rows.append(f"{xs[i]:.6f},{ys[i]:.6f},{name}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _wait_points(page, n: int, *, legend: str = "", timeout_s: float = 60.0):
+    """Wait until a map frame has drawn ``n`` community points (and shows ``legend``)."""
+
+    def drawn(frame):
+        if frame.evaluate(POINTS_DRAWN) == n and (not legend or legend in frame.evaluate(
+                LEGEND_TEXT)):
+            return frame
+        return None
+
+    found = _poll_frames(page, drawn, timeout_s, 0.02)
+    if found is None:
+        page.screenshot(path=str(ARTIFACTS / "failure_villages.png"))
+        pytest.fail(f"the map of {n} communities did not draw in {timeout_s:g} s")
+    return found
+
+
+def _upload_villages(page, csv: Path) -> float:
+    """Choose "Your files" and upload ``csv`` as communities; return when it was sent."""
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Your files").click()
+    uploader = sidebar.locator('[data-testid="stFileUploader"]').filter(has_text="Communities")
+    uploader.locator('input[type="file"]').wait_for(state="attached")
+    sent = time.perf_counter()
+    uploader.locator('input[type="file"]').set_input_files(str(csv))
+    return sent
+
+
+def test_map_of_11000_villages_is_fast(server, browser, tmp_path):
+    """11,000 uploaded villages: all drawn, tooltips as text; the times against 3 s and 1 s."""
+    csv = _villages_csv(tmp_path / "villages.csv", N_VILLAGES)
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    # the first upload reads the file and computes the figures and the map (cached by the
+    # server for every later session, as for the demo in the test above)
+    context, page = _new_page(browser, server, blocked)
+    page.goto(server)
+    t0 = time.perf_counter()
+    _upload_villages(page, csv)
+    _wait_points(page, N_VILLAGES, timeout_s=120)
+    t_first = time.perf_counter() - t0
+    context.close()
+
+    # fresh browsers: open the app, choose "Your files", upload, until all points are drawn
+    t_fresh, t_pages, t_uploads = [], [], []
+    for _ in range(3):
+        context, page = _new_page(browser, server, blocked)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        t0 = time.perf_counter()
+        page.goto(server)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Your files").wait_for()
+        t_pages.append(time.perf_counter() - t0)
+        sent = _upload_villages(page, csv)
+        frame = _wait_points(page, N_VILLAGES)
+        t_fresh.append(time.perf_counter() - t0)
+        t_uploads.append(time.perf_counter() - sent)
+        context.close()
+
+    context, page = _new_page(browser, server, blocked)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server)
+    _upload_villages(page, csv)
+    frame = _wait_points(page, N_VILLAGES)
+    assert "11,000" in _covered_text(page)
+    _shot(page, "villages_11000")
+    # the hostile name is a text in the tooltip, not an element of the page: zoom on the
+    # village and hover it with the mouse (the layer finds the point under the mouse)
+    frame.evaluate(
+        """() => {
+          const m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
+            .find(v => v instanceof L.Map);
+          m.eachLayer(l => { if (l.cpgeoData) window.villages = l; });
+          const d = window.villages.cpgeoData;
+          m.setView([d.y[0], d.x[0]], 13, {animate: false});
+          window.villageAt = () => m.latLngToContainerPoint([d.y[0], d.x[0]]);
+        }"""
+    )
+    element = frame.frame_element()
+    element.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = element.bounding_box()
+    at = frame.evaluate("() => window.villageAt()")
+    page.mouse.move(box["x"] + at["x"], box["y"] + at["y"])
+    page.mouse.move(box["x"] + at["x"] + 1, box["y"] + at["y"])
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=5_000)
+    assert tip.locator("b").inner_text() == EVIL_NAME
+    assert "nearest office:" in tip.inner_text()
+    assert frame.locator("img").count() == 0  # no element made from the name
+    _shot(page, "villages_11000_tooltip", full_page=False)
+
+    # radius changes, each to a radius not yet seen with these data: the new map
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    t_radius = []
+    for km in (55, 60, 65):
+        slider.focus()
+        t0 = time.perf_counter()
+        slider.press("ArrowRight")
+        _wait_points(page, N_VILLAGES, legend=f"{km} km catchment")
+        t_radius.append(time.perf_counter() - t0)
+    _shot(page, "villages_11000_radius65", full_page=False)
+    context.close()
+
+    t_map = sorted(t_fresh)[1]
+    t_change = sorted(t_radius)[1]
+
+    def times(values: list[float]) -> str:
+        return ", ".join(f"{t:.2f}" for t in values)
+
+    # Printed against the targets (3 s, 1 s), not asserted: wall-clock times follow the
+    # machine's load (see README, Performance). What made the old map slow, a document
+    # of megabytes built point by point, is asserted in test_maps.
+    met = "met" if t_map < 3.0 and t_change < 1.0 else "NOT met on this run"
+    timings = (
+        f"{N_VILLAGES:,} villages: fresh browser -> full map: {times(t_fresh)} s (median "
+        f"{t_map:.2f} s; of which app open -> sidebar {times(t_pages)} s, file sent -> "
+        f"map drawn {times(t_uploads)} s; first upload, uncached: {t_first:.2f} s); "
+        f"radius change -> new map: {times(t_radius)} s (median {t_change:.2f} s); "
+        f"targets 3 s / 1 s: {met}"
+    )
+    print(f"\nTIMINGS {timings}")
+    (ARTIFACTS / "timings_villages.txt").write_text(timings + "\n", encoding="utf-8")
+    assert not blocked, blocked[:5]
+    assert not errors, errors[:5]
+
+
+def _tips(browser, html_path: Path) -> tuple[list[dict], list[str]]:
+    """Open a standalone map; return every point's tooltip (lines, bold) and page alerts."""
+    page = browser.new_page()
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.goto(html_path.as_uri())
+    page.wait_for_function(f"() => ({POINTS_DRAWN})() > 0")
+    tips = page.evaluate(
+        """() => {
+          const m = Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])
+            .find(v => v instanceof L.Map);
+          let layer = null;
+          m.eachLayer(l => { if (l.cpgeoData) layer = l; });
+          return layer.cpgeoData.x.map((_, i) => {
+            const el = layer.cpgeoTip(i), lines = [''];
+            el.childNodes.forEach(n => {
+              if (n.nodeName === 'BR') lines.push('');
+              else lines[lines.length - 1] += n.textContent;
+            });
+            return {lines, html: el.innerHTML,
+                    bold: [...el.querySelectorAll('b')].map(b => b.textContent),
+                    elements: el.querySelectorAll('*:not(b):not(br)').length};
+          });
+        }"""
+    )
+    page.wait_for_timeout(300)  # an <img onerror> made from a name would have fired by now
+    page.close()
+    return tips, alerts
+
+
+def test_point_tooltips_are_built_as_text(browser, tmp_path):
+    """The communities' tooltips, built in the browser, say what they said as HTML strings."""
+    from test_maps import HOSTILE, _derived, _road_coverage, _scenario
+
+    from cpgeo import maps
+
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    cov.loc[cov.index[0], "name"] = HOSTILE
+    cov.loc[cov.index[1], "population"] = float("nan")
+    path = tmp_path / "radius.html"
+    maps.save_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50), path)
+    tips, alerts = _tips(browser, path)
+    assert len(tips) == len(cov)
+    for tip, row in zip(tips, cov.itertuples(), strict=True):
+        pop = row.population
+        population = "unknown" if pop != pop else f"{int(pop):,}"  # NaN: unknown
+        assert tip["bold"] == [row.name]
+        assert tip["lines"] == [
+            f"{row.name} ({row.governorate})",
+            f"population {population}",
+            "covered" if row.covered else "NOT covered",
+            f"nearest office: {row.nearest_office} ({row.nearest_office_km:.1f} km)",
+        ]
+        assert tip["elements"] == 0  # only <b> and <br>: nothing made from the data
+    assert "&lt;img src=x onerror=alert(1)&gt;" in tips[0]["html"]
+    assert not alerts
+
+    road = _road_coverage(scn, cov)
+    path = tmp_path / "road.html"
+    maps.save_html(
+        maps.build_map(scn, road, load, forums=forums, radius_km=50, catchment="road"), path
+    )
+    tips, alerts = _tips(browser, path)
+    lines = [t["lines"][2:] for t in tips]
+    assert lines == [
+        ["12.5 km by road from OFF-1", "0.25 km to the road"],
+        ["inside the 50-km radius (30.0 km) but beyond 50 km by road", "1.50 km to the road"],
+        ["NOT within 50 km by road", "5.00 km to the road"],
+        ["NOT within 50 km by road", "9.00 km to the road (off the road network: outside the "
+         "extract?)"],
+    ]
+    assert tips[1]["bold"][1].startswith("inside the 50-km radius")
+    assert not alerts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import folium
@@ -144,9 +145,88 @@ def test_data_labels_are_escaped():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.replace("\\u0026", "&")
     assert "${alert(2)}" not in html
     assert maps.esc(EVIL) == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert maps.esc("a`b${c}\\") == "a&#96;b&#36;{c}&#92;"
+    assert maps.esc("a`b${c}\\") == "a&#96;b&#36;&#123;c&#125;&#92;"
     assert maps.esc(None) == ""
     assert maps.esc(pd.NA) == ""
+
+
+#: Jinja syntax in a name: branca compiles every macro's output as a template, so an
+#: unescaped brace would be evaluated on the server (AA42BB, CCxDD, the server's pid).
+JINJA = "AA{{ 6 * 7 }}BB CC{% if true %}x{% endif %}DD{# c #}{{ lipsum.__globals__.os.getpid() }}"
+HOSTILE = "</script><img src=x onerror=alert(1)>" + JINJA
+
+
+def test_names_are_never_evaluated_as_templates():
+    scn = _scenario()
+    cov, load, forums = _derived(scn)
+    load.loc[load.index[0], "name"] = JINJA  # an office: folium tooltips and catchments
+    cov.loc[cov.index[0], "name"] = HOSTILE  # a community: the points' payload
+    html = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50))
+    assert "AA42BB" not in html and "CCxDD" not in html
+    assert f"DD{os.getpid()}" not in html
+    assert "{{" not in html and "{%" not in html and "{#" not in html
+    assert "</script><img" not in html
+    # the texts are there as texts: escaped in the tooltips, verbatim in the payload
+    assert "&#123;&#123; 6 * 7 &#125;&#125;" in html.replace("\\u0026", "&")
+    assert _payload(html)["n"][0] == HOSTILE
+
+
+def _payload(html: str) -> dict:
+    """The communities' payload of a map (cpgeo.maps.community_payload), as sent."""
+    import json
+
+    found = re.findall(r"\n    var d = (\{.*?\});\n", html)
+    assert len(found) == 1
+    return json.loads(found[0])
+
+
+def test_payload_carries_every_community_once():
+    scn = _scenario(n=500)
+    cov, load, forums = _derived(scn)
+    cov.loc[cov.index[3], "population"] = np.nan
+    cov.loc[cov.index[4], "governorate"] = None
+    html = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50))
+    d = _payload(html)
+    assert d == maps.community_payload(cov)
+    n = len(cov)
+    assert all(len(d[key]) == n for key in ("x", "y", "s", "n", "g", "p", "o", "k"))
+    # each community exactly once, in order, with its own coordinates
+    assert d["n"] == cov["name"].tolist() and len(set(d["n"])) == n
+    assert np.allclose(d["x"], cov.geometry.x, atol=1e-5)
+    assert np.allclose(d["y"], cov.geometry.y, atol=1e-5)
+    assert all(abs(round(v, 5) - v) < 1e-9 for v in d["x"] + d["y"])
+    assert d["s"] == cov["covered"].astype(int).tolist()
+    assert [d["O"][o] for o in d["o"]] == cov["nearest_office"].tolist()
+    assert d["k"] == pytest.approx(cov["nearest_office_km"].round(1).tolist())
+    assert d["p"][3] is None and d["p"][0] == int(cov["population"].iloc[0])
+    assert d["g"][4] == -1 and d["G"][d["g"][0]] == "Baghdad"
+    assert d["P"] == [list(c) for c in maps.POPULATION_CLASSES]  # marker sizes
+    # villages without any population: one null, not one per village
+    cov["population"] = np.nan
+    assert maps.community_payload(cov)["p"] is None
+    # one Leaflet path draws them all: no GeoJSON feature, no HTML string per community
+    assert html.count("\"Place 7\"") == 1
+    assert "population unknown" not in html
+
+
+def test_large_map_document_stays_small():
+    rng = np.random.default_rng(3)
+    scn = _scenario(n=11_000)
+    cov, load, forums = _derived_fast(scn, rng)
+    html = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50))
+    assert len(_payload(html)["x"]) == 11_000
+    # about 60 bytes a community (names, coordinates, status, office, distance)
+    assert len(html.encode()) < 400_000 + 11_000 * 70
+
+
+def _derived_fast(scn: Scenario, rng: np.random.Generator):
+    """Coverage-like columns for many communities (values only, not checked here)."""
+    cov = scn.communities.copy()
+    cov["covered"] = rng.random(len(cov)) < 0.4
+    cov["nearest_office"] = rng.choice(scn.offices["id"].to_numpy(), len(cov))
+    cov["nearest_office_km"] = rng.uniform(0, 200, len(cov))
+    _cov, load, forums = _derived(scn.with_layers(communities=scn.communities.iloc[:5]))
+    return cov, load, forums
 
 
 def test_proposal_reason_is_escaped():
@@ -240,17 +320,6 @@ def _road_coverage(scn: Scenario, cov: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return road
 
 
-def _community_features(html: str, layer_tip: str) -> list[dict]:
-    import json
-
-    for blob in re.findall(r"_add\((\{.*?\})\);", html, re.S):
-        data = json.loads(blob)
-        tips = [f["properties"].get("tip", "") for f in data.get("features", [])]
-        if any(layer_tip in t for t in tips):
-            return data["features"]
-    return []
-
-
 def test_road_catchment_colours_and_legend():
     scn = _scenario()
     cov, load, forums = _derived(scn)
@@ -259,16 +328,21 @@ def test_road_catchment_colours_and_legend():
     html = maps.map_html(m)
     assert "Communities (road distance)" in html
     assert "beyond 50 km by road" in html  # legend row
-    features = _community_features(html, "by road")
-    assert [f["properties"]["k"] for f in features] == ["road", "gap", "none", "far"]
-    tips = [f["properties"]["tip"] for f in features]
-    assert "12.5 km by road from OFF-1" in tips[0]
-    assert "inside the 50-km radius (30.0 km) but beyond 50 km by road" in tips[1]
-    assert "5.00 km to the road" in tips[2]  # snapping distance shown
-    assert "9.00 km to the road (off the road network" in tips[3]
+    d = _payload(html)
+    assert d == maps.road_payload(road, 50)
+    assert d["kind"] == "road" and d["R"] == "50"
+    assert [maps.ROAD_KINDS[k] for k in d["s"]] == ["road", "gap", "none", "far"]
+    # what the tooltips say (built from these by the map's script; see test_browser.py)
+    assert d["v"] == [0, 1, 2, 2]  # by road / inside the radius only / neither
+    assert d["k"][0] == 12.5 and d["O"][d["o"][0]] == "OFF-1"
+    assert d["o"][1:] == [-1, -1, -1] and d["k"][1:] == [None, None, None]
+    assert d["q"][1] == 30.0
+    assert d["m"] == [0.25, 1.5, 5.0, 9.0]  # snapping distance, km
+    assert d["f"] == [0, 0, 0, 1]  # off the road network
     assert "more than 5 km from any road" in html  # legend row
-    # the amber colour of "inside the radius, not by road" is in the style function
-    assert maps.COLOURS["radius_not_road"] in html
+    # the amber of "inside the radius, not by road", ringed in black, a little larger
+    assert d["S"][1][:2] == [maps.COLOURS["radius_not_road"], "#000000"]
+    assert d["S"][1][4] > 0
     with pytest.raises(ValueError, match=r"needs the output of cpgeo\.coverage\.network_coverage"):
         maps.build_map(scn, cov, load, forums=forums, catchment="road")
     with pytest.raises(ValueError, match="catchment must be"):
@@ -315,7 +389,9 @@ def test_proposal_map_shows_the_after_state():
     )
     newly = int(plan.summary.loc["communities_within_radius", "change"])
     assert newly > 0
-    assert html.count("newly covered by the proposal") == newly
+    statuses = _payload(html)["s"]
+    assert statuses.count(2) == newly  # newly covered: a colour and a tooltip line of their own
+    assert html.count("newly covered by the proposal") == 1  # the line, sent once
     assert "newly within 50 km with the proposal" in html
     assert "candidate police station" in html
     # the proposed sites' colour is their own, not the "forum out of range" orange
