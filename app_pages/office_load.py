@@ -46,6 +46,13 @@ offices = load.drop(columns="geometry")
 offices = offices[[c for c in first if c in offices] + [c for c in offices if c not in first]]
 table(offices)
 downloads(load, "office_load", "load")
+if fig.by_district is not None:
+    with st.expander("Offices and forums by district"):
+        columns = ["governorate", "district_pcode", "district", "offices",
+                   "offices_over_capacity", "forums", "forums_served_within_capacity",
+                   "forums_without_office_in_range", "forums_beyond_declared_office"]
+        table(fig.by_district[columns])
+        downloads(fig.by_district[columns], "load_by_district", "load_district")
 st.subheader("Forums")
 table(forums)
 downloads(forums, "forum_status", "forums")

@@ -183,6 +183,14 @@ st.caption(
 summary = proposal.summary.rename_axis("figure").reset_index()
 st.dataframe(labels.summary_table(proposal.summary), hide_index=True, width="stretch")
 downloads(summary, "proposal_before_after", "proposal_summary")
+with st.expander("Before / after by governorate or district"):
+    by = "governorate"
+    if proposal.before.by_district is not None:
+        by = st.radio("Rows", ["governorate", "district"], horizontal=True,
+                      key="proposal_change_by", format_func=lambda b: f"By {b}")
+    change = proposal.change_by(by)
+    table(change)
+    downloads(change, f"proposal_by_{by}", "proposal_change_by")
 if phased:
     st.subheader("After each phase")
     st.dataframe(labels.summary_table(proposal.phases), hide_index=True, width="stretch")

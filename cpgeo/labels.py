@@ -99,9 +99,16 @@ UNKNOWN = "unknown"
 
 
 def label(key: str) -> str:
-    """Return the label of a figure or column key (the key itself when it has none)."""
+    """Return the label of a figure or column key (the key itself when it has none).
+
+    ``<figure>_before``, ``_after`` and ``_change`` (a proposal by area) read as the
+    figure's label followed by "before", "after" or "change".
+    """
     if key.startswith("phase ") and key[6:].isdigit():
         return f"Phase {key[6:]}"
+    for suffix in ("_before", "_after", "_change"):
+        if key.endswith(suffix) and key[: -len(suffix)] in FIGURE_LABELS:
+            return f"{FIGURE_LABELS[key[: -len(suffix)]]}: {suffix[1:]}"
     return FIGURE_LABELS.get(key, key.replace("_", " "))
 
 

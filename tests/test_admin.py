@@ -511,3 +511,28 @@ def test_map_names_the_areas_it_draws(tmp_path: Path) -> None:
     assert '"Sub-districts"' in html or "Sub-districts" in html
     assert "IQG01Q01N01" in html and "Al-Anbar D1 S2" in html
     assert "<img src=x" not in html
+
+
+def test_proposal_changes_by_district_add_up(tmp_path: Path) -> None:
+    from cpgeo.siting import plan_sites
+
+    areas = read_layer(_write(_cod_frame(3), tmp_path / "adm3.gpkg"), "boundaries")
+    scn = _scenario_with(areas)
+    plan = plan_sites(scn, n_sites=2, governorates=("Anbar", "Salah al-Din"), method="greedy")
+    by_gov = plan.change_by("governorate").set_index("governorate")
+    by_district = plan.change_by("district")
+    # each new office counts in its own district
+    sites = plan.sites
+    assert int(by_district["offices_change"].sum()) == len(sites) == 2
+    for code in sites["district_pcode"].dropna():
+        assert by_district.loc[by_district["district_pcode"] == code, "offices_change"].sum() >= 1
+    # a governorate's district rows add up to its row, before and after
+    for gov, rows in by_district.groupby("governorate"):
+        for column in ("communities_within_radius_before", "communities_within_radius_after",
+                       "offices_after", "forums_served_within_capacity_after"):
+            assert rows[column].sum() == by_gov.loc[gov, column], (gov, column)
+    total = plan.summary
+    assert by_gov["communities_within_radius_change"].sum() == total.loc[
+        "communities_within_radius", "change"]
+    with pytest.raises(cpgeo.InputError, match="by district need district"):
+        plan_sites(cpgeo.load_demo(), 1, method="greedy").change_by("district")

@@ -483,3 +483,31 @@ def test_district_boundaries_population_by_pcode_and_templates(tmp_path):
     # the templates are offered for download
     labels = [b.label for b in at.sidebar.get("download_button")]
     assert sum("template" in label for label in labels) == 5
+
+
+def test_load_and_proposal_pages_by_district(tmp_path):
+    from test_admin import _cod_frame, _write
+
+    path = _write(_cod_frame(3), tmp_path / "adm3.gpkg")
+    at = _app()
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    at.file_uploader(key="upload_boundaries").set_value(
+        ("adm3.gpkg", path.read_bytes(), "application/geopackage+sqlite3"))
+    at.run()
+    at.switch_page(PAGES["load"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    by_district = next(d.value for d in at.dataframe
+                       if {"district_pcode", "offices_over_capacity"} <= set(d.value.columns))
+    fig = at.session_state["ctx"]
+    scn = fig[0]
+    expected = cpgeo.figures(scn, governorates=fig[2]["governorates"] or None).by_district
+    assert by_district["offices"].sum() == expected["offices"].sum() == len(scn.offices)
+    at.switch_page(PAGES["proposals"]).run()
+    at.number_input(key="n_sites").set_value(2)
+    at.radio(key="method").set_value("greedy")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.radio(key="proposal_change_by").set_value("district").run()
+    change = next(d.value for d in at.dataframe if "offices_change" in d.value.columns)
+    assert "district_pcode" in change.columns
+    assert change["offices_change"].sum() == 2

@@ -53,6 +53,14 @@ SITE_FIGURE_KEYS: tuple[str, ...] = (
     "forums_unknown_office",
 )
 
+#: The figures :meth:`Proposal.change_by` compares per governorate or district.
+CHANGE_KEYS = (
+    "communities_within_radius",
+    "population_within_radius",
+    "offices",
+    "forums_served_within_capacity",
+)
+
 SITE_COLUMNS = [
     "rank",
     "phase",
@@ -144,6 +152,44 @@ class Proposal:
     def coverage(self) -> gpd.GeoDataFrame:
         """Communities with ``covered`` etc. with the proposed sites open."""
         return self.after.coverage
+
+    def change_by(self, by: str = "governorate") -> pd.DataFrame:
+        """Compare each governorate's or district's figures before and after the proposal.
+
+        Parameters
+        ----------
+        by
+            ``{"governorate", "district"}`` (districts need district boundaries, see
+            :meth:`cpgeo.Figures.table`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The key columns of :meth:`cpgeo.Figures.table` (``governorate``; with
+            districts also ``district_pcode``, ``district``), then for each of
+            ``communities_within_radius``, ``population_within_radius``, ``offices``
+            and ``forums_served_within_capacity`` the columns ``<figure>_before``,
+            ``<figure>_after`` and ``<figure>_change`` (Int64; NA where a population is
+            unknown). One row per group of either table; a group missing from one
+            counts 0 there.
+        """
+        keys = ["governorate", "district_pcode", "district"] if by == "district" else [
+            "governorate"
+        ]
+        before, after = self.before.table(by), self.after.table(by)
+        merged = before[keys + list(CHANGE_KEYS)].merge(
+            after[keys + list(CHANGE_KEYS)], on=keys, how="outer",
+            suffixes=("_before", "_after"), sort=True,
+        )
+        out = merged[keys].copy()
+        for key in CHANGE_KEYS:
+            b = pd.array(merged[f"{key}_before"].tolist(), dtype="Int64")
+            a = pd.array(merged[f"{key}_after"].tolist(), dtype="Int64")
+            if key not in ("population_within_radius",):  # counts: absent means 0
+                b, a = b.fillna(0), a.fillna(0)
+            out[f"{key}_before"], out[f"{key}_after"] = b, a
+            out[f"{key}_change"] = a - b
+        return out.reset_index(drop=True)
 
 
 def _points(layer: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame:
@@ -661,6 +707,8 @@ def _open(offices: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFram
             "id": sites["id"].astype(str).to_numpy(),
             "name": sites["name"].astype(str).to_numpy(),
             "governorate": sites["governorate"].to_numpy(),
+            # with district boundaries the new office counts in its district's row
+            **{c: sites[c].to_numpy() for c in AREA_COLUMNS if c in sites.columns},
             "proposed": True,
         },
         geometry=sites.geometry.to_numpy(),
