@@ -339,11 +339,6 @@ def attach_areas(
     return out
 
 
-def level_name(level: int) -> str:
-    """``"governorate"``, ``"district"`` or ``"subdistrict"`` for levels 1-3."""
-    return _LEVEL_NAMES[int(level)]
-
-
 _PCODE_SHAPE = re.compile(r"^IQG\d{2}(Q\d{2}(N\d{2})?)?$")
 
 

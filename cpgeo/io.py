@@ -328,10 +328,7 @@ def _read(
         raise problems.fail(None, f"{path} is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix in _TABLE_SUFFIXES:
-        if suffix in (".xlsx", ".xlsm"):
-            frame, rows = _read_xlsx(path, problems, sheet=layer)
-        else:
-            frame, rows = _read_csv(path, problems)
+        frame, rows = _read_table(path, problems, sheet=layer)
         geometry, word = None, "row"
     elif suffix in _VECTOR_SUFFIXES:
         vector = _read_vector(path, problems, layer=layer)
@@ -363,8 +360,6 @@ def _read(
         boundaries=boundaries,
         bad_rows=bad_rows,
     )
-    if kind in _POINT_KINDS and has_districts(boundaries):
-        gdf = attach_areas(gdf, boundaries)
     left_out, reasons = _left_out_table(frame, geometry, rows, word, problems.left_out)
     result = LoadResult(gdf, left_out, tuple(problems.left_out), path.name, kind, word, reasons)
     log(f"read_layer: {len(gdf)} {kind} from {path.name}")
@@ -502,13 +497,20 @@ def read_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, n
     problems = v.Problems(path.name, what)
     if not path.is_file():
         raise problems.fail(None, f"file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, problems, sheet=None)
-    if suffix in _TABLE_SUFFIXES:
-        return _read_csv(path, problems)
-    raise problems.fail(None, f"unsupported file type {path.suffix or '(none)'!r}; use .csv "
-                        "or .xlsx")
+    if path.suffix.lower() not in _TABLE_SUFFIXES:
+        raise problems.fail(
+            None, f"unsupported file type {path.suffix or '(none)'!r}; use .csv or .xlsx"
+        )
+    return _read_table(path, problems, sheet=None)
+
+
+def _read_table(
+    path: Path, problems: v.Problems, *, sheet: str | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a CSV-family or XLSX file (by its suffix) as text cells, with row numbers."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, problems, sheet=sheet)
+    return _read_csv(path, problems)
 
 
 def _check_kind(kind: str) -> str:
@@ -909,6 +911,8 @@ def _build_layer(
         out[str(column)] = tidy.array if isinstance(tidy.dtype, pd.Int64Dtype) else tidy.to_numpy()
     gdf = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     gdf.index = pd.RangeIndex(len(gdf))
+    if is_points and has_districts(boundaries):  # each point names its district too
+        gdf = attach_areas(gdf, boundaries)
     return gdf
 
 

@@ -431,7 +431,8 @@ def _add_boundaries(
         gov = getattr(row, "governorate", None) or getattr(row, "name", "")
         tip = f"<b>{esc(gov)}</b>"
         if level > 1:
-            tip = f"<b>{esc(row.name)}</b> ({esc(gov)})<br>{esc(row.id)}"
+            name, code = getattr(row, "name", ""), getattr(row, "id", "")
+            tip = f"<b>{esc(name)}</b> ({esc(gov)})<br>{esc(code)}"
         features.append(
             {
                 "type": "Feature",
@@ -531,9 +532,7 @@ ROAD_STYLES: tuple[tuple[str, str, float, float, float, str], ...] = (
 
 def _codes(values: pd.Series) -> tuple[list[int], list[str]]:
     """Return ``values`` as indices into a list of their distinct texts (missing: -1)."""
-    missing = values.isna().to_numpy()
-    codes, uniques = pd.factorize(values.astype(object).where(~missing, None))
-    codes = np.where(missing, -1, codes)
+    codes, uniques = pd.factorize(values)  # None, NaN and NA are -1
     return codes.tolist(), [str(u) for u in uniques]
 
 
@@ -605,7 +604,7 @@ def road_payload(road: gpd.GeoDataFrame, max_km: float) -> dict[str, Any]:
         says (0 by road, 1 inside the radius only, 2 neither); ``k``: road kilometres
         (one decimal) to ``O[o]``, the office reached; ``q``: kilometres to the nearest
         office in a straight line; ``m``: kilometres from the community to the road
-        (two decimals); ``f``: 1 when off the road network; ``R``: ``max_km`` as shown.
+        (two decimals); ``R``: ``max_km`` as shown.
     """
     by_road = _col(road, "covered_by_road", False).fillna(False).astype(bool).to_numpy()
     gap = _col(road, "radius_but_not_road", False).fillna(False).astype(bool).to_numpy()
@@ -625,7 +624,6 @@ def road_payload(road: gpd.GeoDataFrame, max_km: float) -> dict[str, Any]:
         "O": offices,
         "q": _numbers(_col(road, "nearest_office_km", None), 1),
         "m": _numbers(snap_km, 2),
-        "f": off.astype(int).tolist(),
     }
 
 
@@ -833,7 +831,7 @@ var __NAME__ = (function () {
             } else {
                 line(el, "NOT within " + d.R + " km by road");
             }
-            var off = d.f[i] ? " (off the road network: outside the extract?)" : "";
+            var off = d.s[i] === 3 ? " (off the road network: outside the extract?)" : "";
             if (d.m[i] !== null) {
                 line(el, fixed(d.m[i], 2) + " km to the road" + off);
             } else if (off) {

@@ -24,7 +24,7 @@ import re
 import socket
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -757,16 +757,27 @@ def query_polygon(
         if name is not None and (bounds[column] == name).any():
             return shapely.union_all(bounds.loc[bounds[column] == name].geometry.to_numpy())
         return None
-    values = tuple(float(v) for v in query)
+    return shapely.box(*check_bbox(query))
+
+
+def check_bbox(bbox: Iterable[object]) -> BBox:
+    """Return ``bbox`` as (min lon, min lat, max lon, max lat) floats, degrees, min < max.
+
+    Raises
+    ------
+    InputError
+        For another number of values, or values out of range or out of order.
+    """
+    values = tuple(float(v) for v in bbox)  # type: ignore[arg-type]
     if len(values) != 4:
-        msg = f"bounding box must be (min lon, min lat, max lon, max lat), got {query!r}"
+        msg = f"bounding box must be (min lon, min lat, max lon, max lat), got {bbox!r}"
         raise InputError(msg)
     west, south, east, north = values
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         msg = (f"bounding box must be (min lon, min lat, max lon, max lat) in degrees "
-               f"with min < max, got {query!r}")
+               f"with min < max, got {bbox!r}")
         raise InputError(msg)
-    return shapely.box(west, south, east, north)
+    return west, south, east, north
 
 
 def _osmnx() -> ModuleType:

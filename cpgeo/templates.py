@@ -51,49 +51,43 @@ _POINT = {
     "found from the location when empty",
 }
 
+_NOTE = {"note": "optional, any text (kept, never computed on)"}
+
+
+def _points(kind: str, prefix: str, what: str, columns: dict[str, tuple[object, str]]) -> Template:
+    """Build a point layer's template: two example rows at ``_AT``, point columns first.
+
+    ``columns``: column -> (the examples' value, where ``{n}`` is the row's number; what
+    the column means).
+    """
+    rows = tuple(
+        {"id": f"{prefix}-{n}", "name": f"{EXAMPLE} ({what})", **at,
+         **{c: str(value).format(n=n) for c, (value, _) in columns.items()}, "note": EXAMPLE}
+        for n, at in enumerate(_AT, 1)
+    )
+    return Template(kind, rows, {**_POINT, **{c: m for c, (_, m) in columns.items()}, **_NOTE})
+
+
 _TEMPLATES: dict[str, Template] = {
-    "offices": Template(
-        "offices",
-        tuple({"id": f"OFF-{i + 1}", "name": f"{EXAMPLE} (office)", **at,
-               "established": "2024-05-01", "donor": "Example donor", "note": EXAMPLE}
-              for i, at in enumerate(_AT)),
-        {**_POINT,
-         "established": "optional date opened, YYYY-MM-DD (snapshots as of a date)",
-         "donor": "optional donor who funded it (snapshots by donor)",
-         "note": "optional, any text (kept, never computed on)"},
-    ),
-    "cpfs": Template(
-        "cpfs",
-        tuple({"id": f"CPF-{i + 1}", "name": f"{EXAMPLE} (forum)", **at,
-               "office_id": f"OFF-{i + 1}", "established": "2024-06-01",
-               "donor": "Example donor", "note": EXAMPLE}
-              for i, at in enumerate(_AT)),
-        {**_POINT,
-         "office_id": "optional id of the office it is attached to (the offices file's id)",
-         "established": "optional date founded, YYYY-MM-DD",
-         "donor": "optional donor who funded it",
-         "note": "optional, any text"},
-    ),
-    "communities": Template(
-        "communities",
-        tuple({"id": f"COM-{i + 1}", "name": f"{EXAMPLE} (community)", **at,
-               "population": "", "note": EXAMPLE}
-              for i, at in enumerate(_AT)),
-        {**_POINT,
-         "population": "optional whole number of people; leave empty when unknown "
-         "(counted as unknown, never as 0)",
-         "note": "optional, any text"},
-    ),
-    "stations": Template(
-        "stations",
-        tuple({"id": f"STN-{i + 1}", "name": f"{EXAMPLE} (police station)", **at,
-               "cost": "", "note": EXAMPLE}
-              for i, at in enumerate(_AT)),
-        {**_POINT,
-         "cost": "optional cost to rehabilitate it as an office, in the planning's cost "
-         "units; empty for the default",
-         "note": "optional, any text"},
-    ),
+    "offices": _points("offices", "OFF", "office", {
+        "established": ("2024-05-01", "optional date opened, YYYY-MM-DD (snapshots as of a "
+                                      "date)"),
+        "donor": ("Example donor", "optional donor who funded it (snapshots by donor)"),
+    }),
+    "cpfs": _points("cpfs", "CPF", "forum", {
+        "office_id": ("OFF-{n}", "optional id of the office it is attached to (the offices "
+                                 "file's id)"),
+        "established": ("2024-06-01", "optional date founded, YYYY-MM-DD"),
+        "donor": ("Example donor", "optional donor who funded it"),
+    }),
+    "communities": _points("communities", "COM", "community", {
+        "population": ("", "optional whole number of people; leave empty when unknown "
+                           "(counted as unknown, never as 0)"),
+    }),
+    "stations": _points("stations", "STN", "police station", {
+        "cost": ("", "optional cost to rehabilitate it as an office, in the planning's cost "
+                     "units; empty for the default"),
+    }),
     "population": Template(
         "population",
         ({"ADM3_PCODE": "IQG16Q06N01", "T_TL": "", "note": EXAMPLE},

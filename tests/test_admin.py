@@ -536,3 +536,13 @@ def test_proposal_changes_by_district_add_up(tmp_path: Path) -> None:
         "communities_within_radius", "change"]
     with pytest.raises(cpgeo.InputError, match="by district need district"):
         plan_sites(cpgeo.load_demo(), 1, method="greedy").change_by("district")
+
+
+def test_layers_validated_in_memory_carry_their_districts(tmp_path: Path) -> None:
+    from cpgeo.io import read_layer_frame
+
+    areas = read_layer(_write(_cod_frame(2), tmp_path / "adm2.gpkg"), "boundaries")
+    frame = pd.DataFrame({"name": ["a"], "lat": [33.7], "lon": [40.5]})
+    layer = read_layer_frame(frame, "communities", boundaries=areas)
+    assert layer["district_pcode"].tolist() == ["IQG01Q01"]
+    assert layer["governorate"].tolist() == ["Anbar"]

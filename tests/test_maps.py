@@ -161,7 +161,16 @@ def test_names_are_never_evaluated_as_templates():
     cov, load, forums = _derived(scn)
     load.loc[load.index[0], "name"] = JINJA  # an office: folium tooltips and catchments
     cov.loc[cov.index[0], "name"] = HOSTILE  # a community: the points' payload
-    html = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50))
+    forums.loc[forums.index[0], "name"] = JINJA
+    boundaries = scn.boundaries.copy()
+    boundaries.loc[boundaries.index[0], "governorate"] = JINJA
+    stations = _points([{"id": "S1", "name": JINJA, "lon": 44.0, "lat": 33.0,
+                         "governorate": "Baghdad"}])
+    proposals = _points([{"id": "P1", "name": JINJA, "lon": 43.7, "lat": 34.6, "rank": 1,
+                          "type": JINJA, "reason": JINJA}])
+    scn = scn.with_layers(boundaries=boundaries, stations=stations)
+    html = maps.map_html(maps.build_map(scn, cov, load, forums=forums, radius_km=50,
+                                        proposals=proposals, title=JINJA))
     assert "AA42BB" not in html and "CCxDD" not in html
     assert f"DD{os.getpid()}" not in html
     assert "{{" not in html and "{%" not in html and "{#" not in html
@@ -338,7 +347,7 @@ def test_road_catchment_colours_and_legend():
     assert d["o"][1:] == [-1, -1, -1] and d["k"][1:] == [None, None, None]
     assert d["q"][1] == 30.0
     assert d["m"] == [0.25, 1.5, 5.0, 9.0]  # snapping distance, km
-    assert d["f"] == [0, 0, 0, 1]  # off the road network
+    assert [int(k == 3) for k in d["s"]] == [0, 0, 0, 1]  # off the road network
     assert "more than 5 km from any road" in html  # legend row
     # the amber of "inside the radius, not by road", ringed in black, a little larger
     assert d["S"][1][:2] == [maps.COLOURS["radius_not_road"], "#000000"]

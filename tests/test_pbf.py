@@ -509,3 +509,13 @@ def test_the_app_reads_a_pbf_upload_under_its_own_name(tmp_path):
     broken = payload[: len(payload) // 2]
     with pytest.raises(InputError, match=r"^ring\.osm\.pbf: truncated PBF file"):
         _realdata.road_graph(_realdata.digest_of(broken), "ring.osm.pbf", broken)
+
+
+@pytest.mark.parametrize("bbox", [(44.0, 33.0, 45.0), (45.0, 33.0, 44.0, 34.0)])
+def test_a_bad_bbox_is_an_input_error(tmp_path, bbox):
+    from cpgeo.coverage.network import road_network_from_pbf
+
+    nodes, ways = ring({})
+    pbf = write_osm(tmp_path / "ring.osm.pbf", nodes, ways)
+    with pytest.raises(InputError, match=r"bounding box must be \(min lon, min lat"):
+        road_network_from_pbf(pbf, bbox=bbox)

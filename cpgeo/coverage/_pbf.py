@@ -29,6 +29,7 @@ from pyproj import Geod
 from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
+from cpgeo.coverage._index import _ranges
 
 if TYPE_CHECKING:
     from cpgeo.osm import BBox
@@ -96,11 +97,18 @@ class RoadNetwork:
                 f"{self.edge_m.sum() / 1000.0:,.1f} km, {self.crs})")
 
 
-def _ranges(start: IntArray, count: IntArray) -> IntArray:
-    """Concatenation of ``arange(s, s + c)`` for each (s, c), vectorised."""
-    offsets = np.cumsum(count) - count
-    return np.repeat(start - offsets, count) + np.arange(int(count.sum()))
 
+def missing_nodes_error(path: object, pairs: list[tuple[int, int]], n_ways: int) -> InputError:
+    """Build the error of an extract whose ways name nodes it does not hold (XML or PBF).
+
+    ``pairs``: (way, node) of the first ways shown; ``n_ways``: how many ways in all.
+    """
+    shown = ", ".join(f"way {w} refers to node {n}" for w, n in pairs)
+    more = n_ways - len(pairs)
+    return InputError(
+        f"{path}: nodes missing from the file ({shown}"
+        f"{f', and {more} more ways' if more else ''}): an extract cut without complete ways?"
+    )
 
 @dataclass(frozen=True)
 class _Ways:
@@ -157,7 +165,7 @@ def _read_ways(path: Path, highway_types: tuple[str, ...]) -> _Ways:
             way_id.append(way.id)
             highway.append(code[tags["highway"]])
             oneway.append(one)
-            reverse.append(one and direction in _REVERSED)
+            reverse.append(direction in _REVERSED)
             count.append(len(nodes))
             refs.extend([n.ref for n in nodes])
             lines.append(line)
@@ -170,12 +178,7 @@ def _read_ways(path: Path, highway_types: tuple[str, ...]) -> _Ways:
                f"{': an interrupted download or copy?' if cut else ''}")
         raise InputError(msg) from None
     if n_missing:
-        pairs = ", ".join(f"way {w} refers to node {n}" for w, n in missing)
-        more = n_missing - len(missing)
-        msg = (f"{path}: nodes missing from the file ({pairs}"
-               f"{f', and {more} more ways' if more else ''}): an extract cut without "
-               "complete ways?")
-        raise InputError(msg)
+        raise missing_nodes_error(path, missing, n_missing)
     xy = shapely.get_coordinates(shapely.from_wkb(lines)) if lines else np.zeros((0, 2))
     return _Ways(
         way_id=np.asarray(way_id, dtype=np.int64),
@@ -425,11 +428,9 @@ def road_network_from_pbf(
         msg = "highway_types is empty: name at least one OSM highway value to keep"
         raise InputError(msg)
     if bbox is not None:
-        west, south, east, north = (float(c) for c in bbox)
-        if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-            msg = f"bbox must be (min lon, min lat, max lon, max lat) in degrees, got {bbox}"
-            raise InputError(msg)
-        bbox = (west, south, east, north)
+        from cpgeo.osm import check_bbox
+
+        bbox = check_bbox(bbox)
     ways = _tidy(_read_ways(path, kinds), bbox)
     if ways.count.size == 0:
         where = "" if bbox is None else f" inside {bbox}"
@@ -438,8 +439,11 @@ def road_network_from_pbf(
     net = _split(ways, kinds)
     if not retain_all:
         net = _take_edges(net, largest_piece(net))
+    from cpgeo.coverage.network import road_extent
+
+    segments, km = road_extent(net)
     log(
         f"{path}: road network with {net.n_nodes:,} nodes and {net.n_edges:,} edges, "
-        f"{net.n_segments:,} road segments, {net.edge_m.sum() / 1000.0:,.1f} km of road"
+        f"{segments:,} road segments, {km:,.1f} km of road"
     )
     return net

@@ -39,8 +39,8 @@ from pyproj import CRS, Geod, Transformer
 
 from cpgeo._errors import InputError
 from cpgeo.coverage._geodesic import RHO_MIN_KM, ecef_km
-from cpgeo.coverage._index import build_tree, nearest_arrays
-from cpgeo.coverage._pbf import RoadNetwork
+from cpgeo.coverage._index import _ranges, build_tree, nearest_arrays
+from cpgeo.coverage._pbf import RoadNetwork, edge_roads, largest_piece
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -61,12 +61,6 @@ _GEOD = Geod(ellps="WGS84")
 # in both directions. ``_Roads`` therefore holds each distinct polyline once, oriented
 # from its end node ``a`` to ``b``, with the edges that run along it forward (a -> b) or
 # backward (b -> a). A one-way street is a road with a forward edge only.
-
-
-def _ranges(start: IntArray, count: IntArray) -> IntArray:
-    """Concatenation of ``arange(s, s + c)`` for each (s, c), vectorised."""
-    offsets = np.cumsum(count) - count
-    return np.repeat(start - offsets, count) + np.arange(int(count.sum()))
 
 
 @dataclass(frozen=True)
@@ -193,8 +187,6 @@ def _network_roads(net: RoadNetwork, *, largest_component: bool) -> _Roads:
     An edge of the network is one polyline, driven one way or both: its road, unless
     another edge runs over the same polyline (overlapping ways), whose road it shares.
     """
-    from cpgeo.coverage._pbf import edge_roads, largest_piece
-
     if net.n_edges == 0:
         msg = "the road network has no edges (roads)"
         raise InputError(msg)

@@ -50,7 +50,12 @@ from cpgeo import settings
 from cpgeo._deps import require
 from cpgeo._errors import InputError
 from cpgeo._log import log
-from cpgeo.coverage._pbf import RoadNetwork, edge_roads, road_network_from_pbf
+from cpgeo.coverage._pbf import (
+    RoadNetwork,
+    edge_roads,
+    missing_nodes_error,
+    road_network_from_pbf,
+)
 from cpgeo.coverage._snap import (
     _graph_roads,
     _network_edges,
@@ -222,12 +227,7 @@ def road_graph_from_xml(
         msg = f"{path}: no OSM nodes or ways in the file"
         raise InputError(msg)
     if found.dangling:  # osmnx would raise: an edge without coordinates has no length
-        pairs = ", ".join(f"way {w} refers to node {n}" for w, n in found.dangling)
-        more = found.dangling_ways - len(found.dangling)
-        msg = (f"{path}: nodes missing from the file ({pairs}"
-               f"{f', and {more} more ways' if more else ''}): an extract cut without "
-               "complete ways?")
-        raise InputError(msg)
+        raise missing_nodes_error(path, list(found.dangling), found.dangling_ways)
     # Nothing is caught: the file is known to be readable, so what osmnx raises is not
     # the file's fault.
     graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
