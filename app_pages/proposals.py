@@ -183,7 +183,7 @@ st.caption(
 summary = proposal.summary.rename_axis("figure").reset_index()
 st.dataframe(labels.summary_table(proposal.summary), hide_index=True, width="stretch")
 downloads(summary, "proposal_before_after", "proposal_summary")
-with st.expander("Before / after by governorate or district"):
+with st.expander("By governorate or district: the figures before and after"):
     by = "governorate"
     if proposal.before.by_district is not None:
         by = st.radio("Rows", ["governorate", "district"], horizontal=True,
