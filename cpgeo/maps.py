@@ -1,5 +1,9 @@
 """Maps of a scenario: an offline folium map (interactive) and a matplotlib PNG (static).
 
+The exact maps (:func:`build_map`, :func:`render_png`) show every site; the area maps
+(:func:`build_area_map`, :func:`render_area_png`) are choropleths of counts by area, for
+public use, and show none. The PNGs' cartography lives in :mod:`cpgeo._cartography`.
+
 The folium map loads Leaflet from the installed XStatic packages (inlined as ``data:``
 URIs, or from a static folder), never from a CDN, and needs no tile server: with
 ``basemap="none"`` every vector layer draws on a plain background.
@@ -281,6 +285,7 @@ def build_map(
     center: tuple[float, float] | None = None,
     zoom: float | None = None,
     coverage_after: gpd.GeoDataFrame | None = None,
+    marking: str | None = None,
 ) -> folium.Map:
     """Return an interactive folium map of a scenario that draws without internet access.
 
@@ -314,7 +319,8 @@ def build_map(
         None to inline Leaflet as ``data:`` URIs; else the URL of a folder filled by
         :func:`cpgeo._assets.copy_assets`.
     title
-        Optional heading drawn over the map.
+        Optional heading drawn over the map; also the page's ``<title>`` (default
+        "cpgeo map").
     catchment
         ``{"radius", "road"}``: colour communities by the geodesic radius, or by road
         distance (``covered_by_road``), with those inside the radius but beyond it by
@@ -326,6 +332,9 @@ def build_map(
         With ``proposals``: the communities' coverage once the proposal is carried out
         (e.g. ``Proposal.after.coverage``); communities it newly covers get a colour of
         their own.
+    marking
+        A security marking, e.g. "RESTRICTED — exact locations of offices and forums; do
+        not share": a banner at the top of the map, and the start of the page's title.
 
     Returns
     -------
@@ -401,6 +410,9 @@ def build_map(
             newly=coverage_after is not None and proposals is not None,
         )
     )
+    if marking:
+        m.add_child(_Banner(marking))
+    _set_page_title(m, title, marking)
     m.add_child(_MapReady())
     make_offline(m, base_url=assets_base_url)
     # jQuery only serves folium's popups, which these maps do not use: ~120 kB less to ship
@@ -1112,7 +1124,8 @@ def _legend_html(
     rows = [
         *communities,
         f"{dot(COLOURS['office'], 12)}office",
-        f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums)",
+        f"{dot(COLOURS['office_over'], 12)}office over capacity (&gt; {max_cpfs} forums; "
+        "badge: forums assigned)",
         f"{dot(COLOURS['forum'], 8)}forum (line to its office)",
         f"{dot(COLOURS['forum_problem'], 8)}forum out of range / no office",
         f"{dot(COLOURS['proposal'], 12)}proposed site (rank; dashed: its catchment)"
@@ -1250,208 +1263,519 @@ def render_png(
     forums: gpd.GeoDataFrame | None = None,
     title: str | None = None,
     dpi: int = 150,
+    marking: str | None = None,
 ) -> Path:
-    """Draw the scenario as a PNG with matplotlib (no tile server).
+    """Draw the exact map of a scenario as a PNG with matplotlib (no tile server), atomically.
 
-    Same layers and colours as :func:`build_map`; the axes are longitude / latitude
-    (EPSG:4326) with the aspect corrected for the latitude. The illustrative-data notice
-    is printed under the map when the scenario has one.
+    Every office, forum and community at its own place: a map for restricted use. The
+    map is plate carrée (EPSG:4326) with the aspect corrected for the central latitude,
+    north up, with a scale bar (geodesic length on WGS84 at the central latitude), a
+    north arrow, the governorates' names and, beside the map, a legend of every symbol:
+    the communities' status and population classes (dot size), offices, offices over
+    capacity (orange triangles with the number of forums assigned), forums and their
+    links, the catchments. Colours are colour-blind safe (Okabe-Ito). The
+    illustrative-data notice is printed under the map when the scenario has one.
+
+    Parameters
+    ----------
+    scenario, coverage, load, proposals, radius_km, max_cpfs, forums
+        As in :func:`build_map`.
+    path
+        The PNG to write (replaced at once: a reader never sees half of it).
+    title
+        The map's heading; default "Offices, {radius}-km catchments and communities".
+        Written in the PNG's ``Title`` text chunk too.
+    dpi
+        Resolution, dots per inch (the picture is 9.6 inches high, as wide as the map's
+        shape and the legend beside it need).
+    marking
+        A security marking such as ``"RESTRICTED"``: printed at the top and the bottom
+        of the picture and written in the PNG's ``Description`` text chunk.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
+    from cpgeo import _cartography
 
     radius_km = settings.radius_km if radius_km is None else float(radius_km)
     max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
     coverage, load, forums = _resolve_inputs(scenario, coverage, load, forums, radius_km, max_cpfs)
-    fig = Figure(figsize=(9, 9.5), dpi=dpi)
-    ax = fig.add_axes((0.04, 0.1, 0.92, 0.84))
-    ax.set_facecolor(COLOURS["background"])
-    if scenario.boundaries is not None and len(scenario.boundaries):
-        scenario.boundaries.plot(
-            ax=ax, facecolor="#ffffff", edgecolor=COLOURS["boundary"], linewidth=0.6
-        )
-        minx, miny, maxx, maxy = scenario.boundaries.total_bounds
-        ax.set_xlim(minx - 0.3, maxx + 0.3)
-        ax.set_ylim(miny - 0.3, maxy + 0.3)
-        ax.set_aspect(1.0 / math.cos(math.radians((miny + maxy) / 2)))
-    if len(load):
-        for circle in geodesic_circles(
-            load.geometry.x.to_numpy(), load.geometry.y.to_numpy(), radius_km
-        ):
-            xs, ys = circle.exterior.xy
-            ax.fill(
-                xs,
-                ys,
-                facecolor=COLOURS["catchment"],
-                alpha=0.1,
-                edgecolor=COLOURS["catchment"],
-                linewidth=0.8,
-            )
-    if proposals is not None and len(proposals):
-        for circle in geodesic_circles(
-            proposals.geometry.x.to_numpy(), proposals.geometry.y.to_numpy(), radius_km
-        ):
-            xs, ys = circle.exterior.xy
-            ax.plot(xs, ys, color=COLOURS["proposal"], linestyle="--", linewidth=1)
-    if len(coverage):
-        covered = _col(coverage, "covered", False).fillna(False).astype(bool).to_numpy()
-        sizes = (
-            np.array([_population_radius(p) for p in _col(coverage, "population", 0)]) ** 2 * 0.9
-        )
-        colours = np.where(covered, COLOURS["covered"], COLOURS["uncovered"])
-        ax.scatter(
-            coverage.geometry.x,
-            coverage.geometry.y,
-            s=sizes,
-            c=colours,
-            edgecolors="white",
-            linewidths=0.3,
-            zorder=3,
-        )
-    if len(forums):
-        office_xy = {str(o): (g.x, g.y) for o, g in zip(load["id"], load.geometry, strict=True)}
-        status = _col(forums, "status", "in_range").fillna("in_range").astype(str).to_numpy()
-        assigned = _col(forums, "assigned_office", None)
-        for i, geom in enumerate(forums.geometry):
-            office = assigned.iloc[i]
-            if office is not None and not pd.isna(office) and str(office) in office_xy:
-                ox, oy = office_xy[str(office)]
-                ok = status[i] == "in_range"
-                ax.plot(
-                    [geom.x, ox],
-                    [geom.y, oy],
-                    color=COLOURS["forum"] if ok else COLOURS["forum_problem"],
-                    linewidth=0.7,
-                    linestyle="-" if ok else "--",
-                    zorder=4,
-                )
-        fcol = np.where(status == "in_range", COLOURS["forum"], COLOURS["forum_problem"])
-        ax.scatter(
-            forums.geometry.x,
-            forums.geometry.y,
-            s=14,
-            c=fcol,
-            marker="s",
-            edgecolors="white",
-            linewidths=0.4,
-            zorder=5,
-        )
-    if len(load):
-        over = _col(load, "over_capacity", False).fillna(False).astype(bool).to_numpy()
-        ax.scatter(
-            load.geometry.x,
-            load.geometry.y,
-            s=60,
-            c=np.where(over, COLOURS["office_over"], COLOURS["office"]),
-            edgecolors="white",
-            linewidths=1,
-            zorder=6,
-        )
-        n_cpfs = _col(load, "n_cpfs", None)
-        for i, geom in enumerate(load.geometry):
-            if over[i] and not pd.isna(n_cpfs.iloc[i]):
-                ax.annotate(
-                    str(int(n_cpfs.iloc[i])),
-                    (geom.x, geom.y),
-                    xytext=(6, 6),
-                    textcoords="offset points",
-                    color=COLOURS["office_over"],
-                    fontweight="bold",
-                    fontsize=9,
-                    zorder=7,
-                )
-    if proposals is not None and len(proposals):
-        ranks = proposal_rank(proposals)
-        ax.scatter(
-            proposals.geometry.x,
-            proposals.geometry.y,
-            s=120,
-            c=COLOURS["proposal"],
-            edgecolors="white",
-            zorder=7,
-        )
-        for rank, geom in zip(ranks, proposals.geometry, strict=True):
-            ax.annotate(
-                "?" if pd.isna(rank) else str(int(rank)),
-                (geom.x, geom.y),
-                ha="center",
-                va="center",
-                color="white",
-                fontsize=7,
-                fontweight="bold",
-                zorder=8,
-            )
-    handles = [
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            color=COLOURS["covered"],
-            label=f"community within {radius_km:g} km",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            color=COLOURS["uncovered"],
-            label="community not covered",
-        ),
-        Line2D([], [], marker="o", linestyle="", color=COLOURS["office"], label="office"),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            linestyle="",
-            color=COLOURS["office_over"],
-            label=f"office over capacity (> {max_cpfs})",
-        ),
-        Line2D([], [], marker="s", linestyle="", color=COLOURS["forum"], label="forum"),
-        Line2D(
-            [],
-            [],
-            marker="s",
-            linestyle="",
-            color=COLOURS["forum_problem"],
-            label="forum out of range / no office",
-        ),
-    ]
-    if proposals is not None and len(proposals):
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="",
-                color=COLOURS["proposal"],
-                label="proposed site (rank)",
-            )
-        )
-    ax.legend(handles=handles, loc="lower left", fontsize=7, framealpha=0.9)
-    ax.set_xlabel("longitude (EPSG:4326)", fontsize=8)
-    ax.set_ylabel("latitude", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.set_title(title or f"Offices, {radius_km:g}-km catchments and communities", fontsize=11)
-    if scenario.notice:
-        fig.text(
-            0.5,
-            0.03,
-            scenario.notice,
-            ha="center",
-            va="center",
-            fontsize=7,
-            wrap=True,
-            color="#b2182b",
-        )
-    from cpgeo._atomic import atomic_target
+    heading = title or f"Offices, {radius_km:g}-km catchments and communities"
+    fig = _cartography.scenario_figure(
+        scenario, coverage, load, forums, proposals,
+        radius_km=radius_km, max_cpfs=max_cpfs, title=heading, marking=marking, dpi=dpi,
+    )
+    return _cartography.save_png(
+        fig, Path(path), title=heading, marking=marking, notice=scenario.notice, dpi=dpi
+    )
 
-    path = Path(path)
-    with atomic_target(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
-    return path
+
+#: Columns an area map needs besides its value (see :func:`render_area_png`).
+AREA_COLUMNS: tuple[str, ...] = (
+    "area",
+    "governorate",
+    "offices",
+    "forums",
+    "communities",
+    "communities_within_radius",
+    "population",
+    "population_within_radius",
+    "population_within_radius_share",
+)
+
+
+def _drawable(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the areas that have a geometry (a table's "unknown" row has none)."""
+    geoms = areas.geometry
+    return areas[(geoms.notna() & ~geoms.is_empty).to_numpy()]
+
+
+def _check_areas(areas: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, value: str) -> None:
+    _check_crs(areas, "areas")
+    _check_crs(boundaries, "boundaries")
+    missing = [c for c in dict.fromkeys((*AREA_COLUMNS, value)) if c not in areas.columns]
+    if missing:
+        msg = f"areas lack the column(s) {', '.join(missing)}"
+        raise ValueError(msg)
+    kinds = set(areas.geometry.geom_type.dropna())
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        msg = f"areas must be polygons, got {', '.join(sorted(kinds))}"
+        raise ValueError(msg)
+
+
+def render_area_png(
+    areas: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    value: str = "population_within_radius_share",
+    title: str | None = None,
+    notice: str | None = None,
+    note: str | None = None,
+    marking: str | None = None,
+    dpi: int = 150,
+) -> Path:
+    """Draw a choropleth of areas as a PNG, atomically: polygons and names, no site at all.
+
+    For public snapshots: the picture shows areas shaded by ``value``, the governorates'
+    outlines and names, a scale bar (geodesic length on WGS84 at the central latitude), a
+    north arrow and a legend; no office, forum or community is drawn. Every position in
+    the picture comes from the geometry of ``areas`` and ``boundaries``; the PNG's text
+    chunks hold the title, the marking and the notice only.
+
+    Parameters
+    ----------
+    areas
+        Polygons (EPSG:4326) with the columns ``area`` (name), ``governorate``,
+        ``offices``, ``forums``, ``communities``, ``communities_within_radius``,
+        ``population``, ``population_within_radius`` (counts) and
+        ``population_within_radius_share`` (0..1, NaN when the population is unknown).
+        Rows without a geometry are left out.
+    boundaries
+        The governorates or finer areas (EPSG:4326) with a ``governorate`` column:
+        outlined (dissolved by governorate) and named.
+    path
+        The PNG to write.
+    value
+        The column that shades the areas: a share (``*_share``, 0..1) in the classes
+        0-20-40-60-80-100 %, any other count in five equal classes from 0. Areas without a
+        value are grey and hatched ("no known population").
+    title
+        The heading; default "Share of population within the radius" (the value's name).
+        Written in the PNG's ``Title`` text chunk too.
+    notice
+        The illustrative-data notice, printed in red under the map.
+    note
+        A note printed under the map, e.g. how the sites were generalised.
+    marking
+        A security marking: printed at the top and the bottom of the picture and written
+        in the PNG's ``Description`` text chunk.
+    dpi
+        Resolution, dots per inch.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If a layer is not in EPSG:4326, ``areas`` lacks a column or holds other than
+        polygons.
+    """
+    from cpgeo import _cartography
+
+    _check_areas(areas, boundaries, value)
+    areas = _drawable(areas)
+    heading = title or _cartography.value_title(value)
+    fig = _cartography.area_figure(
+        areas, boundaries, value=value, title=heading, notice=notice, note=note,
+        marking=marking, dpi=dpi,
+    )
+    return _cartography.save_png(
+        fig, Path(path), title=heading, marking=marking, notice=notice, dpi=dpi
+    )
+
+
+#: Tolerance of the simplification of the area map's polygons, degrees (about 500 m):
+#: shapely keeps a subset of the original vertices, so no new coordinate appears.
+AREA_SIMPLIFY_DEG = 0.005
+
+
+def _simplified(geom: Any) -> Any:
+    simple = geom.simplify(AREA_SIMPLIFY_DEG, preserve_topology=True)
+    return geom if simple.is_empty else simple
+
+
+def _count(value: Any) -> str:
+    """Return a count as text with thousands separators; missing: "unknown"."""
+    if value is None or pd.isna(value):
+        return "unknown"
+    return f"{round(float(value)):,}"
+
+
+def _area_tip(row: pd.Series) -> str:
+    share = row.get("population_within_radius_share")
+    share_txt = "unknown" if share is None or pd.isna(share) else f"{float(share) * 100:.0f} %"
+    lines = [
+        f"<b>{esc(row.get('area'))}</b> ({esc(row.get('governorate'))})",
+        f"offices: {_count(row.get('offices'))}, forums: {_count(row.get('forums'))}",
+        f"communities within the radius: {_count(row.get('communities_within_radius'))}"
+        f" of {_count(row.get('communities'))}",
+        f"population within the radius: {_count(row.get('population_within_radius'))}"
+        f" of {_count(row.get('population'))}",
+        f"share of population within the radius: {share_txt}",
+    ]
+    return "<br>".join(lines)
+
+
+def build_area_map(
+    areas: gpd.GeoDataFrame,
+    boundaries: gpd.GeoDataFrame,
+    *,
+    value: str = "population_within_radius_share",
+    title: str | None = None,
+    notice: str | None = None,
+    note: str | None = None,
+    marking: str | None = None,
+    assets_base_url: str | None = None,
+) -> folium.Map:
+    """Return an interactive choropleth of areas that draws without internet access.
+
+    The interactive version of :func:`render_area_png`, for public snapshots: areas
+    shaded by ``value`` with a tooltip each (name, governorate, offices, forums,
+    communities and population within the radius, the share in %), the governorates'
+    outlines and names, a legend with the classes, the note and the notice, the title
+    (also the page's ``<title>``).
+
+    Every coordinate in the page comes from the geometry of ``areas`` and
+    ``boundaries``: the polygons' vertices (simplified by shapely, which keeps a subset of
+    them, and rounded to COORD_DECIMALS decimals), the governorates' label points
+    (shapely ``representative_point`` of the boundaries dissolved by governorate) and
+    the corners of the boundaries' bounds (the opening view). No site is sent.
+
+    Parameters
+    ----------
+    areas, boundaries, value, title, notice, note, marking
+        As in :func:`render_area_png`; ``marking`` is shown as a banner at the top of
+        the map and in the page's title.
+    assets_base_url
+        As in :func:`build_map`.
+
+    Returns
+    -------
+    folium.Map
+        With layers "Areas" and "Governorates" and a legend.
+
+    Raises
+    ------
+    ValueError
+        As :func:`render_area_png`.
+    """
+    from cpgeo import _cartography
+
+    _check_areas(areas, boundaries, value)
+    areas = _drawable(areas)
+    heading = title or _cartography.value_title(value)
+    frame = boundaries if boundaries is not None and len(boundaries) else areas
+    # the opening view: a vertex of the boundaries, then fitted to their bounds (no
+    # centre point is computed: it would be a coordinate of no vertex)
+    start = _first_vertex(frame)
+    m = folium.Map(
+        location=[start[1], start[0]] if start else [0.0, 0.0],
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        zoom_snap=0.25,
+    )
+    bounds = _bounds(frame)
+    if bounds is not None:
+        fit = folium.map.FitBounds(_round_coords(bounds))
+        fit.options["animate"] = False
+        m.add_child(fit)
+    cls = _cartography.classes(areas[value], value)
+    index = cls.index(pd.to_numeric(areas[value], errors="coerce").to_numpy(float))
+    features = []
+    for i, (_, row) in enumerate(areas.iterrows()):
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": _geometry(_simplified(row.geometry)),
+                "properties": {
+                    "tip": _area_tip(row),
+                    "fill": cls.colours[index[i]] if index[i] >= 0 else "",
+                },
+            }
+        )
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        fill = feature["properties"]["fill"]
+        return {
+            "color": "#ffffff" if fill else "#7f7f7f",
+            "weight": 0.8,
+            "fillColor": fill or f"url(#{_HATCH_ID})",
+            "fillOpacity": 0.85 if fill else 1.0,
+        }
+
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="Areas",
+        style_function=style,
+        highlight_function=lambda _f: {"weight": 2.5, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+    ).add_to(m)
+    if boundaries is not None and len(boundaries):
+        _add_governorate_outlines(m, _cartography.governorates(boundaries))
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.add_child(
+        _AreaLegend(
+            title=heading,
+            legend_title=_cartography.value_title(value),
+            labels=cls.labels,
+            colours=cls.colours,
+            unknown=_cartography.unknown_label(value),
+            note=note,
+            notice=notice,
+        )
+    )
+    if marking:
+        m.add_child(_Banner(marking))
+    _set_page_title(m, heading, marking)
+    m.add_child(_MapReady())
+    make_offline(m, base_url=assets_base_url)
+    m.default_js = [(n, u) for n, u in m.default_js if n != "jquery"]
+    return m
+
+
+def _first_vertex(frame: gpd.GeoDataFrame) -> tuple[float, float] | None:
+    """Return the first vertex (lon, lat), rounded as sent, of the first non-empty geometry."""
+    import shapely
+
+    for geom in frame.geometry:
+        if geom is not None and not geom.is_empty:
+            x, y = shapely.get_coordinates(geom)[0]
+            return round(float(x), COORD_DECIMALS), round(float(y), COORD_DECIMALS)
+    return None
+
+
+def _add_governorate_outlines(m: folium.Map, dissolved: gpd.GeoDataFrame) -> None:
+    """Governorates' outlines (no fill, not interactive) and their names at label points."""
+    group = folium.FeatureGroup(name="Governorates")
+    features = [
+        {
+            "type": "Feature",
+            "id": str(i),
+            "geometry": _geometry(_simplified(geom)),
+            "properties": {},
+        }
+        for i, geom in enumerate(dissolved.geometry)
+    ]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=lambda _f: {"color": "#333333", "weight": 1.6, "fill": False},
+        interactive=False,
+    ).add_to(group)
+    for name, point in zip(dissolved.index, dissolved["label"], strict=True):
+        folium.Marker(
+            [round(float(point.y), COORD_DECIMALS), round(float(point.x), COORD_DECIMALS)],
+            icon=folium.DivIcon(
+                html=f'<div class="cpgeo-gov-name">{esc(name)}</div>',
+                icon_size=(120, 16),
+                icon_anchor=(60, 8),
+                class_name="cpgeo-label",
+            ),
+            interactive=False,
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _set_page_title(m: folium.Map, title: str | None, marking: str | None) -> None:
+    """Set the document's ``<title>``: the marking, then the title (default "cpgeo map")."""
+    text = title or "cpgeo map"
+    if marking:
+        text = f"{marking} — {text}"
+    root = m.get_root()
+    if isinstance(root, Figure):
+        # branca writes the title as it is: escape it here (and its braces: see esc)
+        root.title = esc(text)
+
+
+_HATCH_ID = "cpgeo-hatch"
+
+
+def _area_legend_html(
+    *,
+    title: str | None,
+    legend_title: str,
+    labels: tuple[str, ...],
+    colours: tuple[str, ...],
+    unknown: str,
+    note: str | None,
+    notice: str | None,
+) -> str:
+    def swatch(background: str) -> str:
+        return (
+            '<span style="display:inline-block;width:18px;height:12px;'
+            f'background:{background};border:1px solid #7f7f7f;vertical-align:middle;'
+            'margin-right:6px"></span>'
+        )
+
+    hatch = "repeating-linear-gradient(45deg,#7f7f7f 0 1px,#d9d9d9 1px 4px)"
+    rows = [f"{swatch(c)}{esc(label)}" for c, label in zip(colours, labels, strict=True)]
+    rows.append(f"{swatch(hatch)}{esc(unknown)}")
+    rows.append(
+        '<span style="display:inline-block;width:18px;height:0;border-top:2px solid #333;'
+        'vertical-align:middle;margin-right:6px"></span>governorate boundary'
+    )
+    parts = []
+    if title:
+        parts.append(f'<div class="cpgeo-title">{esc(title)}</div>')
+    parts.append(f"<b>{esc(legend_title)}</b><br>" + "<br>".join(rows))
+    if note:
+        parts.append(f'<div class="cpgeo-note">{esc(note)}</div>')
+    if notice:
+        parts.append(f'<div class="cpgeo-notice">{esc(notice)}</div>')
+    return "".join(parts)
+
+
+class _AreaLegend(MacroElement):
+    """Legend of an area map (classes, note, notice), its background and its hatching.
+
+    The hatching of areas without a value is an SVG pattern in the map's overlay pane,
+    which the areas' fill (``url(#cpgeo-hatch)``) names.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            map.getContainer().style.background = {{ this.background|tojson }};
+            var css = document.createElement('style');
+            css.innerHTML = {{ this.css|tojson }};
+            document.head.appendChild(css);
+            var svg = map.getPanes().overlayPane.querySelector('svg');
+            if (svg && !document.getElementById({{ this.hatch_id|tojson }})) {
+                var ns = svg.namespaceURI;  // SVG's: no URL in the page
+                var defs = document.createElementNS(ns, 'defs');
+                var pattern = document.createElementNS(ns, 'pattern');
+                pattern.setAttribute('id', {{ this.hatch_id|tojson }});
+                pattern.setAttribute('patternUnits', 'userSpaceOnUse');
+                pattern.setAttribute('width', '6');
+                pattern.setAttribute('height', '6');
+                pattern.setAttribute('patternTransform', 'rotate(45)');
+                var back = document.createElementNS(ns, 'rect');
+                back.setAttribute('width', '6');
+                back.setAttribute('height', '6');
+                back.setAttribute('fill', {{ this.unknown_colour|tojson }});
+                var line = document.createElementNS(ns, 'line');
+                line.setAttribute('x1', '0'); line.setAttribute('y1', '0');
+                line.setAttribute('x2', '0'); line.setAttribute('y2', '6');
+                line.setAttribute('stroke', '#7f7f7f');
+                line.setAttribute('stroke-width', '1.5');
+                pattern.appendChild(back);
+                pattern.appendChild(line);
+                defs.appendChild(pattern);
+                svg.insertBefore(defs, svg.firstChild);
+            }
+            // top right: over the sea and Iran, clear of Iraq's land
+            var legend = L.control({position: 'topright'});
+            legend.onAdd = function () {
+                var div = L.DomUtil.create('div', 'cpgeo-legend');
+                div.innerHTML = {{ this.html|tojson }};
+                return div;
+            };
+            legend.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str | None,
+        legend_title: str,
+        labels: tuple[str, ...],
+        colours: tuple[str, ...],
+        unknown: str,
+        note: str | None,
+        notice: str | None,
+    ) -> None:
+        from cpgeo import _cartography
+
+        super().__init__()
+        self._name = "AreaLegend"
+        self.html = _area_legend_html(
+            title=title, legend_title=legend_title, labels=labels, colours=colours,
+            unknown=unknown, note=note, notice=notice,
+        )
+        self.background = COLOURS["background"]
+        self.css = _LEGEND_CSS + _AREA_CSS
+        self.hatch_id = _HATCH_ID
+        self.unknown_colour = _cartography.UNKNOWN_COLOUR
+
+
+_AREA_CSS = """
+.cpgeo-legend { max-width: 320px; }
+.cpgeo-title { font: bold 14px/1.3 sans-serif; margin-bottom: 4px; }
+.cpgeo-note { margin-top: 6px; color: #333; font-size: 11px; }
+.cpgeo-notice { margin-top: 6px; color: #b2182b; font-size: 11px; }
+.cpgeo-gov-name { font: italic 12px/16px sans-serif; color: #222; text-align: center;
+  white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 2px #fff; }
+"""
+
+
+class _Banner(MacroElement):
+    """A security marking in a fixed banner at the top of the map (not a Leaflet control)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var div = document.createElement('div');
+            div.className = 'cpgeo-marking';
+            div.setAttribute('role', 'note');
+            div.innerHTML = {{ this.html|tojson }};
+            div.style.cssText = {{ this.style|tojson }};
+            map.getContainer().appendChild(div);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, marking: str) -> None:
+        super().__init__()
+        self._name = "Banner"
+        self.html = esc(marking)
+        self.style = (
+            "position:absolute;top:8px;left:50%;transform:translateX(-50%);z-index:1000;"
+            "background:#fff;color:#b2182b;border:2px solid #b2182b;padding:3px 12px;"
+            "font:bold 14px/1.4 sans-serif;pointer-events:none;max-width:70%;text-align:center;"
+            "box-shadow:0 1px 4px rgba(0,0,0,0.3)"
+        )
