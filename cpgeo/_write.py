@@ -205,7 +205,10 @@ def write_layer(
 
 
 def write_layers(
-    layers: Mapping[str, pd.DataFrame | gpd.GeoDataFrame], path: str | os.PathLike[str]
+    layers: Mapping[str, pd.DataFrame | gpd.GeoDataFrame],
+    path: str | os.PathLike[str],
+    *,
+    description: str | None = None,
 ) -> Path:
     """Write several named layers into one GeoPackage, atomically.
 
@@ -216,6 +219,9 @@ def write_layers(
         table without geometry).
     path
         A ``.gpkg`` file; replaced as a whole.
+    description
+        Written as every layer's description (``gpkg_contents``), e.g. a marking such as
+        RESTRICTED.
 
     Returns
     -------
@@ -237,7 +243,7 @@ def write_layers(
     frames = {name: _to_4326(frame, f"{path.name} layer {name}") for name, frame in layers.items()}
     with atomic_target(path) as tmp:
         for name, frame in frames.items():
-            _write_vector(frame, tmp, layer=name, driver="GPKG")
+            _write_vector(frame, tmp, layer=name, driver="GPKG", description=description)
     log(f"write_layers: {len(frames)} layer(s) to {path.name}")
     return path
 
@@ -252,9 +258,20 @@ def _to_4326(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return frame
 
 
-def _write_vector(frame: pd.DataFrame, target: Path, *, layer: str, driver: str) -> None:
+def _write_vector(
+    frame: pd.DataFrame,
+    target: Path,
+    *,
+    layer: str,
+    driver: str,
+    description: str | None = None,
+) -> None:
     data = _for_vector(frame)
-    if isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns:
-        pyogrio.write_dataframe(data, target, layer=layer, driver=driver)
-    else:
-        pyogrio.write_dataframe(pd.DataFrame(data), target, layer=layer, driver=driver)
+    extra: dict[str, object] = {}
+    if description is not None:
+        # the GeoPackage's own metadata (gpkg_contents.description); GDAL's dataset
+        # metadata would make every reader that opens the file write a .aux.xml beside it
+        extra["layer_options"] = {"DESCRIPTION": description}
+    if not (isinstance(data, gpd.GeoDataFrame) and data.geometry.name in data.columns):
+        data = pd.DataFrame(data)
+    pyogrio.write_dataframe(data, target, layer=layer, driver=driver, **extra)

@@ -41,6 +41,9 @@ FIGURE_LABELS: dict[str, str] = {
     "communities_within_radius_attributed": "Communities within the radius (attributed)",
     "population_within_radius_attributed": "Population within the radius (attributed)",
     "donor": "Donor",
+    "area": "Area",
+    "area_id": "Area code",
+    "areas_pooled": "Areas pooled",
     # other columns people read
     "figure": "Figure",
     "before": "Before",
@@ -93,6 +96,9 @@ GOVERNORATE_COLUMNS: tuple[str, ...] = (
 DISTRICT_COLUMNS: tuple[str, ...] = (
     "governorate", "district_pcode", "district", *GOVERNORATE_COLUMNS[1:]
 )
+
+#: The public snapshot's table by generalised area (see :mod:`cpgeo.public`).
+AREA_COLUMNS: tuple[str, ...] = ("governorate", "area", "areas_pooled", *GOVERNORATE_COLUMNS[1:])
 
 #: Text shown for an unknown value (population of communities without one).
 UNKNOWN = "unknown"
