@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._auth import gate, pages_for
 from app_pages._shared import banner, handle_uploads, init_state, scenario, sidebar
 
 st.set_page_config(page_title="cpgeo: community policing coverage", layout="wide")
+role = gate()  # the login, until it lets this session in; nothing is shown before it
 
 init_state()
 handle_uploads()
@@ -19,12 +21,10 @@ scn, token = scenario()
 params = sidebar(scn)
 st.session_state.ctx = (scn, token, params)
 banner(scn)
+# only the pages the role may see are registered: any other URL lands on its first page
 st.navigation(
     [
-        st.Page("app_pages/coverage.py", title="Coverage", url_path="coverage", default=True),
-        st.Page("app_pages/office_load.py", title="Office load", url_path="office-load"),
-        st.Page("app_pages/proposals.py", title="Site proposals", url_path="proposals"),
-        st.Page("app_pages/snapshot.py", title="Snapshot", url_path="snapshot"),
-        st.Page("app_pages/plans.py", title="Plans", url_path="plans"),
+        st.Page(page.path, title=page.title, url_path=page.url_path, default=n == 0)
+        for n, page in enumerate(pages_for(role))
     ]
 ).run()

@@ -179,6 +179,8 @@ def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path:
         crs="EPSG:4326",
         transform=from_origin(43.0, 33.6, 0.05, 0.05),
     )
+    users = tmp_path / "users.toml"
+    users.write_text('[users."dora@donor.example.org"]\nrole = "donor"\n', encoding="utf-8")
     runs = {
         "figures": ["figures"],
         "coverage": ["coverage"],
@@ -191,6 +193,7 @@ def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path:
         "roads": ["roads", "--graph-xml", str(roads)],
         "templates": ["templates", str(tmp_path / "templates")],
         "areas": ["areas", str(_adm1_file(tmp_path))],
+        "users": ["users", "list", str(users)],
         "population": ["population", str(raster)],
     }
     import argparse

@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "cpgeo.cli.osm",
     "cpgeo.cli.population",
     "cpgeo.cli.data",
+    "cpgeo.cli.users",
 )
 
 
