@@ -346,7 +346,10 @@ def snapshot_of(
     radius_km,
     max_cpfs,
     governorates: tuple[str, ...],
+    kind: str = "public",
+    level: str | None = None,
 ):
+    """Return the snapshot of this data and these choices (cpgeo.snapshot.build_snapshot)."""
     return snapshots.build_snapshot(
         _scn,
         as_of=as_of,
@@ -354,7 +357,23 @@ def snapshot_of(
         radius_km=radius_km,
         max_cpfs=max_cpfs,
         governorates=governorates or None,
+        kind=kind,
+        level=level,
     )
+
+
+def snapshot_map_of(snap: snapshots.Snapshot, token: str) -> str:
+    """Return the snapshot's map as one standalone HTML page (built once per snapshot)."""
+    return _snapshot_map(
+        snap, token, snap.date, snap.donor, snap.radius_km, snap.max_cpfs,
+        snap.figures.governorates, snap.kind,
+        None if snap.public is None else (snap.public.level, snap.public.min_count),
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _snapshot_map(_snap, token, date, donor, radius_km, max_cpfs, governorates, kind, public):
+    return maps.map_html(snapshots.snapshot_map(_snap))
 
 
 def file_bytes(frame: pd.DataFrame, suffix: str) -> bytes:

@@ -1,8 +1,20 @@
 """Footprint snapshots for donors: the figures, a map and the data, at a date.
 
-A snapshot is self-describing: its summary states the date, the data sources and, for
-the demo, the illustrative-data notice. :func:`export_snapshot` writes it as a folder
-(standalone HTML map that opens offline, PNG map, figures CSV, all layers in one
+A snapshot is one of two kinds, always chosen explicitly:
+
+``"public"`` (the default)
+    Safe to forward, print and post: no exact location of any office, forum or station
+    in any of its files. Sites are counted in areas (districts, governorates or grid
+    cells, see :mod:`cpgeo.public`), areas that would single out a site are pooled, and
+    the map shades the areas by the share of their population within the radius. The
+    rule applied is printed in every file.
+``"restricted"``
+    For the Ministry: the exact network (offices, forums, stations, catchments), marked
+    RESTRICTED on every page, in every file's name and in the files' metadata.
+
+A snapshot is self-describing: its summary and report state the date, the data sources
+and, for the demo, the illustrative-data notice. :func:`export_snapshot` writes it as a
+folder (standalone HTML map that opens offline, PNG map, A4 PDF report, figures CSV, a
 GeoPackage, a markdown summary), atomically.
 """
 
@@ -29,16 +41,44 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from cpgeo._figures import Figures
+    from cpgeo.public import PublicAreas
     from cpgeo.scenario import Scenario
 
-#: Files written by :func:`export_snapshot`.
-SNAPSHOT_FILES: tuple[str, ...] = (
+#: The two kinds of snapshot.
+KINDS: tuple[str, ...] = ("public", "restricted")
+
+#: The marking of a restricted snapshot: in every file's name, on every page, in metadata.
+MARKING = "RESTRICTED"
+
+#: What the marking says wherever there is room for a sentence.
+MARKING_TEXT = (
+    "RESTRICTED: exact locations of community police offices, forums and stations. "
+    "For the Ministry of Interior only; do not forward, print for display or post."
+)
+
+#: The marking where there is room for one line only (the PNG's banners).
+MARKING_LINE = "RESTRICTED: exact locations; Ministry of Interior only"
+
+#: The files of a snapshot, in order (a restricted snapshot's carry the marking first).
+_FILES: tuple[str, ...] = (
     "map.html",
     "map.png",
+    "report.pdf",
     "figures.csv",
     "layers.gpkg",
     "summary.md",
 )
+
+#: Files written by :func:`export_snapshot` for a public snapshot.
+SNAPSHOT_FILES: tuple[str, ...] = _FILES
+
+#: Files written for a restricted snapshot.
+RESTRICTED_FILES: tuple[str, ...] = tuple(f"{MARKING}-{name}" for name in _FILES)
+
+
+def snapshot_files(kind: str) -> tuple[str, ...]:
+    """Return the names of the files of a snapshot of ``kind`` {"public", "restricted"}."""
+    return RESTRICTED_FILES if kind == "restricted" else SNAPSHOT_FILES
 
 
 #: Why donor figures are "attributed": said wherever they are shown.
@@ -90,6 +130,11 @@ class Snapshot:
         column.
     as_of, radius_km, max_cpfs
         The date filter and parameters (radius in kilometres, geodesic on WGS84).
+    kind
+        {"public", "restricted"} (see the module docstring).
+    public
+        The figures by generalised area (a public snapshot's map and area table), else
+        None.
     created
         When the snapshot was computed (UTC).
     """
@@ -105,7 +150,26 @@ class Snapshot:
     as_of: dt.date | None
     radius_km: float
     max_cpfs: int
+    kind: str = "public"
+    public: PublicAreas | None = None
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    @property
+    def restricted(self) -> bool:
+        """True for a restricted snapshot (exact locations)."""
+        return self.kind == "restricted"
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The names of the files :func:`export_snapshot` writes for this snapshot."""
+        return snapshot_files(self.kind)
+
+    @property
+    def by_area(self) -> pd.DataFrame | None:
+        """A public snapshot's figures by generalised area (no geometry), else None."""
+        if self.public is None:
+            return None
+        return pd.DataFrame(self.public.areas.drop(columns="geometry"))
 
     @property
     def date(self) -> dt.date:
@@ -133,17 +197,22 @@ class Snapshot:
         """Every figure as one long table: ``table``, ``group``, ``key``, ``value``.
 
         ``table`` is ``"figures"`` (the whole network, group ``"all"``),
-        ``"governorate"``, ``"district"`` (group: the district's P-code, its rows also
-        carrying ``governorate`` and ``district`` as keys; only with district boundaries)
-        or ``"donor"`` (attributed).
+        ``"governorate"``, ``"district"`` (restricted snapshots with district boundaries;
+        group: the district's P-code, its rows also carrying ``governorate`` and
+        ``district`` as keys), ``"area"`` (public snapshots: the generalised areas, group
+        ``area_id``) or ``"donor"`` (attributed).
         """
         rows: list[dict[str, Any]] = [
             {"table": "figures", "group": "all", "key": k, "value": v}
             for k, v in self.figures.items()
         ]
+        # a public snapshot's districts are its areas: pooled where a count is small
+        districts = ("district", self.by_district, "district_pcode")
+        if not self.restricted:
+            districts = ("area", self.by_area, "area_id")
         for table, frame, key in (
             ("governorate", self.by_governorate, "governorate"),
-            ("district", self.by_district, "district_pcode"),
+            districts,
             ("donor", self.by_donor, "donor"),
         ):
             if frame is None:
@@ -169,7 +238,8 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _parse_date(value: str | dt.date | None) -> dt.date | None:
+def parse_date(value: str | dt.date | None) -> dt.date | None:
+    """Read an as-of date (``YYYY-MM-DD``); raise InputError naming the value if it is not."""
     if value is None or isinstance(value, dt.date):
         return value
     try:
@@ -210,6 +280,10 @@ def build_snapshot(
     radius_km: float | None = None,
     max_cpfs: int | None = None,
     governorates: Iterable[str] | str | None = None,
+    kind: str = "public",
+    level: str | None = None,
+    min_count: int | None = None,
+    cell_deg: float | None = None,
 ) -> Snapshot:
     """Compute the footprint figures of ``scenario``.
 
@@ -229,6 +303,14 @@ def build_snapshot(
         Office capacity in forums; default ``settings.max_cpfs``.
     governorates
         Focus governorates of the figures; default ``settings.FOCUS_GOVERNORATES``.
+    kind
+        {"public", "restricted"}: a public snapshot carries no site's location (see the
+        module docstring); a restricted one is exact and marked RESTRICTED.
+    level, min_count, cell_deg
+        How a public snapshot generalises the sites (:func:`cpgeo.public.public_areas`):
+        {"district", "governorate", "grid"} (default district with COD-AB district
+        boundaries, else governorate), the small-count threshold and the grid cell side
+        in degrees.
 
     Returns
     -------
@@ -237,15 +319,22 @@ def build_snapshot(
     Raises
     ------
     InputError
-        If ``as_of`` is not a date, or ``donor`` is given but no layer has a ``donor``
-        column or the donor is unknown.
+        If ``as_of`` is not a date, ``kind`` is unknown, ``donor`` is given but no layer
+        has a ``donor`` column or the donor is unknown, or the generalisation asked for
+        cannot be made (see :func:`cpgeo.public.public_areas`).
     """
     from cpgeo import figures
     from cpgeo.coverage import community_coverage
+    from cpgeo.public import public_areas
+
+    kind = str(kind).strip().lower()
+    if kind not in KINDS:
+        msg = f"snapshot kind {kind!r} is not one of {', '.join(KINDS)}"
+        raise InputError(msg)
 
     radius_km = settings.radius_km if radius_km is None else float(radius_km)
     max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
-    day = _parse_date(as_of)
+    day = parse_date(as_of)
     offices, cpfs = scenario.offices, scenario.cpfs
     if day is not None:
         offices, cpfs = _established_by(offices, day), _established_by(cpfs, day)
@@ -270,6 +359,11 @@ def build_snapshot(
                         cpfs=cpfs.loc[forum_rows].reset_index(drop=True))
         coverage = community_coverage(whole.communities, shown.offices, radius_km)
     by_donor = _by_donor(whole, fig) if donors(whole) else None
+    public = None
+    if kind == "public":
+        public = public_areas(
+            fig, whole.boundaries, level=level, min_count=min_count, cell_deg=cell_deg
+        )
     snapshot = Snapshot(
         scenario=whole,
         figures=fig,
@@ -282,9 +376,11 @@ def build_snapshot(
         as_of=day,
         radius_km=fig.radius_km,
         max_cpfs=fig.max_cpfs,
+        kind=kind,
+        public=public,
     )
     log(
-        f"build_snapshot: {fig['offices']} offices, {fig['forums']} forums at "
+        f"build_snapshot: {kind}, {fig['offices']} offices, {fig['forums']} forums at "
         f"{snapshot.date.isoformat()}" + (f", shown for {name}" if name else "")
     )
     return snapshot
@@ -355,22 +451,18 @@ HEADLINE_KEYS: tuple[str, ...] = (
 
 def summary_text(snapshot: Snapshot) -> str:
     """Return the snapshot's human-readable summary (markdown)."""
-    from cpgeo.labels import display_table, figure_lines
+    from cpgeo.labels import figure_lines
 
     fig = snapshot.figures
     scn = snapshot.shown
-    lines = ["# Community policing footprint snapshot", ""]
+    lines = [f"**{MARKING_TEXT}**", ""] if snapshot.restricted else []
+    lines += [f"# {report_title(snapshot)}", ""]
     if scn.notice:
         lines += [f"**{_md(scn.notice)}**", ""]
-    lines += [
-        f"- Date: {snapshot.date.isoformat()}"
-        + (" (as of; offices and forums established by then)" if snapshot.as_of else ""),
-        f"- Computed: {snapshot.created.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- Donor: {_md(snapshot.donor)}" if snapshot.donor else "- Donor: all",
-        f"- Catchment radius: {snapshot.radius_km:g} km (geodesic, WGS84); "
-        f"office capacity: {snapshot.max_cpfs} forums",
-        "",
-    ]
+    lines += [f"- {_md(line)}" for line in _particulars(snapshot)]
+    lines += [""]
+    if snapshot.public is not None:
+        lines += [f"_{_md(snapshot.public.rule)}_", ""]
     mine = snapshot.donor_figures()
     if mine is not None:
         lines += [f"## Attributed to {_md(snapshot.donor)}", ""]
@@ -386,31 +478,84 @@ def summary_text(snapshot: Snapshot) -> str:
         ]
     lines += ["## Whole network at the date", ""]
     lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS)]
-    lines += ["", "## By governorate", "", _markdown_table(display_table(fig.by_governorate)), ""]
-    if fig.by_district is not None:
-        lines += ["## By district", "", _markdown_table(display_table(fig.by_district)), ""]
+    for heading, frame in _tables(snapshot):
+        lines += ["", f"## {_md(heading)}", "", _markdown_table(frame)]
+    lines += [""]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
-        lines += [
-            "## By donor (attributed)",
-            "",
-            _markdown_table(display_table(snapshot.by_donor)),
-            "",
-            f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}",
-            "",
-        ]
+        lines += [f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}", ""]
     lines += ["## Data sources", ""]
     lines += [f"- {layer}: {_md(source)}" for layer, source in scn.sources.items()] or ["- (none)"]
-    lines += [
-        "",
-        "## Files",
-        "",
-        "- `map.html`: interactive map (opens offline, no internet needed)",
-        "- `map.png`: the same map as a picture",
-        "- `figures.csv`: every figure above (table, group, key, value)",
-        "- `layers.gpkg`: all layers (EPSG:4326), with coverage and load columns",
-        "",
-    ]
+    lines += ["", "## Files", ""]
+    lines += [f"- `{name}`: {what}" for name, what in zip(
+        snapshot.files, _file_notes(snapshot), strict=True
+    )]
+    lines += [""]
+    if snapshot.restricted:
+        lines += [f"**{MARKING_TEXT}**", ""]
     return "\n".join(lines)
+
+
+def report_title(snapshot: Snapshot) -> str:
+    """Return the title: what, for whom and when (RESTRICTED first when it is)."""
+    who = snapshot.donor or "all donors"
+    title = f"Community policing footprint, {who}, {snapshot.date.isoformat()}"
+    return f"{MARKING}: {title}" if snapshot.restricted else title
+
+
+def _particulars(snapshot: Snapshot) -> list[str]:
+    """Return the lines that say what the snapshot is: date, donor, parameters, kind."""
+    lines = [
+        f"Date: {snapshot.date.isoformat()}"
+        + (" (as of; offices and forums established by then)" if snapshot.as_of else ""),
+        f"Computed: {snapshot.created.strftime('%Y-%m-%d %H:%M UTC')}",
+        f"Donor: {snapshot.donor}" if snapshot.donor else "Donor: all",
+        f"Catchment radius: {snapshot.radius_km:g} km (geodesic, WGS84); "
+        f"office capacity: {snapshot.max_cpfs} forums",
+    ]
+    if snapshot.restricted:
+        lines.append("Kind: restricted (exact locations of offices, forums and stations)")
+    else:
+        assert snapshot.public is not None
+        lines.append(
+            f"Kind: public (safe to share: no site locations; sites counted by "
+            f"{snapshot.public.level})"
+        )
+    return lines
+
+
+def _tables(snapshot: Snapshot) -> list[tuple[str, pd.DataFrame]]:
+    """Return the tables as text (heading, frame of labelled columns and formatted cells)."""
+    from cpgeo.labels import AREA_COLUMNS, GOVERNORATE_COLUMNS, display_table
+
+    fig = snapshot.figures
+    out = [("By governorate", display_table(fig.by_governorate, GOVERNORATE_COLUMNS))]
+    if snapshot.public is not None and snapshot.public.level != "governorate":
+        out.append(
+            (f"By area ({snapshot.public.level}, small counts pooled)",
+             display_table(snapshot.public.areas, AREA_COLUMNS))
+        )
+    elif snapshot.restricted and fig.by_district is not None:
+        out.append(("By district", display_table(fig.by_district)))
+    donors_ = donor_table(snapshot)
+    if donors_ is not None and len(snapshot.by_donor):  # type: ignore[arg-type]
+        out.append(("By donor (attributed; catchments overlap)", display_table(donors_)))
+    return out
+
+
+def _file_notes(snapshot: Snapshot) -> tuple[str, ...]:
+    layers = (
+        "all layers (EPSG:4326), with coverage and load columns"
+        if snapshot.restricted
+        else "the areas with their figures, and the boundaries (EPSG:4326); no site"
+    )
+    return (
+        "interactive map (opens offline, no internet needed)",
+        "the same map as a picture",
+        "the report (A4 PDF): map, figures, tables, sources",
+        "every figure above (table, group, key, value)",
+        layers,
+        "this summary",
+    )
 
 
 def _whole_network(fig: Figures) -> str:
@@ -439,35 +584,116 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
+#: The boundaries' columns a public snapshot publishes (names and P-codes of areas).
+_BOUNDARY_COLUMNS = (
+    "id", "name", "name_ar", "level", "governorate", "governorate_pcode", "district",
+    "district_pcode", "subdistrict", "subdistrict_pcode",
+)
+
+
 def _write(snapshot: Snapshot, folder: Path) -> None:
+    """Write the snapshot's files into ``folder`` (named as :attr:`Snapshot.files`)."""
+    names = dict(zip(_FILES, snapshot.files, strict=True))
+    if snapshot.restricted:
+        _write_maps_restricted(snapshot, folder, names)
+    else:
+        _write_maps_public(snapshot, folder, names)
+    _write_report(snapshot, folder / names["report.pdf"], folder / names["map.png"])
+    write_table(snapshot.figures_table(), folder / names["figures.csv"])
+    (folder / names["summary.md"]).write_text(summary_text(snapshot), encoding="utf-8")
+
+
+def _public_boundaries(snapshot: Snapshot) -> gpd.GeoDataFrame:
+    """Return the boundaries with only the names and P-codes of their areas."""
+    boundaries = snapshot.shown.boundaries
+    keep = [c for c in _BOUNDARY_COLUMNS if c in boundaries.columns]
+    return boundaries[[*keep, boundaries.geometry.name]]
+
+
+def snapshot_map(snapshot: Snapshot, *, assets_base_url: str | None = None) -> Any:
+    """Return the snapshot's interactive map (a folium.Map that draws offline).
+
+    A public snapshot's map shades its areas (:attr:`Snapshot.public`) and draws no
+    site; a restricted one's is the exact network with the RESTRICTED banner.
+    """
+    from cpgeo import maps
+
+    title = _map_title(snapshot)
+    if snapshot.public is None:
+        return maps.build_map(
+            snapshot.shown,
+            snapshot.coverage,
+            snapshot.load,
+            forums=snapshot.forums,
+            radius_km=snapshot.radius_km,
+            max_cpfs=snapshot.max_cpfs,
+            title=f"{MARKING}: {title}",
+            marking=MARKING_TEXT,
+            assets_base_url=assets_base_url,
+        )
+    return maps.build_area_map(
+        snapshot.public.areas,
+        _public_boundaries(snapshot),
+        title=title,
+        notice=snapshot.shown.notice or None,
+        note=snapshot.public.rule,
+        assets_base_url=assets_base_url,
+    )
+
+
+def donor_table(snapshot: Snapshot) -> pd.DataFrame | None:
+    """Return :attr:`Snapshot.by_donor` with the whole network's row last.
+
+    The donors' rows are attributed (catchments overlap, see :data:`ATTRIBUTION_NOTE`);
+    the last row, ``"Whole network (each community once)"``, is de-duplicated: the
+    figures of the whole network at the date.
+    """
+    if snapshot.by_donor is None:
+        return None
+    fig = snapshot.figures
+    total = {
+        "donor": WHOLE_NETWORK,
+        "offices": fig["offices"],
+        "offices_over_capacity": fig["offices_over_capacity"],
+        "forums": fig["forums"],
+        "forums_served_within_capacity": fig["forums_served_within_capacity"],
+        "forums_without_office_in_range": fig["forums_without_office_in_range"],
+        "communities_within_radius_attributed": fig["communities_within_radius"],
+        "population_within_radius_attributed": fig["population_within_radius"],
+    }
+    table = pd.concat([snapshot.by_donor, pd.DataFrame([total])], ignore_index=True)
+    table["population_within_radius_attributed"] = pd.array(
+        table["population_within_radius_attributed"].tolist(), dtype="Int64"
+    )
+    return table
+
+
+#: The last row of :func:`donor_table`.
+WHOLE_NETWORK = "Whole network (each community once)"
+
+
+def _map_title(snapshot: Snapshot) -> str:
+    title = f"Footprint on {snapshot.date.isoformat()}" + (
+        f" ({snapshot.donor})" if snapshot.donor else ""
+    )
+    return title + (" - ILLUSTRATIVE DATA" if snapshot.shown.illustrative else "")
+
+
+def _write_maps_restricted(snapshot: Snapshot, folder: Path, names: dict[str, str]) -> None:
     from cpgeo import maps
     from cpgeo.io import write_layers
 
     scn = snapshot.shown
-    title = f"Footprint on {snapshot.date.isoformat()}" + (
-        f" ({snapshot.donor})" if snapshot.donor else ""
-    )
-    m = maps.build_map(
-        scn,
-        snapshot.coverage,
-        snapshot.load,
-        forums=snapshot.forums,
-        radius_km=snapshot.radius_km,
-        max_cpfs=snapshot.max_cpfs,
-        title=title + (" - ILLUSTRATIVE DATA" if scn.illustrative else ""),
-    )
-    maps.save_html(m, folder / "map.html")
-    maps.render_png(
-        scn,
-        folder / "map.png",
-        snapshot.coverage,
-        snapshot.load,
-        forums=snapshot.forums,
-        radius_km=snapshot.radius_km,
-        max_cpfs=snapshot.max_cpfs,
-        title=title,
-    )
-    write_table(snapshot.figures_table(), folder / "figures.csv")
+    title = _map_title(snapshot)
+    common: dict[str, Any] = {
+        "forums": snapshot.forums,
+        "radius_km": snapshot.radius_km,
+        "max_cpfs": snapshot.max_cpfs,
+        "title": f"{MARKING}: {title}",
+        "marking": MARKING_LINE,
+    }
+    maps.save_html(snapshot_map(snapshot), folder / names["map.html"])
+    maps.render_png(scn, folder / names["map.png"], snapshot.coverage, snapshot.load, **common)
     layers: dict[str, Any] = {
         "boundaries": scn.boundaries,
         "communities": snapshot.coverage,
@@ -476,8 +702,94 @@ def _write(snapshot: Snapshot, folder: Path) -> None:
     }
     if scn.stations is not None:
         layers["stations"] = scn.stations
-    write_layers(layers, folder / "layers.gpkg")
-    (folder / "summary.md").write_text(summary_text(snapshot), encoding="utf-8")
+    write_layers(layers, folder / names["layers.gpkg"], description=MARKING_TEXT)
+
+
+def _write_maps_public(snapshot: Snapshot, folder: Path, names: dict[str, str]) -> None:
+    """Write the public maps and layers: areas and boundaries only, no point of a site."""
+    from cpgeo import maps
+    from cpgeo.io import write_layers
+
+    public = snapshot.public
+    assert public is not None
+    boundaries = _public_boundaries(snapshot)
+    common: dict[str, Any] = {
+        "title": _map_title(snapshot),
+        "notice": snapshot.shown.notice or None,
+        "note": public.rule,
+    }
+    maps.save_html(snapshot_map(snapshot), folder / names["map.html"])
+    maps.render_area_png(public.areas, boundaries, folder / names["map.png"], **common)
+    write_layers(
+        {"areas": public.areas, "boundaries": boundaries},
+        folder / names["layers.gpkg"],
+        description=f"cpgeo public footprint snapshot, {snapshot.date.isoformat()}. "
+        + public.rule,
+    )
+
+
+#: The figures on the report's first page (the summary and the CSV carry them all).
+REPORT_KEYS: tuple[str, ...] = (
+    "offices",
+    "forums",
+    "communities_within_radius",
+    "population_within_radius",
+    "population_within_radius_share",
+    "offices_over_capacity",
+    "forums_served_within_capacity",
+    "forums_without_office_in_range",
+)
+
+#: A donor's figures on the report's first page.
+REPORT_DONOR_KEYS: tuple[str, ...] = (
+    "offices",
+    "forums",
+    "communities_within_radius_attributed",
+    "population_within_radius_attributed",
+)
+
+
+def _write_report(snapshot: Snapshot, path: Path, map_png: Path) -> None:
+    """Write the A4 report: title, map, headline figures, tables, notes and sources."""
+    from cpgeo.labels import figure, label
+    from cpgeo.report import write_report
+
+    fig = snapshot.figures
+    mine = snapshot.donor_figures()
+    notes = []
+    if mine is None:
+        headline = [(label(k), figure(k, fig[k])) for k in REPORT_KEYS]
+    else:
+        headline = [(f"{label(k)}, {snapshot.donor}", figure(k, mine[k]))
+                    for k in REPORT_DONOR_KEYS]
+        headline += [(f"{label(k)}, whole network", figure(k, fig[k]))
+                     for k in REPORT_KEYS[:6]]
+    if snapshot.by_donor is not None and len(snapshot.by_donor):
+        notes.append(f"{ATTRIBUTION_NOTE} {_whole_network(fig)}")
+        notes.append("Forum status and office load are those of the whole network at the date.")
+    if snapshot.public is not None:
+        notes.insert(0, snapshot.public.rule)
+    else:
+        notes.insert(0, MARKING_TEXT)
+    write_report(
+        path,
+        title=report_title(snapshot),
+        date=snapshot.date.isoformat(),
+        subtitle=_particulars(snapshot)[1:],
+        marking=MARKING if snapshot.restricted else None,
+        notice=snapshot.shown.notice or None,
+        map_png=map_png,
+        map_caption=snapshot.public.rule if snapshot.public is not None else None,
+        headline=headline,
+        tables=_tables(snapshot),
+        notes=notes,
+        sources=list(snapshot.shown.sources.items()),
+        data_date=(
+            f"offices and forums established by {snapshot.date.isoformat()}"
+            if snapshot.as_of
+            else f"offices and forums as loaded on {snapshot.created.date().isoformat()}"
+        ),
+    )
 
 
 def write_table(table: pd.DataFrame, path: Path) -> None:
@@ -497,18 +809,27 @@ def write_table(table: pd.DataFrame, path: Path) -> None:
 _TEMPORARY_PREFIX = ".cpgeo-snapshot-"
 
 
-def _check_folder(out: Path) -> None:
-    """Refuse a folder that holds anything but an earlier snapshot's own files."""
+def _check_folder(out: Path, kind: str) -> None:
+    """Refuse a folder that holds anything but an earlier snapshot's own files.
+
+    An earlier snapshot of the other kind is refused too: a public snapshot is never
+    written beside a restricted one (a folder forwarded whole would carry both).
+    """
     if out.exists() and not out.is_dir():
         msg = f"{out}: is a file, not a folder; give a folder for the snapshot"
         raise InputError(msg)
     if not out.is_dir():
         return
-    foreign = sorted(
-        p.name
-        for p in out.iterdir()
-        if p.name not in SNAPSHOT_FILES and not p.name.startswith(_TEMPORARY_PREFIX)
-    )
+    own = snapshot_files(kind)
+    other = snapshot_files("public" if kind == "restricted" else "restricted")
+    names = [p.name for p in out.iterdir() if not p.name.startswith(_TEMPORARY_PREFIX)]
+    if any(name in other and name not in own for name in names):
+        msg = (
+            f"{out}: the folder holds a {'public' if kind == 'restricted' else 'restricted'} "
+            f"snapshot; a {kind} snapshot is never written beside it: choose another folder"
+        )
+        raise InputError(msg)
+    foreign = sorted(name for name in names if name not in own)
     if foreign:
         more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
         shown = ", ".join(foreign[:3]) + more
@@ -521,13 +842,13 @@ def _check_folder(out: Path) -> None:
 
 
 def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
-    """Write the snapshot's files (see :data:`SNAPSHOT_FILES`) into ``out_dir``.
+    """Write the snapshot's files (:attr:`Snapshot.files`) into ``out_dir``.
 
     ``out_dir`` is created when missing. An existing folder is accepted only when it is
-    empty or holds an earlier snapshot (only :data:`SNAPSHOT_FILES`); then only those
-    files are replaced. Nothing else is ever deleted or overwritten. The files are all
-    written into a temporary folder inside ``out_dir`` first, then each is moved into
-    place in one step: a reader (or a crash) sees each file old or new, never half
+    empty or holds an earlier snapshot of the same kind (only its files); then only
+    those files are replaced. Nothing else is ever deleted or overwritten. The files are
+    all written into a temporary folder inside ``out_dir`` first, then each is moved
+    into place in one step: a reader (or a crash) sees each file old or new, never half
     written.
 
     Returns
@@ -538,28 +859,38 @@ def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
     Raises
     ------
     InputError
-        If ``out_dir`` is a file, or a folder holding files that are not a snapshot's.
+        If ``out_dir`` is a file, or a folder holding files that are not a snapshot's of
+        this kind.
     """
     out = Path(out_dir)
-    _check_folder(out)
+    _check_folder(out, snapshot.kind)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=_TEMPORARY_PREFIX, dir=out))
     try:
         _write(snapshot, tmp)
-        for name in SNAPSHOT_FILES:
+        for name in snapshot.files:
             (tmp / name).replace(out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # the temporary folder made above, only
-    log(f"export_snapshot: wrote {len(SNAPSHOT_FILES)} files to {out}")
+    log(f"export_snapshot: wrote {len(snapshot.files)} {snapshot.kind} files to {out}")
     return out
+
+
+def zip_name(snapshot: Snapshot) -> str:
+    """Return the zip's file name (RESTRICTED first for a restricted snapshot)."""
+    stem = f"cpgeo-snapshot-{snapshot.date}"
+    return f"{MARKING}-{stem}.zip" if snapshot.restricted else f"{stem}.zip"
 
 
 def snapshot_zip(snapshot: Snapshot) -> bytes:
     """Return the snapshot's files as a zip archive (in memory), e.g. for a download."""
+    folder_name = zip_name(snapshot).removesuffix(".zip")
     with tempfile.TemporaryDirectory(prefix="cpgeo-snapshot-") as tmp:
         folder = export_snapshot(snapshot, Path(tmp) / "snapshot")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name in SNAPSHOT_FILES:
-                archive.write(folder / name, arcname=f"snapshot-{snapshot.date}/{name}")
+            if snapshot.restricted:
+                archive.comment = MARKING_TEXT.encode("utf-8")
+            for name in snapshot.files:
+                archive.write(folder / name, arcname=f"{folder_name}/{name}")
     return buffer.getvalue()

@@ -165,13 +165,45 @@ def test_snapshot_page():
     assert m["Offices"] == str(len(demo.offices))
     assert m["Forums"] == str(len(demo.cpfs))
     assert at.selectbox(key="donor").options[0] == "(all)"
-    at.selectbox(key="donor").set_value("Canada").run()
+    # the choices apply together, when the form is submitted (Enter or Apply)
+    at.selectbox(key="donor").set_value("Canada")
+    at.button(key="snapshot_apply").click().run()
     n_canada = int((demo.offices["donor"] == "Canada").sum())
     assert "Attributed to Canada" in [s.value for s in at.subheader]
     values = [x.value for x in at.metric if x.label == "Offices"]
     # attributed to Canada first, then the whole network
     assert values == [str(n_canada), str(len(demo.offices))]
     assert any("attributed" in c.value for c in at.caption)
+    # public by default: the rule is stated; the export says its kind and date
+    assert any("No office, forum or station location is shown" in i.value for i in at.info)
+    assert "public" in at.get("download_button")[-1].proto.label
+
+
+def test_snapshot_as_of_date_applies_when_submitted():
+    at = _app("snapshot")
+    at.text_input(key="as_of").input("2019-01-01")
+    at.button(key="snapshot_apply").click().run()
+    assert not at.exception
+    from cpgeo.snapshot import build_snapshot
+
+    expected = build_snapshot(cpgeo.load_demo(), as_of="2019-01-01").figures
+    assert _metrics(at)["Offices"] == str(expected["offices"])
+    assert "Whole network on 2019-01-01" in [s.value for s in at.subheader]
+    export = at.get("download_button")[-1].proto
+    assert "2019-01-01" in export.label
+    # a date that is not one is said, and today's network is shown
+    at.text_input(key="as_of").input("01/2019")
+    at.button(key="snapshot_apply").click().run()
+    assert any("not a date" in e.value for e in at.error)
+
+
+def test_snapshot_restricted_kind_is_marked():
+    at = _app("snapshot")
+    at.radio(key="snapshot_kind").set_value("restricted")
+    at.button(key="snapshot_apply").click().run()
+    assert not at.exception
+    assert any("RESTRICTED" in e.value for e in at.error)
+    assert "RESTRICTED" in at.get("download_button")[-1].proto.label.upper()
 
 
 def _upload(at: AppTest, kind: str, name: str, payload: bytes) -> None:

@@ -66,8 +66,8 @@ elif kind == "csv":
 else:
     real = cpgeo.io.write_layers
 
-    def half(layers, path):
-        real(layers, path)
+    def half(layers, path, **kw):
+        real(layers, path, **kw)
         stop_here()
 
     cpgeo.io.write_layers = half

@@ -364,17 +364,37 @@ def test_map_offline_controls_proposal_snapshot(server, baseline_server, browser
     _wait_map(page, n_points)
     _shot(page, "office_load")
 
-    # export a snapshot
+    # export a public snapshot as of a date typed and confirmed with Enter (the export
+    # is of that date at once, not once the field has lost focus)
     page.get_by_role("link", name="Snapshot").click()
-    button = page.get_by_role("button", name="Export snapshot (zip)")
+    as_of = page.get_by_role("textbox", name="As of (YYYY-MM-DD)")
+    as_of.wait_for(timeout=30_000)
+    as_of.fill("2019-01-01")
+    as_of.press("Enter")
+    button = page.get_by_role("button", name="Export public snapshot of 2019-01-01 (zip)")
     button.wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Whole network on 2019-01-01").wait_for(timeout=30_000)
+    # the page shows the snapshot's own map: areas, no site
+    snapshot_frame = _poll_frames(
+        page,
+        lambda f: (c := f.evaluate(COUNT_LAYERS)) and c["polygons"] > 0 and c,
+        30.0,
+        0.2,
+    )
+    assert snapshot_frame, "the snapshot page shows no map"
+    assert snapshot_frame["circle_markers"] == snapshot_frame["points"] == 0, snapshot_frame
     _shot(page, "snapshot")
     with page.expect_download(timeout=60_000) as info:
         button.click()
     target = ARTIFACTS / "snapshot.zip"
     info.value.save_as(target)
     names = {n.split("/")[-1] for n in zipfile.ZipFile(target).namelist()}
-    assert {"map.html", "map.png", "figures.csv", "layers.gpkg", "summary.md"} <= names
+    assert set(names) == {
+        "map.html", "map.png", "report.pdf", "figures.csv", "layers.gpkg", "summary.md"
+    }
+    with zipfile.ZipFile(target) as archive:
+        summary = archive.read(next(n for n in archive.namelist() if n.endswith("summary.md")))
+    assert "Date: 2019-01-01" in summary.decode("utf-8")
 
     # the exported standalone map opens offline
     html_path = ARTIFACTS / "snapshot_map.html"

@@ -153,13 +153,16 @@ def test_export_writes_every_file_offline(demo, tmp_path):
         expected = "" if value is None else repr(value) if isinstance(value, float) else str(value)
         assert whole[key] == expected, key
     layers = {name for name, _ in pyogrio.list_layers(out / "layers.gpkg")}
+    assert layers == {"areas", "boundaries"}  # public: no layer of sites
+    exact = export_snapshot(build_snapshot(demo, kind="restricted"), tmp_path / "exact")
+    layers = {name for name, _ in pyogrio.list_layers(exact / "RESTRICTED-layers.gpkg")}
     assert {"boundaries", "communities", "offices", "cpfs"} <= layers
     # a second export replaces the snapshot's own files, leaving no temporary folder
     before = (out / "summary.md").stat().st_mtime_ns
     export_snapshot(snap, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(SNAPSHOT_FILES)
     assert (out / "summary.md").stat().st_mtime_ns >= before
-    assert [p.name for p in tmp_path.iterdir()] == ["snap"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exact", "snap"]
 
 
 def test_export_never_deletes_what_it_did_not_write(demo, tmp_path):
@@ -211,12 +214,12 @@ def test_cli_snapshot(tmp_path, capsys):
 def test_figures_csv_lets_no_formula_through(demo, tmp_path):
     offices = demo.offices.copy()
     offices.loc[0, "donor"] = '=HYPERLINK("http://evil.example","click")'
-    snap = build_snapshot(demo.with_layers(offices=offices))
+    snap = build_snapshot(demo.with_layers(offices=offices), kind="restricted")
     out = export_snapshot(snap, tmp_path / "snap")
-    table = pd.read_csv(out / "figures.csv", dtype=str, keep_default_na=False)
+    table = pd.read_csv(out / "RESTRICTED-figures.csv", dtype=str, keep_default_na=False)
     groups = table.loc[table["table"] == "donor", "group"]
     assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in set(groups)
     assert not any(g.startswith("=") for g in table["group"])
     # the GeoPackage keeps the text as it is
-    layer = pyogrio.read_dataframe(out / "layers.gpkg", layer="offices")
+    layer = pyogrio.read_dataframe(out / "RESTRICTED-layers.gpkg", layer="offices")
     assert layer["donor"].iloc[0].startswith("=HYPERLINK")
