@@ -104,18 +104,25 @@ AREA_COLUMNS: tuple[str, ...] = ("governorate", "area", "areas_pooled", *GOVERNO
 UNKNOWN = "unknown"
 
 
-def label(key: str) -> str:
+def label(key: str, lang: str = "en") -> str:
     """Return the label of a figure or column key (the key itself when it has none).
 
     ``<figure>_before``, ``_after`` and ``_change`` (a proposal by area) read as the
-    figure's label followed by "before", "after" or "change".
+    figure's label followed by "before", "after" or "change". ``lang`` is one of
+    :data:`cpgeo.i18n.LANGUAGES`: the label in that language (the key stays the same).
     """
+    from cpgeo.i18n import gettext
+
     if key.startswith("phase ") and key[6:].isdigit():
-        return f"Phase {key[6:]}"
+        return f"{gettext('Phase', lang)} {key[6:]}"
     for suffix in ("_before", "_after", "_change"):
         if key.endswith(suffix) and key[: -len(suffix)] in FIGURE_LABELS:
-            return f"{FIGURE_LABELS[key[: -len(suffix)]]}: {suffix[1:]}"
-    return FIGURE_LABELS.get(key, key.replace("_", " "))
+            word = gettext(suffix[1:].capitalize(), lang)
+            word = word if lang != "en" else suffix[1:]
+            return f"{gettext(FIGURE_LABELS[key[: -len(suffix)]], lang)}: {word}"
+    if key in FIGURE_LABELS:
+        return gettext(FIGURE_LABELS[key], lang)
+    return key.replace("_", " ")
 
 
 def _missing(value: object) -> bool:

@@ -1,0 +1,147 @@
+"""Languages: English, Arabic and Central Kurdish (Sorani), and how numbers and dates read.
+
+cpgeo's words are English in the code; their translations are gettext catalogs in
+``cpgeo/locale/<language>.po``, read with Babel (:func:`babel.messages.pofile.read_po`)
+so that the catalogs translators edit are the ones cpgeo reads, with no compiled copy
+to fall out of step. Domain terms follow ``cpgeo/locale/glossary.csv`` in every catalog
+(the tests hold every entry to it). Data keys (the figure keys of DESIGN.md, column
+names in files) never change with the language: only labels are translated.
+
+Numbers and dates are formatted by Babel with the Iraqi locales (``ar_IQ``,
+``ckb_IQ``): Western digits by default, Arabic-Indic digits as an option.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+from cpgeo._errors import InputError
+
+__all__ = [
+    "LANGUAGES",
+    "RTL",
+    "format_date",
+    "format_number",
+    "gettext",
+    "is_rtl",
+    "language",
+    "untranslated",
+]
+
+#: Language code -> its name in that language (the order of a language menu).
+LANGUAGES: dict[str, str] = {"en": "English", "ar": "العربية", "ckb": "کوردی"}
+
+#: The right-to-left languages.
+RTL: frozenset[str] = frozenset({"ar", "ckb"})
+
+#: The Babel locale each language formats numbers and dates with.
+_LOCALES = {"en": "en_GB", "ar": "ar_IQ", "ckb": "ckb_IQ"}
+
+_FOLDER = Path(__file__).with_name("locale")
+# Babel gives the Arabic separators of the "arab" numbering system but Western digits
+# and percent sign: the digits and the sign are mapped here
+_ARABIC_INDIC = str.maketrans("0123456789%", "٠١٢٣٤٥٦٧٨٩٪")
+
+
+def language(code: str | None) -> str:
+    """Return the language code for ``code`` (``"en"``, ``"ar"``, ``"ckb"``; default en).
+
+    Also accepts the Kurdish codes ``ku`` and ``sorani`` and region forms (``ar-IQ``),
+    case-insensitive.
+
+    Raises
+    ------
+    InputError
+        If the language is not one of :data:`LANGUAGES`.
+    """
+    if code is None or not str(code).strip():
+        return "en"
+    base = str(code).strip().lower().replace("_", "-").split("-")[0]
+    base = {"ku": "ckb", "sorani": "ckb", "arabic": "ar", "english": "en"}.get(base, base)
+    if base not in LANGUAGES:
+        msg = f"language {code!r} is not one of {', '.join(LANGUAGES)}"
+        raise InputError(msg)
+    return base
+
+
+def is_rtl(lang: str) -> bool:
+    """Return True for a right-to-left language."""
+    return language(lang) in RTL
+
+
+@functools.cache
+def _catalog(lang: str) -> dict[str, str]:
+    """Return the translations of ``lang`` (msgid -> msgstr, translated entries only)."""
+    from babel.messages.pofile import read_po
+
+    with (_FOLDER / f"{lang}.po").open("rb") as po:
+        catalog = read_po(po, locale=_LOCALES[lang].split("_")[0])
+    return {
+        str(m.id): str(m.string)
+        for m in catalog
+        if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+    }
+
+
+def gettext(message: str, lang: str = "en") -> str:
+    """Return ``message`` in ``lang``; the English message where no translation exists."""
+    code = language(lang)
+    if code == "en":
+        return message
+    return _catalog(code).get(message, message)
+
+
+def untranslated(messages: list[str], lang: str) -> list[str]:
+    """Return those of ``messages`` that the catalog of ``lang`` does not translate."""
+    code = language(lang)
+    if code == "en":
+        return []
+    known = _catalog(code)
+    return [m for m in messages if m not in known]
+
+
+def format_number(
+    value: float | int,
+    lang: str = "en",
+    *,
+    decimals: int | None = None,
+    percent: bool = False,
+    digits: str = "latn",
+) -> str:
+    """Format a number for ``lang``: separators of its locale, digits as asked.
+
+    Parameters
+    ----------
+    value
+        The number (a share 0..1 with ``percent=True``).
+    decimals
+        Fixed number of decimals; default: as many as the value has, up to 3.
+    percent
+        Format as a percentage (0.556 -> 55.6 %).
+    digits
+        {"latn", "arab"}: Western digits (the default, as Iraqi official tables print)
+        or Arabic-Indic digits with Arabic separators.
+    """
+    from babel.numbers import format_decimal, format_percent
+
+    code = language(lang)
+    locale = _LOCALES[code]
+    system = "arab" if digits == "arab" and code != "en" else "latn"
+    fixed = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    if percent:
+        pattern = (fixed or "#,##0") + "%"
+        text = format_percent(value, pattern, locale=locale, numbering_system=system)
+    else:
+        text = format_decimal(value, fixed, locale=locale, numbering_system=system)
+    return text.translate(_ARABIC_INDIC) if system == "arab" else text
+
+
+def format_date(value: dt.date, lang: str = "en", *, digits: str = "latn") -> str:
+    """Format a date for ``lang`` in words (``1 كانون الثاني 2019``, ``1 January 2019``)."""
+    from babel.dates import format_date as babel_date
+
+    code = language(lang)
+    text = babel_date(value, format="long", locale=_LOCALES[code])
+    return text.translate(_ARABIC_INDIC) if digits == "arab" and code != "en" else text
