@@ -89,6 +89,7 @@ SCALE_STEPS_KM: tuple[int, ...] = (10, 20, 50, 100, 200)
 #: Titles of the values an area map can show.
 VALUE_TITLES: dict[str, str] = {
     "population_within_radius_share": "Share of population within the radius",
+    "communities_within_radius_share": "Share of communities within the radius",
     "population_within_radius": "Population within the radius",
     "population": "Population",
     "communities_within_radius": "Communities within the radius",
@@ -768,7 +769,9 @@ def unknown_label(value: str) -> str:
     A share has no value where the area holds no community of known population: none
     at all in the data, or only communities whose population is unknown.
     """
-    return "no known population" if "population" in value else "unknown"
+    if "population" in value:
+        return "no known population"
+    return "no community in the data" if "communities" in value else "unknown"
 
 
 def classes(values: pd.Series, value: str) -> Classes:

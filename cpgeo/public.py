@@ -78,19 +78,26 @@ class PublicAreas:
         One row per published area (EPSG:4326 polygons from the boundaries): ``area_id``
         (a P-code, governorate name, cell name or ``<governorate>:pool``), ``area`` (its
         name), ``governorate``, ``areas_pooled`` (how many areas the row pools; 1 for an
-        area published alone) and :data:`AREA_FIGURES`.
+        area published alone), :data:`AREA_FIGURES` and
+        ``communities_within_radius_share`` (NaN over no community).
     level
         The level of generalisation, {"district", "governorate", "grid"}.
     min_count
         The small-count threshold applied (see the module docstring).
     cell_deg
         Grid cell side in degrees (``level="grid"`` only, else None).
+    shade
+        The figure an area map shades the areas by: ``population_within_radius_share``
+        when at least half the communities have a known population, else
+        ``communities_within_radius_share`` (a map of OpenStreetMap villages, which
+        carry no population, would otherwise be all unknown).
     """
 
     areas: gpd.GeoDataFrame
     level: str
     min_count: int
     cell_deg: float | None
+    shade: str = "population_within_radius_share"
 
     @property
     def rule(self) -> str:
@@ -193,11 +200,20 @@ def public_areas(
     if level != "governorate":
         table = _pool(table, threshold)
     areas = _with_geometry(table, polygons)
+    counted = areas["communities"].to_numpy(dtype=float)
+    within = areas["communities_within_radius"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        areas["communities_within_radius_share"] = np.where(counted > 0, within / counted, np.nan)
     log(
         f"public_areas: {len(areas)} areas by {level}"
         f" ({int((areas['areas_pooled'] > 1).sum())} pooled rows)"
     )
-    return PublicAreas(areas=areas, level=level, min_count=threshold, cell_deg=cell)
+    unknown = int(figures["communities_population_unknown"] or 0)
+    known_people = figures["communities"] and unknown <= figures["communities"] / 2
+    shade = "population_within_radius_share" if known_people else "communities_within_radius_share"
+    return PublicAreas(
+        areas=areas, level=level, min_count=threshold, cell_deg=cell, shade=shade
+    )
 
 
 # ------------------------------------------------------------------------- polygons

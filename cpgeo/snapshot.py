@@ -634,6 +634,7 @@ def snapshot_map(snapshot: Snapshot, *, assets_base_url: str | None = None) -> A
     return maps.build_area_map(
         snapshot.public.areas,
         _public_boundaries(snapshot),
+        value=snapshot.public.shade,
         title=title,
         notice=snapshot.shown.notice or None,
         note=snapshot.public.rule,
@@ -717,6 +718,7 @@ def _write_maps_public(snapshot: Snapshot, folder: Path, names: dict[str, str]) 
         "title": _map_title(snapshot),
         "notice": snapshot.shown.notice or None,
         "note": public.rule,
+        "value": public.shade,
     }
     maps.save_html(snapshot_map(snapshot), folder / names["map.html"])
     maps.render_area_png(public.areas, boundaries, folder / names["map.png"], **common)

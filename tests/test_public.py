@@ -165,3 +165,20 @@ def test_bad_generalisations(demo: cpgeo.Scenario) -> None:
         public_areas(fig, demo.boundaries, level="grid", min_count=0)
     with pytest.raises(cpgeo.InputError, match=r"between 0\.05 and 5"):
         public_areas(fig, demo.boundaries, level="grid", cell_deg=0.0)
+
+
+def test_areas_are_shaded_by_what_is_known(demo: cpgeo.Scenario) -> None:
+    """Villages without populations (OpenStreetMap's) shade by the share of communities."""
+    fig = cpgeo.figures(demo)
+    known = public_areas(fig, demo.boundaries, level="governorate")
+    assert known.shade == "population_within_radius_share"
+    towns = demo.communities.assign(population=pd.NA)
+    blind = demo.with_layers(communities=towns)
+    result = public_areas(cpgeo.figures(blind), blind.boundaries, level="governorate")
+    assert result.shade == "communities_within_radius_share"
+    areas = result.areas
+    some = areas["communities"] > 0
+    expected = areas.loc[some, "communities_within_radius"] / areas.loc[some, "communities"]
+    assert np.allclose(areas.loc[some, "communities_within_radius_share"], expected)
+    assert areas.loc[~some, "communities_within_radius_share"].isna().all()
+    assert areas["population_within_radius_share"].isna().all()

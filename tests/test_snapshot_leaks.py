@@ -2,8 +2,8 @@
 
 Random networks (offices, forums and stations anywhere in the focus governorates, with
 their coordinates written into their own names and notes to tempt every output) are
-exported as public snapshots, and every file is scanned by :mod:`_leaks` for any
-coordinate within 5 km of a site, in any form it knows (decimal degrees in text,
+exported as public snapshots, and every file, with the snapshot page's table downloads,
+is scanned by :mod:`_leaks` for any coordinate within 5 km of a site, in any form it knows (decimal degrees in text,
 scaled integers, projected metres, binary floats, GeoPackage geometries and bounding
 boxes, PNG and PDF metadata, PDF streams, data URIs, zip members). The only
 coordinates a public snapshot may carry are those of the public boundaries it is drawn
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -113,6 +114,24 @@ def _allowed(areas: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame, level: str) 
     return np.vstack(vertices)
 
 
+def _page_downloads(snap, folder: Path) -> list[Path]:
+    """The snapshot page's table downloads (CSV, GeoPackage, GeoJSON), as the app makes them."""
+    from cpgeo.io import write_layer
+    from cpgeo.snapshot import donor_table
+
+    folder.mkdir()
+    tables = {"by_governorate": snap.by_governorate, "by_area": snap.public.areas}
+    donors = donor_table(snap)
+    if donors is not None:
+        tables["by_donor"] = donors
+    out = []
+    for name, frame in tables.items():
+        suffixes = (".csv", ".gpkg", ".geojson") if "geometry" in frame else (".csv", ".gpkg")
+        for suffix in suffixes:
+            out.append(write_layer(frame, folder / f"{name}{suffix}"))
+    return out
+
+
 def test_no_public_snapshot_carries_a_site(bases, tmp_path, capsys) -> None:
     levels = list(bases)
     scanned = found = files = 0
@@ -125,6 +144,7 @@ def test_no_public_snapshot_carries_a_site(bases, tmp_path, capsys) -> None:
         folder = export_snapshot(snap, tmp_path / f"public-{seed}")
         (tmp_path / f"public-{seed}.zip").write_bytes(snapshot_zip(snap))
         paths = [*sorted(folder.iterdir()), tmp_path / f"public-{seed}.zip"]
+        paths += _page_downloads(snap, tmp_path / f"downloads-{seed}")
         allowed = _allowed(snap.public.areas, scn.boundaries, level)
         result = scan(paths, sites, allowed=allowed)
         assert not result.hits, (seed, level, result.hits[:5])
