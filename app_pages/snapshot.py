@@ -58,7 +58,8 @@ with st.form("snapshot_choices", enter_to_submit=True, border=False):
     level = c[3].selectbox(
         "Sites counted by",
         levels,
-        key="snapshot_level",
+        # its own widget with district boundaries: loading them makes district the choice
+        key="snapshot_level_districts" if districts else "snapshot_level",
         help="How a public snapshot generalises the sites (district needs COD-AB district "
         "boundaries).",
     )

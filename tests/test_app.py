@@ -543,3 +543,19 @@ def test_load_and_proposal_pages_by_district(tmp_path):
     change = next(d.value for d in at.dataframe if "offices_change" in d.value.columns)
     assert "district_pcode" in change.columns
     assert change["offices_change"].sum() == 2
+
+
+def test_snapshot_counts_by_district_once_district_boundaries_are_loaded(tmp_path):
+    from test_admin import _cod_frame, _write
+
+    at = _app("snapshot")
+    assert at.selectbox(key="snapshot_level").value == "governorate"
+    path = _write(_cod_frame(2), tmp_path / "adm2.gpkg")
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    at.file_uploader(key="upload_boundaries").set_value(
+        ("adm2.gpkg", path.read_bytes(), "application/geopackage+sqlite3"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    level = at.selectbox(key="snapshot_level_districts")
+    assert level.value == "district" and "district" in level.options
+    assert any("counted in their district" in i.value for i in at.info)
