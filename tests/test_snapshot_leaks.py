@@ -3,9 +3,10 @@
 Random networks (offices, forums and stations anywhere in the focus governorates, with
 their coordinates written into their own names and notes to tempt every output) are
 exported as public snapshots, and every file, with the snapshot page's table downloads,
-is scanned by :mod:`_leaks` for any coordinate within 5 km of a site, in any form it knows (decimal degrees in text,
-scaled integers, projected metres, binary floats, GeoPackage geometries and bounding
-boxes, PNG and PDF metadata, PDF streams, data URIs, zip members). The only
+is scanned by :mod:`_leaks` for any coordinate within 5 km of a site, in any form it
+knows (decimal degrees in text, scaled integers, projected metres, binary floats,
+GeoPackage geometries and bounding boxes, PNG and PDF metadata, PDF streams, data URIs,
+zip members). The only
 coordinates a public snapshot may carry are those of the public boundaries it is drawn
 on: the vertices of its area polygons (which lie on the boundaries, see
 ``test_public.py``), the governorates' label points and the grid's corners.
