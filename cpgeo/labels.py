@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from cpgeo.i18n import gettext
+
 #: Figure key -> English label.
 FIGURE_LABELS: dict[str, str] = {
     "communities": "Communities",
@@ -111,8 +113,6 @@ def label(key: str, lang: str = "en") -> str:
     figure's label followed by "before", "after" or "change". ``lang`` is one of
     :data:`cpgeo.i18n.LANGUAGES`: the label in that language (the key stays the same).
     """
-    from cpgeo.i18n import gettext
-
     if key.startswith("phase ") and key[6:].isdigit():
         return f"{gettext('Phase', lang)} {key[6:]}"
     for suffix in ("_before", "_after", "_change"):

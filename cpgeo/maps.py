@@ -1143,7 +1143,15 @@ def _legend_html(
 
 
 class _Legend(MacroElement):
-    """Legend (a Leaflet control) and the plain map background, as one script element."""
+    """Legend (a Leaflet control) and the plain map background, as one script element.
+
+    An area map's legend (:class:`_AreaLegend`) adds the SVG hatching of areas without a
+    value (``hatch_id``) and sits top right.
+    """
+
+    position = "bottomleft"
+    hatch_id: str | None = None
+    unknown_colour: str | None = None
 
     _template = Template(
         """
@@ -1154,7 +1162,33 @@ class _Legend(MacroElement):
             var css = document.createElement('style');
             css.innerHTML = {{ this.css|tojson }};
             document.head.appendChild(css);
-            var legend = L.control({position: 'bottomleft'});
+            {% if this.hatch_id %}
+            var svg = map.getPanes().overlayPane.querySelector('svg');
+            if (svg && !document.getElementById({{ this.hatch_id|tojson }})) {
+                var ns = svg.namespaceURI;  // SVG's: no URL in the page
+                var defs = document.createElementNS(ns, 'defs');
+                var pattern = document.createElementNS(ns, 'pattern');
+                pattern.setAttribute('id', {{ this.hatch_id|tojson }});
+                pattern.setAttribute('patternUnits', 'userSpaceOnUse');
+                pattern.setAttribute('width', '6');
+                pattern.setAttribute('height', '6');
+                pattern.setAttribute('patternTransform', 'rotate(45)');
+                var back = document.createElementNS(ns, 'rect');
+                back.setAttribute('width', '6');
+                back.setAttribute('height', '6');
+                back.setAttribute('fill', {{ this.unknown_colour|tojson }});
+                var line = document.createElementNS(ns, 'line');
+                line.setAttribute('x1', '0'); line.setAttribute('y1', '0');
+                line.setAttribute('x2', '0'); line.setAttribute('y2', '6');
+                line.setAttribute('stroke', '#7f7f7f');
+                line.setAttribute('stroke-width', '1.5');
+                pattern.appendChild(back);
+                pattern.appendChild(line);
+                defs.appendChild(pattern);
+                svg.insertBefore(defs, svg.firstChild);
+            }
+            {% endif %}
+            var legend = L.control({position: {{ this.position|tojson }}});
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', 'cpgeo-legend');
                 div.innerHTML = {{ this.html|tojson }};
@@ -1662,58 +1696,15 @@ def _area_legend_html(
     return "".join(parts)
 
 
-class _AreaLegend(MacroElement):
+class _AreaLegend(_Legend):
     """Legend of an area map (classes, note, notice), its background and its hatching.
 
     The hatching of areas without a value is an SVG pattern in the map's overlay pane,
     which the areas' fill (``url(#cpgeo-hatch)``) names.
     """
 
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function() {
-            var map = {{ this._parent.get_name() }};
-            map.getContainer().style.background = {{ this.background|tojson }};
-            var css = document.createElement('style');
-            css.innerHTML = {{ this.css|tojson }};
-            document.head.appendChild(css);
-            var svg = map.getPanes().overlayPane.querySelector('svg');
-            if (svg && !document.getElementById({{ this.hatch_id|tojson }})) {
-                var ns = svg.namespaceURI;  // SVG's: no URL in the page
-                var defs = document.createElementNS(ns, 'defs');
-                var pattern = document.createElementNS(ns, 'pattern');
-                pattern.setAttribute('id', {{ this.hatch_id|tojson }});
-                pattern.setAttribute('patternUnits', 'userSpaceOnUse');
-                pattern.setAttribute('width', '6');
-                pattern.setAttribute('height', '6');
-                pattern.setAttribute('patternTransform', 'rotate(45)');
-                var back = document.createElementNS(ns, 'rect');
-                back.setAttribute('width', '6');
-                back.setAttribute('height', '6');
-                back.setAttribute('fill', {{ this.unknown_colour|tojson }});
-                var line = document.createElementNS(ns, 'line');
-                line.setAttribute('x1', '0'); line.setAttribute('y1', '0');
-                line.setAttribute('x2', '0'); line.setAttribute('y2', '6');
-                line.setAttribute('stroke', '#7f7f7f');
-                line.setAttribute('stroke-width', '1.5');
-                pattern.appendChild(back);
-                pattern.appendChild(line);
-                defs.appendChild(pattern);
-                svg.insertBefore(defs, svg.firstChild);
-            }
-            // top right: over the sea and Iran, clear of Iraq's land
-            var legend = L.control({position: 'topright'});
-            legend.onAdd = function () {
-                var div = L.DomUtil.create('div', 'cpgeo-legend');
-                div.innerHTML = {{ this.html|tojson }};
-                return div;
-            };
-            legend.addTo(map);
-        })();
-        {% endmacro %}
-        """
-    )
+    # top right: over the sea and Iran, clear of Iraq's land
+    position = "topright"
 
     def __init__(
         self,
@@ -1728,7 +1719,7 @@ class _AreaLegend(MacroElement):
     ) -> None:
         from cpgeo import _cartography
 
-        super().__init__()
+        MacroElement.__init__(self)  # the template only: the contents are an area map's
         self._name = "AreaLegend"
         self.html = _area_legend_html(
             title=title, legend_title=legend_title, labels=labels, colours=colours,
