@@ -573,6 +573,14 @@ class _Scanner:
         starts = ends - tok_len
         values = np.array(tokens, dtype=float)
         whole = np.array(["." not in t and "e" not in t and "E" not in t for t in tokens])
+        # a run of digits inside a word (a random hex id such as "a7395123f3641234") is
+        # no number: not read as scaled degrees or as metres
+        for k in np.flatnonzero(whole):
+            before = text[int(starts[k]) - 1] if starts[k] > 0 else " "
+            after = text[int(ends[k])] if ends[k] < len(text) else " "
+            if before.isalpha() or before == "_" or after.isalpha() or after == "_":
+                whole[k] = False
+                values[k] = np.nan
         percent = np.zeros(len(tokens), dtype=bool)
         if "%" in text:
             percent[:-1] = np.array([g.startswith("%") for g in gaps[1:]])

@@ -282,6 +282,16 @@ def test_utm_metres(tmp_path, epsg):
     assert hits[0].distance_km < 0.01
 
 
+def test_digits_inside_an_identifier_are_not_metres(tmp_path):
+    """A random hex id (folium names every element so) may hold digit runs that read as
+    UTM metres; inside a word they are not numbers. The same digits as numbers are."""
+    e, n = Transformer.from_crs(4326, 32638, always_xy=True).transform(LON, LAT)
+    _write(tmp_path, "ids.js", f"var geo_json_a{round(e)}f{round(n)}c = L.geoJson();")
+    assert not _scan(tmp_path).hits
+    _write(tmp_path, "ids.js", f"var x = {round(e)}, y = {round(n)};")
+    assert [h for h in _scan(tmp_path).hits if "EPSG:32638" in h.where]
+
+
 def test_degrees_minutes_seconds(tmp_path):
     def dms(value: float) -> str:
         d = int(value)
