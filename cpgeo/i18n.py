@@ -16,17 +16,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
+from typing import Any
 
 from cpgeo._errors import InputError
 
 __all__ = [
     "LANGUAGES",
     "RTL",
+    "country_name",
     "format_date",
     "format_number",
     "gettext",
+    "governorate_name",
     "is_rtl",
     "language",
+    "place_names",
     "untranslated",
 ]
 
@@ -38,6 +42,32 @@ RTL: frozenset[str] = frozenset({"ar", "ckb"})
 
 #: The Babel locale each language formats numbers and dates with.
 _LOCALES = {"en": "en_GB", "ar": "ar_IQ", "ckb": "ckb_IQ"}
+
+#: Governorate (cpgeo's canonical English name) -> (Arabic, Central Kurdish). The
+#: Arabic names are OCHA COD-AB's ``ADM1_AR`` (Iraq, 2019-06-03) as written there;
+#: Halabja, which COD-AB 2019 does not draw apart, and the Kurdish names are the forms
+#: the Kurdistan Region's governorates use (to be confirmed by a native reviewer).
+GOVERNORATE_NAMES: dict[str, tuple[str, str]] = {
+    "Anbar": ("الانبار", "ئەنبار"),
+    "Babil": ("بابل", "بابل"),
+    "Baghdad": ("بغداد", "بەغدا"),
+    "Basra": ("البصرة", "بەسرە"),
+    "Dhi Qar": ("ذي قار", "زیقار"),
+    "Diyala": ("ديالى", "دیالە"),
+    "Duhok": ("دهوك", "دهۆک"),
+    "Erbil": ("اربيل", "هەولێر"),
+    "Halabja": ("حلبجة", "هەڵەبجە"),
+    "Karbala": ("كربلاء", "کەربەلا"),
+    "Kirkuk": ("كركوك", "کەرکووک"),
+    "Maysan": ("ميسان", "مەیسان"),
+    "Muthanna": ("المثنى", "موسەننا"),
+    "Najaf": ("النجف", "نەجەف"),
+    "Ninewa": ("نينوى", "نەینەوا"),
+    "Al-Qadisiyah": ("القادسية", "قادسیە"),
+    "Salah al-Din": ("صلاح الدين", "سەڵاحەدین"),
+    "Sulaymaniyah": ("السليمانية", "سلێمانی"),
+    "Wasit": ("واسط", "واست"),
+}
 
 _FOLDER = Path(__file__).with_name("locale")
 # Babel gives the Arabic separators of the "arab" numbering system but Western digits
@@ -91,6 +121,72 @@ def gettext(message: str, lang: str = "en") -> str:
     if code == "en":
         return message
     return _catalog(code).get(message, message)
+
+
+def governorate_name(name: str, lang: str = "en") -> str:
+    """Return a governorate's name in ``lang`` (the canonical English name in English).
+
+    A name cpgeo does not know (a user's own area) is returned as given.
+    """
+    code = language(lang)
+    names = GOVERNORATE_NAMES.get(str(name))
+    if code == "en" or names is None:
+        return str(name)
+    return names[0] if code == "ar" else names[1]
+
+
+@functools.cache
+def _countries(lang: str) -> dict[str, str]:
+    """English country name (CLDR, and "the Netherlands" forms) -> its name in ``lang``."""
+    from babel import Locale
+
+    english = Locale.parse("en").territories
+    local = Locale.parse(_LOCALES[lang]).territories
+    names = {
+        name.casefold(): local[code]
+        for code, name in english.items()
+        if code in local and len(code) == 2
+    }
+    names.update({f"the {k}": v for k, v in list(names.items())})
+    return names
+
+
+def country_name(name: str, lang: str = "en") -> str:
+    """Return a country's English name (a donor: ``"Germany"``) in ``lang``, from CLDR.
+
+    A name that is not a country's (a foundation, say) is returned as given.
+    """
+    code = language(lang)
+    if code == "en":
+        return str(name)
+    return _countries(code).get(str(name).strip().casefold(), str(name))
+
+
+def place_names(frame: Any, lang: str = "en", column: str = "name") -> Any:
+    """Return the names of ``frame``'s rows in ``lang``, as a pandas Series.
+
+    Uses the ``name_ar`` / ``name_ckb`` column where the data has one and the row's
+    entry there is filled (COD-AB's ``ADM*_AR``, OSM's ``name:ar``); else ``column``
+    (English or the name as the source gives it). Kurdish falls back to Arabic script
+    names (``name_ar``) before the Latin-script name, as Sorani readers read Arabic
+    script. Governorate names come from :data:`GOVERNORATE_NAMES`.
+    """
+    import pandas as pd
+
+    code = language(lang)
+    base = frame[column].astype("string") if column in frame else pd.Series(
+        pd.NA, index=frame.index, dtype="string"
+    )
+    if code == "en":
+        return base
+    if column == "governorate":
+        return base.map(lambda n: governorate_name(n, code) if pd.notna(n) else n)
+    out = base
+    for local in ("name_ar",) if code == "ar" else ("name_ar", "name_ckb"):
+        if local in frame:
+            filled = frame[local].astype("string").str.strip()
+            out = filled.where(filled.notna() & (filled != ""), out)
+    return out
 
 
 def untranslated(messages: list[str], lang: str) -> list[str]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
-from cpgeo.i18n import gettext
+from cpgeo.i18n import format_number, gettext
 
 #: Figure key -> English label.
 FIGURE_LABELS: dict[str, str] = {
@@ -77,6 +78,23 @@ FIGURE_LABELS: dict[str, str] = {
     "covered": "Within the radius",
     "served": "Served",
     "moved": "Moves",
+    "established": "Established",
+    "town": "Town",
+    "town_geonameid": "GeoNames id of the town",
+    "geonameid": "GeoNames id",
+    "geonames_admin1": "GeoNames admin-1 code",
+    "iso_3166_2": "ISO 3166-2 code",
+    "note": "Note",
+    "population_source": "Source of the population figure",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "within_radius": "Within the radius",
+    "covered_by_road": "Within reach by road",
+    "radius_but_not_road": "Inside the radius, beyond by road",
+    "road_office": "Nearest office by road",
+    "road_km": "Road distance (km)",
+    "off_network": "Far from any road",
+    "place": "Place",
 }
 
 #: The per-governorate columns a reader's table shows (files keep them all).
@@ -105,6 +123,58 @@ AREA_COLUMNS: tuple[str, ...] = ("governorate", "area", "areas_pooled", *GOVERNO
 #: Text shown for an unknown value (population of communities without one).
 UNKNOWN = "unknown"
 
+#: Column -> its coded values -> what they say (data keeps the codes; only labels change).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "status": {
+        "in_range": "within its office's radius",
+        "out_of_range": "beyond its office's radius",
+        "no_office_in_range": "no office in range",
+        "unknown_office": "declares an unknown office",
+    },
+    "type": {"rehabilitate": "Rehabilitate a police station", "new_build": "New build"},
+    "note": {"illustrative demo data, not a real site": "illustrative demo data, not a real site"},
+}
+
+
+def site_names(sites: pd.DataFrame, scenario: Any, lang: str = "en") -> pd.Series:
+    """Return the names of candidate or proposed sites in ``lang``.
+
+    ``sites`` is :func:`cpgeo.siting.candidate_sites` or a proposal's sites (ids
+    ``"rehabilitate:<station id>"``, ``"new_build:<community id>"``, ``"grid:..."``). A
+    station reads as its ``name_ar`` / ``name_ckb`` where the stations layer has one; a
+    new office as "New office in" and the community's name in that language where the
+    communities layer has one (else as the data writes it).
+    """
+    from cpgeo.i18n import place_names
+
+    names = sites["name"].astype("string")
+    if lang == "en" or not len(sites):
+        return names
+    kind = sites["id"].astype(str).str.split(":", n=1).str[0]
+    source = sites["id"].astype(str).str.split(":", n=1).str[-1]
+    out = names.copy()
+    stations = getattr(scenario, "stations", None)
+    if stations is not None and len(stations):
+        local = dict(zip(stations["id"].astype(str), place_names(stations, lang), strict=True))
+        rehab = kind == "rehabilitate"
+        out[rehab] = source[rehab].map(local).fillna(names[rehab])
+    communities = scenario.communities
+    local = dict(zip(communities["id"].astype(str), place_names(communities, lang), strict=True))
+    place = sites.get("place")
+    new = kind == "new_build"
+    where = source[new].map(local)
+    if place is not None:
+        where = where.fillna(place[new].astype("string"))
+    template = gettext("New office in {place}", lang)
+    out[new] = [template.format(place=p) for p in where.fillna(names[new])]
+    return out
+
+
+def value_label(column: str, value: object, lang: str = "en") -> object:
+    """Return what a coded value of ``column`` says, in ``lang`` (other values as given)."""
+    words = VALUE_LABELS.get(column, {}).get(str(value))
+    return value if words is None else gettext(words, lang)
+
 
 def label(key: str, lang: str = "en") -> str:
     """Return the label of a figure or column key (the key itself when it has none).
@@ -131,36 +201,53 @@ def _missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def number(value: object, *, signed: bool = False) -> str:
-    """Format a count: thousands separators, never a decimal point; ``unknown`` for NA."""
+def number(value: object, *, signed: bool = False, lang: str = "en") -> str:
+    """Format a count: thousands separators, never a decimal point; ``unknown`` for NA.
+
+    ``lang`` gives the separators (and the word for unknown) of that language.
+    """
     if _missing(value):
-        return UNKNOWN
+        return gettext(UNKNOWN, lang)
     whole = round(float(value))  # type: ignore[arg-type]
-    return f"{whole:+,d}" if signed and whole else f"{whole:,d}"
+    if lang == "en":
+        return f"{whole:+,d}" if signed and whole else f"{whole:,d}"
+    sign = "+" if signed and whole > 0 else "-" if whole < 0 else ""
+    return sign + format_number(abs(whole), lang, decimals=0)
 
 
-def share(value: object, *, signed: bool = False) -> str:
+def share(value: object, *, signed: bool = False, lang: str = "en") -> str:
     """Format a share (0..1) as a percentage with one decimal; ``unknown`` for NA."""
     if _missing(value):
-        return UNKNOWN
-    return f"{float(value) * 100:+.1f} points" if signed else f"{float(value):.1%}"  # type: ignore[arg-type]
+        return gettext(UNKNOWN, lang)
+    if signed:
+        points = float(value) * 100  # type: ignore[arg-type]
+        if lang == "en":
+            return f"{points:+.1f} points"
+        sign = "+" if points > 0 else "-" if points < 0 else ""
+        text = sign + format_number(abs(points), lang, decimals=1)
+        return gettext("{value} points", lang).format(value=text)
+    if lang == "en":
+        return f"{float(value):.1%}"  # type: ignore[arg-type]
+    return format_number(float(value), lang, decimals=1, percent=True)  # type: ignore[arg-type]
 
 
-def figure(key: str, value: object, *, signed: bool = False) -> str:
+def figure(key: str, value: object, *, signed: bool = False, lang: str = "en") -> str:
     """Format the value of figure ``key`` (a share as a percentage, else a count)."""
     if key.endswith("_share"):
-        return share(value, signed=signed)
-    return number(value, signed=signed)
+        return share(value, signed=signed, lang=lang)
+    return number(value, signed=signed, lang=lang)
 
 
-def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+def labelled(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Return ``frame`` with its columns renamed to their labels (for display only)."""
-    return frame.rename(columns={c: label(c) for c in frame.columns if c != "geometry"})
+    return frame.rename(columns={c: label(c, lang) for c in frame.columns if c != "geometry"})
 
 
-def people(count: object) -> str:
+def people(count: object, lang: str = "en") -> str:
     """``"12,000 people"``, or ``"people of unknown number"``."""
-    return "people of unknown number" if _missing(count) else f"{number(count)} people"
+    if _missing(count):
+        return gettext("people of unknown number", lang)
+    return gettext("{n} people", lang).format(n=number(count, lang=lang))
 
 
 def _count(value: object) -> int:
@@ -177,9 +264,19 @@ def _and(items: Sequence[str]) -> str:
 
 
 def assignment_sentence(
-    n_served: int, n_reachable: int, n_forums: int, n_moved: int, radius_km: float, capacity: int
+    n_served: int,
+    n_reachable: int,
+    n_forums: int,
+    n_moved: int,
+    radius_km: float,
+    capacity: int,
+    lang: str = "en",
 ) -> str:
-    """Say what the capacity-respecting reassignment of forums achieves."""
+    """Say what the capacity-respecting reassignment of forums achieves (in ``lang``)."""
+    if lang != "en":
+        return _assignment_sentence(
+            n_served, n_reachable, n_forums, n_moved, radius_km, capacity, lang
+        )
     if n_served == n_reachable:
         moves = _plural(n_moved, "forum changes", "forums change")
         text = (
@@ -196,6 +293,43 @@ def assignment_sentence(
     if unreachable:
         alone = _plural(unreachable, "forum has", "forums have")
         text += f"; {alone} no office within {radius_km:g} km"
+    return text + "."
+
+
+def _assignment_sentence(
+    n_served: int,
+    n_reachable: int,
+    n_forums: int,
+    n_moved: int,
+    radius_km: float,
+    capacity: int,
+    lang: str,
+) -> str:
+    """Say the sentence of :func:`assignment_sentence` in another language."""
+    values = {
+        "n": number(n_reachable, lang=lang),
+        "served": number(n_served, lang=lang),
+        "moved": number(n_moved, lang=lang),
+        "km": format_number(radius_km, lang),
+        "capacity": number(capacity, lang=lang),
+    }
+    if n_served == n_reachable:
+        text = gettext(
+            "All {n} forums with an office within {km} km can be served with no office "
+            "above {capacity} forums (forums that change office: {moved})",
+            lang,
+        ).format(**values)
+    else:
+        text = gettext(
+            "No reassignment removes the overload: at most {served} of the {n} forums "
+            "with an office within {km} km can be served at {capacity} per office",
+            lang,
+        ).format(**values)
+    unreachable = n_forums - n_reachable
+    if unreachable:
+        text += gettext("; forums with no office within {km} km: {alone}", lang).format(
+            alone=number(unreachable, lang=lang), **values
+        )
     return text + "."
 
 
@@ -269,10 +403,55 @@ def site_reason(
     return f"{subject}{where} {_and(clauses)}."
 
 
-def reassignment_sentence(changes: Mapping[str, object], n_moved: int) -> str:
+#: The per-site figures a site's summary names, in this order (the rest follow from them).
+_SITE_SUMMARY_KEYS = (
+    "communities_within_radius",
+    "population_within_radius",
+    "forums_served_within_capacity",
+    "offices_over_capacity",
+    "forums_without_office_in_range",
+)
+
+
+def site_summary(site: Mapping[str, object], lang: str = "en") -> str:
+    """Say what a proposed site adds, from its per-site figures, in ``lang``.
+
+    The counterpart of :func:`site_reason` (whose English sentence is stored with the
+    proposal) for every language: the same figures as ``label +change`` clauses, and the
+    overloaded offices the site relieves.
+    """
+    clauses = [
+        f"{label(key, lang)} {figure(key, site.get(key), signed=True, lang=lang)}"
+        for key in _SITE_SUMMARY_KEYS
+        if not _missing(site.get(key)) and _count(site.get(key)) != 0
+    ]
+    relieved = str(site.get("relieved_offices") or "").strip()
+    if relieved:
+        clauses.append(gettext("relieves overloaded {offices}", lang).format(offices=relieved))
+    if not clauses:
+        return gettext("adds nothing that the higher-ranked sites do not already give", lang)
+    return "; ".join(clauses) + "."
+
+
+def reassignment_sentence(
+    changes: Mapping[str, object], n_moved: int, lang: str = "en"
+) -> str:
     """Say what re-declaring forums among the existing offices changes, before any site."""
     if not n_moved:
-        return "No forum needs to change office among the existing offices."
+        return gettext("No forum needs to change office among the existing offices.", lang)
+    if lang != "en":
+        keys = ("offices_over_capacity", "forums_beyond_declared_office", "forums_unknown_office")
+        changed = [
+            f"{label(key, lang)} {number(_count(changes.get(key)), signed=True, lang=lang)}"
+            for key in keys
+            if _count(changes.get(key)) < 0
+        ]
+        subject = gettext("Forums re-declared to other existing offices: {n}", lang).format(
+            n=number(n_moved, lang=lang)
+        )
+        if not changed:
+            return subject + gettext("; none of the figures changes.", lang)
+        return f"{subject}; {'; '.join(changed)}."
     effects = []
     for key, one, many in (
         ("offices_over_capacity", "office", "offices"),
@@ -296,17 +475,17 @@ def reassignment_sentence(changes: Mapping[str, object], n_moved: int) -> str:
     return f"{subject}: {_and(effects)}."
 
 
-def _cell(column: str, value: object, *, signed: bool = False) -> str:
+def _cell(column: str, value: object, *, signed: bool = False, lang: str = "en") -> str:
     if _missing(value):
-        return UNKNOWN if "population" in column else ""
+        return gettext(UNKNOWN, lang) if "population" in column else ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext("yes", lang) if value else gettext("no", lang)
     if column.endswith("_share") or column == "share_covered":
-        return share(value, signed=signed)
+        return share(value, signed=signed, lang=lang)
     if isinstance(value, int) or (isinstance(value, float) and column.startswith(_COUNT_PREFIXES)):
-        return number(value, signed=signed)
+        return number(value, signed=signed, lang=lang)
     if isinstance(value, float):
-        return f"{value:,.1f}"
+        return f"{value:,.1f}" if lang == "en" else format_number(value, lang, decimals=1)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%Y-%m-%d")
     return str(value)
@@ -320,6 +499,7 @@ def display_table(
     columns: Sequence[str] | None = None,
     *,
     signed: Sequence[str] = ("change",),
+    lang: str = "en",
 ) -> pd.DataFrame:
     """Return ``frame`` as text for reading: counts with separators, shares as percents.
 
@@ -334,7 +514,9 @@ def display_table(
     for column in table.columns:
         values = table[column].astype(object).tolist()
         sign = column in signed
-        out[label(str(column))] = [_cell(str(column), _python(v), signed=sign) for v in values]
+        out[label(str(column), lang)] = [
+            _cell(str(column), _python(v), signed=sign, lang=lang) for v in values
+        ]
     return out
 
 
@@ -348,17 +530,19 @@ def _python(value: object) -> object:
     return value
 
 
-def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+def summary_table(summary: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """Return a table indexed by figure key (before / after, phases, plans) as text.
 
     Columns named ``change`` or ``... - ...`` (differences) carry a sign.
     """
     table = summary.rename_axis("figure").reset_index()
-    table["figure"] = [label(str(k)) for k in table["figure"]]
+    table["figure"] = [label(str(k), lang) for k in table["figure"]]
     signed = [c for c in table.columns if c == "change" or " - " in str(c)]
-    return display_table(table, signed=signed)
+    return display_table(table, signed=signed, lang=lang)
 
 
-def figure_lines(values: Mapping[str, object], keys: Sequence[str]) -> list[str]:
+def figure_lines(
+    values: Mapping[str, object], keys: Sequence[str], lang: str = "en"
+) -> list[str]:
     """Return ``label: value`` lines for the figures ``keys``."""
-    return [f"{label(k)}: {figure(k, values.get(k))}" for k in keys]
+    return [f"{label(k, lang)}: {figure(k, values.get(k), lang=lang)}" for k in keys]

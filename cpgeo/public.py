@@ -105,8 +105,15 @@ class PublicAreas:
         return rule_text(self.level, self.min_count, self.cell_deg)
 
 
-def rule_text(level: str, min_count: int, cell_deg: float | None = None) -> str:
-    """Return the sentence that states how a public snapshot generalises the sites."""
+def rule_text(
+    level: str, min_count: int, cell_deg: float | None = None, lang: str = "en"
+) -> str:
+    """Return the sentence that states how a public snapshot generalises the sites.
+
+    ``lang`` is one of :data:`cpgeo.i18n.LANGUAGES`.
+    """
+    if lang != "en":
+        return _rule_text(level, min_count, cell_deg, lang)
     where = {
         "district": "their district (COD-AB boundaries)",
         "governorate": "their governorate",
@@ -124,6 +131,33 @@ def rule_text(level: str, min_count: int, cell_deg: float | None = None) -> str:
             "pooled into one row (\"other areas\"), enlarged until it holds none or at "
             f"least {min_count} of each. Governorate totals are exact."
         )
+    return text
+
+
+def _rule_text(level: str, min_count: int, cell_deg: float | None, lang: str) -> str:
+    """Say the rule of :func:`rule_text` in another language (same figures, same order)."""
+    from cpgeo.i18n import format_number, gettext
+
+    where = {
+        "district": gettext("their district (COD-AB boundaries)", lang),
+        "governorate": gettext("their governorate", lang),
+        "grid": gettext(
+            "grid cells of {degrees} degrees cut by the governorate boundaries", lang
+        ).format(degrees=format_number(cell_deg or CELL_DEG, lang)),
+    }[level]
+    text = gettext(
+        "No office, forum or station location is shown: each is counted in {where}, and "
+        "only the areas' exact totals are published.",
+        lang,
+    ).format(where=where)
+    if level != "governorate":
+        text += " " + gettext(
+            "An area is shown alone only when it holds no office or at least {n}, and no "
+            "forum or at least {n}; the other areas of a governorate are pooled into one "
+            "row, enlarged until it holds none or at least {n} of each. Governorate totals "
+            "are exact.",
+            lang,
+        ).format(n=format_number(min_count, lang))
     return text
 
 

@@ -19,11 +19,25 @@ ILLUSTRATIVE_LAYER_NAMES: dict[str, str] = {
 _POINT_LAYERS = ("communities", "offices", "cpfs", "stations")
 
 
-def illustrative_notice(layers: tuple[str, ...]) -> str:
-    """Return the notice naming exactly the illustrative ``layers`` ("" for none)."""
+def illustrative_notice(layers: tuple[str, ...], lang: str = "en") -> str:
+    """Return the notice naming exactly the illustrative ``layers`` ("" for none).
+
+    ``lang`` is one of :data:`cpgeo.i18n.LANGUAGES`; the English words ILLUSTRATIVE
+    DATA stay at the head of every language's notice, so that it reads the same to
+    anyone who forwards a screen or file.
+    """
     names = [ILLUSTRATIVE_LAYER_NAMES[k] for k in ILLUSTRATIVE_LAYER_NAMES if k in layers]
     if not names:
         return ""
+    if lang != "en":
+        from cpgeo.i18n import gettext
+
+        listed = "، ".join(gettext(name, lang) for name in names)
+        return "ILLUSTRATIVE DATA · " + gettext(
+            "the demo layers in use ({layers}) are invented for demonstration, placed at "
+            "real towns; they are not the programme's real sites.",
+            lang,
+        ).format(layers=listed)
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return (
         f"ILLUSTRATIVE DATA: the demo {listed} in use are invented for demonstration, "
@@ -76,6 +90,10 @@ class Scenario:
     def notice(self) -> str:
         """The illustrative-data notice naming the demo layers in use, or ``""``."""
         return illustrative_notice(self.illustrative_layers)
+
+    def notice_in(self, lang: str) -> str:
+        """Return the illustrative-data notice in ``lang`` (:func:`illustrative_notice`)."""
+        return illustrative_notice(self.illustrative_layers, lang)
 
     def with_layers(self, **layers: gpd.GeoDataFrame | None) -> Scenario:
         """Return a copy with some layers replaced, keeping their provenance as it was."""

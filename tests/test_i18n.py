@@ -93,3 +93,113 @@ def test_numbers_and_dates_by_locale() -> None:
     assert i18n.format_date(dt.date(2019, 1, 1), "ar") == "1 كانون الثاني 2019"
     assert i18n.format_date(dt.date(2019, 1, 1), "en") == "1 January 2019"
     assert "١" in i18n.format_date(dt.date(2019, 1, 1), "ckb", digits="arab")  # noqa: RUF001
+
+
+def _msgids(text: str) -> list[str]:
+    """The msgids of a .po file's text, continuation lines joined."""
+    ids, current = [], None
+    for line in text.splitlines():
+        if line.startswith('msgid "'):
+            current = [line[7:-1]]
+        elif current is not None and line.startswith('"'):
+            current.append(line[1:-1])
+        else:
+            if current is not None:
+                ids.append("".join(current))
+            current = None
+    if current is not None:
+        ids.append("".join(current))
+    return [i for i in ids if i]
+
+
+@pytest.mark.parametrize("lang", TRANSLATED)
+def test_no_message_is_in_a_catalog_twice(lang: str) -> None:
+    """Two entries for one message: a reader takes one of them, silently."""
+    ids = _msgids((LOCALE / f"{lang}.po").read_text(encoding="utf-8"))
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert not twice, twice
+    assert _msgids('msgid "a"\nmsgstr "b"\n\nmsgid ""\n"c"\n"d"\nmsgstr "e"\n') == ["a", "cd"]
+
+
+def test_numbers_and_shares_in_each_language() -> None:
+    assert labels.number(1234567, lang="ar") == "1,234,567"
+    assert labels.number(-3, signed=True, lang="ckb") == "-3"
+    assert labels.number(3, signed=True, lang="ar") == "+3"
+    assert labels.number(float("nan"), lang="ar") == i18n.gettext("unknown", "ar")
+    assert labels.share(0.5561, lang="ar") == i18n.format_number(0.5561, "ar", decimals=1,
+                                                                 percent=True)
+    # English stays as every earlier table printed it
+    assert labels.number(1234567) == "1,234,567" and labels.share(0.5561) == "55.6%"
+    assert labels.share(0.012, signed=True) == "+1.2 points"
+
+
+def test_place_names_prefer_the_language_and_fall_back() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"name": ["Mosul CPO", "Qayyarah", "Erbil"], "name_ar": ["مكتب الموصل", None, ""],
+         "name_ckb": [None, None, "هەولێر"]}
+    )
+    assert i18n.place_names(frame, "en").tolist() == ["Mosul CPO", "Qayyarah", "Erbil"]
+    assert i18n.place_names(frame, "ar").tolist() == ["مكتب الموصل", "Qayyarah", "Erbil"]
+    # Kurdish: its own name first, then the Arabic-script one, then the data's
+    assert i18n.place_names(frame, "ckb").tolist() == ["مكتب الموصل", "Qayyarah", "هەولێر"]
+    governorates = pd.DataFrame({"governorate": ["Ninewa", "Salah al-Din", "Somewhere"]})
+    assert i18n.place_names(governorates, "ar", "governorate").tolist() == [
+        "نينوى", "صلاح الدين", "Somewhere"
+    ]
+
+
+def test_every_governorate_has_its_names() -> None:
+    from cpgeo.regions import GOVERNORATES
+
+    assert set(GOVERNORATES) <= set(i18n.GOVERNORATE_NAMES)
+    for name in GOVERNORATES:
+        for lang in TRANSLATED:
+            local = i18n.governorate_name(name, lang)
+            assert re.fullmatch(r"[\u0600-\u06FF ]+", local), (name, lang, local)
+    assert i18n.governorate_name("Ninewa", "en") == "Ninewa"
+
+
+def test_donor_countries_by_cldr() -> None:
+    assert i18n.country_name("Germany", "ar") == "ألمانيا"
+    assert i18n.country_name("the Netherlands", "ar") == i18n.country_name("Netherlands", "ar")
+    assert re.search(r"[\u0600-\u06FF]", i18n.country_name("United States", "ckb"))
+    assert i18n.country_name("A foundation", "ar") == "A foundation"
+
+
+def test_sentences_in_each_language_keep_the_figures() -> None:
+    from cpgeo.public import rule_text
+    from cpgeo.scenario import illustrative_notice
+
+    for lang in TRANSLATED:
+        text = labels.assignment_sentence(26, 28, 32, 1, 50, 5, lang)
+        assert all(n in text for n in ("26", "28", "50", "5")), text
+        assert not re.search(r"[A-Za-z]{3,}", text), text
+        rule = rule_text("district", 3, lang=lang)
+        assert "3" in rule and not re.search(r"[A-Za-z]{3,}", rule.replace("COD-AB", "")), rule
+        notice = illustrative_notice(("offices", "cpfs"), lang)
+        assert notice.startswith("ILLUSTRATIVE DATA")
+        assert not re.search(r"[A-Za-z]{3,}", notice.removeprefix("ILLUSTRATIVE DATA")), notice
+        summary = labels.site_summary(
+            {"communities_within_radius": 9, "population_within_radius": 649116,
+             "relieved_offices": "OFF-MOS"},
+            lang,
+        )
+        assert "+9" in summary and "+649,116" in summary and "OFF-MOS" in summary
+    assert labels.assignment_sentence(26, 28, 32, 1, 50, 5).startswith("No reassignment")
+
+
+def test_site_names_in_each_language() -> None:
+    from cpgeo.siting import candidate_sites
+
+    demo = cpgeo.load_demo()
+    sites = candidate_sites(demo)
+    english = labels.site_names(sites, demo, "en")
+    arabic = labels.site_names(sites, demo, "ar")
+    assert english.tolist() == sites["name"].tolist()
+    rehab = (sites["type"] == "rehabilitate").to_numpy()
+    assert rehab.any() and (~rehab).any()
+    assert all(re.fullmatch(r"[\u0600-\u06FF ()]+", n) for n in arabic[rehab]), arabic[rehab]
+    template = i18n.gettext("New office in {place}", "ar").split("{place}")[0]
+    assert all(n.startswith(template) for n in arabic[~rehab])
