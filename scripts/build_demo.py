@@ -99,6 +99,64 @@ STATIONS = [
 
 NOTE = "illustrative demo data, not a real site"
 
+# The towns' names in Arabic and Central Kurdish (Sorani), by GeoNames id, for the
+# ``name_ar`` and ``name_ckb`` columns: the usual Iraqi Arabic spelling and the Kurdish
+# form (Sinjar is شنگال in Kurdish); to be confirmed by a native reviewer.
+TOWN_NAMES: dict[int, tuple[str, str]] = {
+    98182: ("بغداد", "بەغدا"),
+    99072: ("الموصل", "مووسڵ"),
+    90150: ("تكريت", "تکریت"),
+    98717: ("الرمادي", "ڕومادی"),
+    97990: ("بعقوبة", "بەعقووبە"),
+    94787: ("كركوك", "کەرکووک"),
+    99532: ("البصرة", "بەسرە"),
+    99100: ("المحمودية", "مەحموودیە"),
+    90353: ("تلكيف", "تەلکێف"),
+    97890: ("برطلة", "بەرتەڵە"),
+    92430: ("الحمدانية", "حەمدانیە"),
+    6999619: ("كيس قلعة", "کەیس قەڵا"),
+    99003: ("القيارة", "قەیارە"),
+    6871926: ("العلم", "عەلەم"),
+    97783: ("بيجي", "بێجی"),
+    99768: ("الدور", "دوور"),
+    99454: ("الفلوجة", "فەللووجە"),
+    92138: ("القائم", "قائیم"),
+    99169: ("الخالص", "خالیس"),
+    99062: ("المقدادية", "موقدادیە"),
+    98403: ("الطارمية", "تارمیە"),
+    94591: ("خانقين", "خانەقین"),
+    90199: ("تازة خورماتو", "تازە خورماتوو"),
+    98245: ("الزبير", "زوبەیر"),
+    448149: ("سنجار", "شنگال"),
+    91057: ("الشرقاط", "شەرقات"),
+    91597: ("سامراء", "سامەڕا"),
+    90026: ("طوز خورماتو", "دووزخورماتوو"),
+    98112: ("بلد", "بەلەد"),
+    96309: ("حديثة", "حەدیسە"),
+    95788: ("هيت", "هیت"),
+    98677: ("الرطبة", "ڕوتبە"),
+    93709: ("مندلي", "مەندەلی"),
+    90393: ("تلعفر", "تەلەعفەر"),
+    390188: ("الحويجة", "حەویجە"),
+}
+# forums named after a quarter of their city, not the city
+QUARTERS = {"CPF-03": ("مدينة الصدر", "شاری سەدر"), "CPF-07": ("الموصل الجديدة", "مووسڵی نوێ")}
+
+
+def _local_names(site_id: str, name: str, geonameid: int) -> dict[str, str]:
+    """``name_ar`` and ``name_ckb`` of a demo site, the English name's pattern kept."""
+    ar, ckb = QUARTERS.get(site_id, TOWN_NAMES[geonameid])
+    number = name.removesuffix(" (demo)").split()[-1]
+    suffix = f" {number}" if number.isdigit() else ""
+    if site_id.startswith("OFF-"):
+        return {"name_ar": f"مكتب {ar} (تجريبي)", "name_ckb": f"نووسینگەی {ckb} (تاقیکاری)"}
+    if site_id.startswith("CPF-"):
+        return {
+            "name_ar": f"منتدى {ar}{suffix} (تجريبي)",
+            "name_ckb": f"کۆڕی {ckb}{suffix} (تاقیکاری)",
+        }
+    return {"name_ar": f"مركز شرطة {ar} (تجريبي)", "name_ckb": f"بنکەی پۆلیسی {ckb} (تاقیکاری)"}
+
 
 def _towns() -> dict[int, dict[str, str]]:
     with COMMUNITIES.open(encoding="utf-8") as f:
@@ -128,16 +186,19 @@ def _point(town: dict[str, str]) -> dict[str, object]:
 def build() -> dict[str, list[dict[str, object]]]:
     towns = _towns()
     offices = [
-        {"id": i, "name": n, **_point(towns[g]), "established": e, "donor": d, "note": NOTE}
+        {"id": i, "name": n, **_local_names(i, n, g), **_point(towns[g]), "established": e,
+         "donor": d, "note": NOTE}
         for i, n, g, e, d in OFFICES
     ]
     cpfs = [
-        {"id": i, "name": n, **_point(towns[g]), "office_id": o, "established": e,
+        {"id": i, "name": n, **_local_names(i, n, g), **_point(towns[g]), "office_id": o,
+         "established": e,
          "donor": d, "note": NOTE}
         for i, n, g, o, e, d in CPFS
     ]
     stations = [
-        {"id": i, "name": n, **_point(towns[g]), "note": NOTE} for i, n, g in STATIONS
+        {"id": i, "name": n, **_local_names(i, n, g), **_point(towns[g]), "note": NOTE}
+        for i, n, g in STATIONS
     ]
     return {"offices": offices, "cpfs": cpfs, "stations": stations,
             "communities": list(towns.values())}
@@ -182,7 +243,8 @@ def check(layers: dict[str, list[dict[str, object]]]) -> list[str]:
 def main() -> None:
     layers = build()
     OUT.mkdir(parents=True, exist_ok=True)
-    point = ["latitude", "longitude", "governorate", "town", "town_geonameid"]
+    point = ["name_ar", "name_ckb", "latitude", "longitude", "governorate", "town",
+             "town_geonameid"]
     _write("offices.csv", ["id", "name", *point, "established", "donor", "note"],
            layers["offices"])
     _write("cpfs.csv", ["id", "name", *point, "office_id", "established", "donor", "note"],
