@@ -277,7 +277,10 @@ def test_map_layers_and_flags():
     overlays = re.search(r"overlays\s*:\s*\{(.*?)\}", html, re.S)
     assert overlays is not None
     named = re.findall(r'"([^"]+)"\s*:\s*\w+', overlays.group(1))
-    assert named == ["Governorates", "Catchments", "Communities", "Forums", "Offices"]
+    assert named == [
+        "Governorates", "Share of the population within the radius", "Catchments",
+        "Communities", "Forums", "Offices", "Governorate names", "Office names",
+    ]
     assert "cpgeo-over" in html  # OFF-1 carries 7 forums > 5
     assert 'cpgeo-over\\"\\u003e7\\u003c/div' in html  # badge with the count
     assert "L.control.layers" in html
@@ -404,8 +407,9 @@ def test_proposal_map_shows_the_after_state():
     assert "newly within 50 km with the proposal" in html
     assert "candidate police station" in html
     # the proposed sites' colour is their own, not the "forum out of range" orange
-    assert maps.COLOURS["proposal"] not in {
-        maps.COLOURS["forum_problem"], maps.COLOURS["uncovered"], maps.COLOURS["office_over"]
+    colours = maps.map_colours()
+    assert colours["proposal"] not in {
+        colours["forum_problem"], colours["uncovered"], colours["office_over"]
     }
     # rank badges sit below left of the site, office badges above right: never on top
     rank_icon = re.search(r'cpgeo-rank[^}]*?"iconAnchor": \[(-?\d+), (-?\d+)\]', html)
