@@ -9,6 +9,14 @@ safe: the Okabe-Ito palette for the symbols, ColorBrewer's YlGnBu for the classe
 choropleth.
 
 The area map (:func:`area_figure`) draws polygons and names only: no point of any site.
+
+Both maps take ``lang`` {"en", "ar", "ckb"}: the legend, the scale bar's unit and the
+governorates' names in that language (:mod:`cpgeo.i18n`); titles, notes and markings
+are passed in already written. Matplotlib (3.11 and later) lays text out with libraqm,
+so Arabic and Kurdish are shaped (joined letters) and ordered right to left as given,
+with no reshaping step; DejaVu Sans, matplotlib's default font, has their letters. In a
+right-to-left language the legend's symbols stand to the right of their words, which
+are aligned right, and the notes end at the map's right edge.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import offset_copy
 from pyproj import Geod
 
+from cpgeo.i18n import format_number, gettext, governorate_name, is_rtl
 from cpgeo.maps import (
     COLOURS,
     POPULATION_CLASSES,
@@ -158,11 +167,19 @@ def _parallel_km(dlon: float, lat: float) -> float:
     return float(metres) / 1000.0
 
 
-def draw_scale_bar(ax: Axes, bar: ScaleBar, *, x: float, y: float, height: float) -> None:
+def _number(value: float, lang: str) -> str:
+    """Return a count or length as it reads in ``lang`` (separators of its locale)."""
+    return f"{value:,.0f}" if lang == "en" else format_number(value, lang)
+
+
+def draw_scale_bar(
+    ax: Axes, bar: ScaleBar, *, x: float, y: float, height: float, lang: str = "en"
+) -> None:
     """Draw ``bar`` with its lower-left corner at ``(x, y)`` in data coordinates (degrees).
 
-    Two segments, black and white, labelled 0, half and full length in kilometres; the
-    artists have the gid ``cpgeo-scale-bar`` (the whole bar) and ``cpgeo-scale-half``.
+    Two segments, black and white, labelled 0, half and full length in kilometres (the
+    unit in ``lang``); the artists have the gid ``cpgeo-scale-bar`` (the whole bar) and
+    ``cpgeo-scale-half``.
     """
     half = bar.dlon / 2
     pad = height * 0.9
@@ -184,7 +201,8 @@ def draw_scale_bar(ax: Axes, bar: ScaleBar, *, x: float, y: float, height: float
             gid="cpgeo-scale-half",
         )
     )
-    labels = ((x, "0"), (x + half, f"{bar.km / 2:g}"), (x + bar.dlon, f"{bar.km} km"))
+    full = f"{bar.km} km" if lang == "en" else f"{bar.km} {gettext('km', lang)}"
+    labels = ((x, "0"), (x + half, f"{bar.km / 2:g}"), (x + bar.dlon, full))
     for lx, text in labels:
         ax.text(
             lx, y + height * 1.6, text, ha="center", va="bottom", fontsize=7.5, zorder=23,
@@ -260,8 +278,12 @@ def label_governorates(
     fontsize: float = 8.0,
     zorder: float = 15,
     avoid: np.ndarray | None = None,
+    lang: str = "en",
 ) -> list[Text]:
     """Write each governorate's name at its label point, clear of other names and sites.
+
+    The names are those of :func:`cpgeo.i18n.governorate_name` in ``lang`` (italic in
+    English, upright in Arabic script).
 
     A name that overlaps an earlier one, or covers a point of ``avoid`` (rows of lon,
     lat and the weight of covering it: the sites' symbols), moves up or down by its
@@ -271,8 +293,11 @@ def label_governorates(
     """
     texts = [
         ax.text(
-            point.x, point.y, name, ha="center", va="center", fontsize=fontsize,
-            color=PALETTE["governorate"], fontstyle="italic", zorder=zorder, path_effects=_HALO,
+            point.x, point.y, governorate_name(name, lang), ha="center", va="center",
+            fontsize=fontsize,
+            color=PALETTE["governorate"], zorder=zorder, path_effects=_HALO,
+            # DejaVu Sans Oblique has no Arabic letters: Arabic-script names stand upright
+            fontstyle="normal" if is_rtl(lang) else "italic",
             gid="cpgeo-governorate-label",
         )
         for name, point in zip(dissolved.index, dissolved["label"], strict=True)
@@ -409,13 +434,16 @@ def _clear_axes(ax: Axes) -> None:
     ax.set_ylabel("")
 
 
-def _furniture(ax: Axes, extent: tuple[float, float, float, float]) -> ScaleBar:
+def _furniture(
+    ax: Axes, extent: tuple[float, float, float, float], lang: str = "en"
+) -> ScaleBar:
     """Draw the scale bar (bottom left, in the margin under the data) and the north arrow."""
     minx, miny, maxx, maxy = extent
     bar = scale_bar(minx, maxx, (miny + maxy) / 2)
     height = (maxy - miny) * 0.011
     draw_scale_bar(
-        ax, bar, x=minx + (maxx - minx) * 0.03, y=miny + (maxy - miny) * 0.03, height=height
+        ax, bar, x=minx + (maxx - minx) * 0.03, y=miny + (maxy - miny) * 0.03, height=height,
+        lang=lang,
     )
     draw_north_arrow(ax)
     _clear_axes(ax)
@@ -429,8 +457,12 @@ def _texts_around(
     marking: str | None,
     notice: str | None,
     note: str | None,
+    rtl: bool = False,
 ) -> None:
-    """Title above the map, note and notice under it, the marking at the top and bottom."""
+    """Title above the map, note and notice under it, the marking at the top and bottom.
+
+    Right to left (``rtl``), the note and the notice end at the map's right edge.
+    """
     top = 0.975
     if marking:
         for y, va, gid in (
@@ -465,12 +497,15 @@ def _texts_around(
         lines.append((notice, PALETTE["marking"], "cpgeo-notice"))
     width_in, height_in = fig.get_size_inches()
     y = (_MAP_BOTTOM - 0.15) / height_in
+    x, ha, wide = _MARGIN / width_in, "left", width_in
+    if rtl and fig.axes:
+        # ending at the map's right edge, the lines are no wider than the map
+        x, ha = fig.axes[0].get_position().x1, "right"
+        wide = (x - _MARGIN / width_in) * width_in
     for text, colour, gid in lines:
         # about 16 characters of 7.5-point text an inch
-        wrapped = "\n".join(textwrap.wrap(str(text), int(width_in * 16))) or str(text)
-        fig.text(
-            _MARGIN / width_in, y, wrapped, ha="left", va="top", fontsize=7.5, color=colour, gid=gid
-        )
+        wrapped = "\n".join(textwrap.wrap(str(text), int(wide * 16))) or str(text)
+        fig.text(x, y, wrapped, ha=ha, va="top", fontsize=7.5, color=colour, gid=gid)
         y -= (0.14 * (wrapped.count("\n") + 1) + 0.06) / height_in
 
 
@@ -480,16 +515,28 @@ def _section(label: str) -> tuple[Patch, str]:
 
 
 def _legend(
-    ax: Axes, entries: list[tuple[Any, str]], headings: set[str], *, title: str | None = None
+    ax: Axes,
+    entries: list[tuple[Any, str]],
+    headings: set[str],
+    *,
+    title: str | None = None,
+    rtl: bool = False,
 ) -> None:
-    """Draw the legend beside the map (its upper left corner at the map's right edge)."""
+    """Draw the legend beside the map (its upper left corner at the map's right edge).
+
+    Right to left (``rtl``), each symbol stands right of its words, aligned right.
+    """
     handles = [h for h, _ in entries]
     labels = [label for _, label in entries]
     legend = ax.legend(
         handles, labels, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False,
         handlelength=2.2, handleheight=1.3, borderaxespad=0.0, title=title,
-        title_fontproperties={"weight": "bold", "size": 9}, alignment="left",
+        title_fontproperties={"weight": "bold", "size": 9},
+        alignment="right" if rtl else "left", markerfirst=not rtl,
     )
+    if rtl:
+        for text in legend.get_texts():
+            text.set_horizontalalignment("right")
     for text in legend.get_texts():
         if text.get_text() in headings:
             text.set_fontweight("bold")
@@ -549,18 +596,20 @@ def _symbol(
     )
 
 
-def _population_entries() -> list[tuple[Any, str]]:
+def _population_entries(lang: str = "en") -> list[tuple[Any, str]]:
     """Return legend rows of three population classes: the smallest, a middle one, the largest."""
     rows = []
     last = len(POPULATION_CLASSES) - 1
     for i in (0, last // 2, last):
         bound, radius = POPULATION_CLASSES[i]
         if i == 0:
-            label = f"under {POPULATION_CLASSES[1][0]:,}"
+            label = gettext("under {n}", lang).format(n=_number(POPULATION_CLASSES[1][0], lang))
         elif i == last:
-            label = f"{bound:,} or more"
+            label = gettext("{n} or more", lang).format(n=_number(bound, lang))
         else:
-            label = f"{bound:,} to {POPULATION_CLASSES[i + 1][0]:,}"
+            label = gettext("{low} to {high}", lang).format(
+                low=_number(bound, lang), high=_number(POPULATION_CLASSES[i + 1][0], lang)
+            )
         size = math.sqrt(_marker_size(radius))
         rows.append((_symbol("o", "#9e9e9e", size, edge_width=0.3), label))
     return rows
@@ -578,10 +627,15 @@ def scenario_figure(
     title: str,
     marking: str | None,
     dpi: int,
+    lang: str = "en",
+    notice: str | None = None,
 ) -> Figure:
     """Return the exact map of a scenario (every office, forum and community) as a Figure.
 
-    See :func:`cpgeo.maps.render_png`; the inputs are already resolved.
+    See :func:`cpgeo.maps.render_png`; the inputs are already resolved. ``lang``
+    {"en", "ar", "ckb"}: the legend, the scale bar and the governorates' names in that
+    language (``title`` and ``marking`` are given written). ``notice``: the
+    illustrative-data notice to print, default the scenario's in ``lang``.
     """
     fig, ax = _new_figure(dpi)
     boundaries = scenario.boundaries
@@ -606,51 +660,69 @@ def scenario_figure(
             if f is not None and len(f)
         ]
         # over the catchments, under the sites; moved off the offices, forums and towns
-        label_governorates(ax, dissolved, zorder=3.5, avoid=np.vstack(sites) if sites else None)
-    _furniture(ax, extent)
+        label_governorates(
+            ax, dissolved, zorder=3.5, avoid=np.vstack(sites) if sites else None, lang=lang
+        )
+    _furniture(ax, extent, lang)
+    km = f"{radius_km:g}" if lang == "en" else format_number(radius_km, lang)
+    capacity = f"{max_cpfs}" if lang == "en" else format_number(max_cpfs, lang)
+
+    def say(message: str, **values: str) -> str:
+        return gettext(message, lang).format(**values)
+
+    heads = [say(h) for h in ("Communities", "Dot size: population", "Offices and forums",
+                              "Areas")]
     entries = [
-        _section("Communities"),
-        (_symbol("o", PALETTE["covered"], 6), f"within {radius_km:g} km of an office"),
-        (_symbol("o", PALETTE["uncovered"], 6), "not covered"),
+        _section(heads[0]),
+        (_symbol("o", PALETTE["covered"], 6), say("within {km} km of an office", km=km)),
+        (_symbol("o", PALETTE["uncovered"], 6), say("not covered")),
     ]
     if len(coverage) and pops.notna().any():
-        entries += [_section("Dot size: population"), *_population_entries()]
+        entries += [_section(heads[1]), *_population_entries(lang)]
     entries += [
-        _section("Offices and forums"),
-        (_symbol("o", PALETTE["office"], 8), "office"),
+        _section(heads[2]),
+        (_symbol("o", PALETTE["office"], 8), say("office")),
         (
             _symbol("^", PALETTE["office_over"], 11, edge="black", edge_width=1.4),
-            f"office over capacity (more than {max_cpfs}\nforums); the number beside it:\n"
-            "forums assigned to it",
+            say("office over capacity (more than {n}\nforums); the number beside it:\n"
+                "forums assigned to it", n=capacity),
         ),
-        (_symbol("s", PALETTE["forum"], 5, line="-"), "forum, line to its office"),
+        (_symbol("s", PALETTE["forum"], 5, line="-"), say("forum, line to its office")),
         (
             _symbol("s", PALETTE["forum_problem"], 6, edge="black", line="--",
                     line_colour=PALETTE["link_problem"]),
-            "forum out of range or without\nan office (dashed: to its office)",
+            say("forum out of range or without\nan office (dashed: to its office)"),
         ),
     ]
     if proposals is not None:
         entries += [
-            (_symbol("o", PALETTE["proposal"], 9), "proposed site (number: its rank)"),
+            (_symbol("o", PALETTE["proposal"], 9), say("proposed site (number: its rank)")),
             (Line2D([], [], linestyle="--", color=PALETTE["proposal"]),
-             "catchment of a proposed site"),
+             say("catchment of a proposed site")),
         ]
     entries += [
-        _section("Areas"),
+        _section(heads[3]),
         (
             Patch(facecolor=to_rgba(PALETTE["catchment"], 0.16), edgecolor=PALETTE["catchment"]),
-            f"within {radius_km:g} km of an office\n(geodesic circle; darker where\n"
-            "catchments overlap)",
+            say("within {km} km of an office\n(geodesic circle; darker where\n"
+                "catchments overlap)", km=km),
         ),
     ]
     if has_boundaries:
         entries.append((Line2D([], [], color=PALETTE["governorate"], linewidth=0.9),
-                        "governorate boundary, name"))
-    headings = {"Communities", "Dot size: population", "Offices and forums", "Areas"}
-    _legend(ax, entries, headings)
-    _texts_around(fig, title=title, marking=marking, notice=scenario.notice, note=None)
+                        say("governorate boundary, name")))
+    rtl = is_rtl(lang)
+    _legend(ax, entries, set(heads), rtl=rtl)
+    _texts_around(
+        fig, title=title, marking=marking,
+        notice=_notice(scenario, lang) if notice is None else notice, note=None, rtl=rtl,
+    )
     return fig
+
+
+def _notice(scenario: Scenario, lang: str) -> str:
+    """Return the scenario's illustrative-data notice in ``lang`` ("" when it has none)."""
+    return scenario.notice if lang == "en" else scenario.notice_in(lang)
 
 
 def _draw_scenario(
@@ -758,27 +830,36 @@ class Classes:
         return np.where(np.isnan(values), -1, out)
 
 
-def value_title(value: str) -> str:
-    """Return the legend's title of an area map showing the column ``value``."""
-    return VALUE_TITLES.get(value, value.replace("_", " ").capitalize())
+def value_title(value: str, lang: str = "en") -> str:
+    """Return the legend's title of an area map showing the column ``value``, in ``lang``."""
+    if value in VALUE_TITLES:
+        return gettext(VALUE_TITLES[value], lang)
+    if lang != "en":
+        from cpgeo.labels import label
+
+        return label(value, lang)
+    return value.replace("_", " ").capitalize()
 
 
-def unknown_label(value: str) -> str:
-    """Return what the legend calls an area with no value.
+def unknown_label(value: str, lang: str = "en") -> str:
+    """Return what the legend calls an area with no value, in ``lang``.
 
     A share has no value where the area holds no community of known population: none
     at all in the data, or only communities whose population is unknown.
     """
     if "population" in value:
-        return "no known population"
-    return "no community in the data" if "communities" in value else "unknown"
+        return gettext("no known population", lang)
+    if "communities" in value:
+        return gettext("no community in the data", lang)
+    return gettext("unknown", lang)
 
 
-def classes(values: pd.Series, value: str) -> Classes:
+def classes(values: pd.Series, value: str, lang: str = "en") -> Classes:
     """Return the classes of ``values`` (the column ``value``).
 
     A share (a name ending in ``_share``, 0..1): 0-20-40-60-80-100 %. Any other value:
-    five equal classes from 0, of a round width, up to the largest value.
+    five equal classes from 0, of a round width, up to the largest value. The labels'
+    numbers are written as ``lang`` writes them.
     """
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(float)
     share = value.endswith("_share")
@@ -791,7 +872,10 @@ def classes(values: pd.Series, value: str) -> Classes:
     top = float(np.nanmax(numbers)) if np.isfinite(numbers).any() else 1.0
     step = _nice_step(max(top, 1.0) / len(CLASS_COLOURS))
     breaks = tuple(float(step * i) for i in range(len(CLASS_COLOURS) + 1))
-    labels = tuple(f"{breaks[i]:,.0f}{_DASH}{breaks[i + 1]:,.0f}" for i in range(len(breaks) - 1))
+    labels = tuple(
+        f"{_number(breaks[i], lang)}{_DASH}{_number(breaks[i + 1], lang)}"
+        for i in range(len(breaks) - 1)
+    )
     return Classes(breaks, labels, CLASS_COLOURS, share=False)
 
 
@@ -814,10 +898,13 @@ def area_figure(
     note: str | None,
     marking: str | None,
     dpi: int,
+    lang: str = "en",
 ) -> Figure:
     """Return the choropleth of ``areas`` by ``value`` as a Figure: polygons and names only.
 
-    See :func:`cpgeo.maps.render_area_png`.
+    See :func:`cpgeo.maps.render_area_png`. ``lang`` {"en", "ar", "ckb"}: the legend,
+    the scale bar and the governorates' names in that language (``title``, ``note``,
+    ``notice`` and ``marking`` are given written).
     """
     fig, ax = _new_figure(dpi)
     frames = [f for f in (areas, boundaries) if f is not None and len(f)]
@@ -833,7 +920,7 @@ def area_figure(
             ]
         )
     extent = _frame_extent(ax, bounds)
-    cls = classes(areas[value], value)
+    cls = classes(areas[value], value, lang)
     index = cls.index(pd.to_numeric(areas[value], errors="coerce").to_numpy(float))
     if boundaries is not None and len(boundaries):
         boundaries.plot(ax=ax, aspect=None, facecolor=PALETTE["land"], edgecolor="none", zorder=1)
@@ -863,8 +950,8 @@ def area_figure(
         dissolved.boundary.plot(
             ax=ax, aspect=None, color=PALETTE["governorate"], linewidth=1.0, zorder=3
         )
-        label_governorates(ax, dissolved)
-    _furniture(ax, extent)
+        label_governorates(ax, dissolved, lang=lang)
+    _furniture(ax, extent, lang)
     entries: list[tuple[Any, str]] = [
         (Patch(facecolor=colour, edgecolor="#7f7f7f", linewidth=0.4), label)
         for colour, label in zip(cls.colours, cls.labels, strict=True)
@@ -872,16 +959,17 @@ def area_figure(
     entries.append(
         (
             Patch(facecolor=UNKNOWN_COLOUR, edgecolor="#7f7f7f", hatch="////", linewidth=0.4),
-            unknown_label(value),
+            unknown_label(value, lang),
         )
     )
     if dissolved is not None:
         entries.append(
             (
                 Line2D([], [], color=PALETTE["governorate"], linewidth=1.0),
-                "governorate boundary, name",
+                gettext("governorate boundary, name", lang),
             )
         )
-    _legend(ax, entries, set(), title=value_title(value))
-    _texts_around(fig, title=title, marking=marking, notice=notice, note=note)
+    rtl = is_rtl(lang)
+    _legend(ax, entries, set(), title=value_title(value, lang), rtl=rtl)
+    _texts_around(fig, title=title, marking=marking, notice=notice, note=note, rtl=rtl)
     return fig

@@ -26,6 +26,17 @@ Why fpdf2
 
 Text from data is printed as plain text: never read as markup (``markdown=False``,
 no HTML) and never turned into links.
+
+Languages
+---------
+``write_report(..., lang=)`` sets the report's own words (section headings, "page N of
+M") in English, Arabic or Central Kurdish (:mod:`cpgeo.i18n`). Arabic and Kurdish
+pages are laid out right to left: HarfBuzz shapes the text (joined letters, bidi order
+with Latin names and numbers kept left to right inside a line), lines start at the
+right margin, tables read from the right (their first column rightmost) and the footer
+is mirrored. DejaVu Sans and DejaVu Sans Bold (matplotlib's) carry the Arabic letters,
+with those Kurdish adds (U+06CE, U+06C6, U+06B5, U+0695, U+06D5); DejaVu Sans Oblique
+does not, so an Arabic-script report sets its captions upright.
 """
 
 from __future__ import annotations
@@ -48,6 +59,7 @@ from fpdf.fonts import TTFFont
 
 from cpgeo._atomic import atomic_target
 from cpgeo._log import log
+from cpgeo.i18n import gettext, is_rtl, language
 
 #: The font family registered by :func:`_fonts` (DejaVu Sans, bundled with matplotlib).
 FONT = "DejaVuSans"
@@ -74,22 +86,52 @@ _TABLE_SIZES = (9.0, 8.5, 8.0, 7.5, 7.0)
 _HEAD_SMALLER = 0.5
 
 _NUMERIC = re.compile(r"^[+\-\u2212]?\d[\d,]*(\.\d+)?( ?%| points)?$")
+#: A number as Babel writes it for Arabic and Kurdish (digits of either system, Arabic
+#: separators, the percent signs), once the direction marks are taken out.
+_NUMERIC_RTL = re.compile(
+    r"^[+\-\u2212]?[\d\u0660-\u0669][\d\u0660-\u0669,.\u066b\u066c]*[%\u066a]?$"
+)
+_MARKS = re.compile(r"[\u200e\u200f\u061c\u00a0 ]")
+
+#: The HarfBuzz language (BCP 47) of each right-to-left language.
+_SHAPING_LANGUAGE = {"ar": "ar", "ckb": "ckb"}
 _ELLIPSIS = "\u2026"
 
 
-def _fonts(pdf: FPDF) -> None:
+def _fonts(pdf: FPDF, lang: str = "en") -> None:
     """Register the embedded TrueType fonts and select the body font.
 
     DejaVu Sans comes with matplotlib (a dependency already), covers Latin, Cyrillic,
-    Greek and Arabic, and is embedded as a subset. This is the one place to switch on
-    text shaping (``pdf.set_text_shaping(True)`` with uharfbuzz installed) so that
-    Arabic is joined and laid out right to left everywhere in the report.
+    Greek and Arabic (with the letters of Kurdish), and is embedded as a subset. This
+    is the one place that switches on text shaping (HarfBuzz, through uharfbuzz) for
+    a right-to-left language, so that Arabic script is joined and laid out right to
+    left everywhere in the report; its "italic" is upright DejaVu Sans, as the oblique
+    face has no Arabic letters.
     """
     folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    rtl = is_rtl(lang)
     pdf.add_font(FONT, "", folder / "DejaVuSans.ttf")
     pdf.add_font(FONT, "B", folder / "DejaVuSans-Bold.ttf")
-    pdf.add_font(FONT, "I", folder / "DejaVuSans-Oblique.ttf")
+    pdf.add_font(FONT, "I", folder / ("DejaVuSans.ttf" if rtl else "DejaVuSans-Oblique.ttf"))
+    if rtl:
+        pdf.set_text_shaping(
+            True, direction="rtl", script="arab", language=_SHAPING_LANGUAGE[language(lang)]
+        )
     pdf.set_font(FONT, "", 10)
+
+
+def _rtl(pdf: FPDF) -> bool:
+    """Return True when the report is laid out right to left."""
+    return bool(getattr(pdf, "rtl", False))
+
+
+def _start(pdf: FPDF) -> str:
+    """Where a line starts: left, or right in a right-to-left report."""
+    return "R" if _rtl(pdf) else "L"
+
+
+def _mirror(align: str) -> str:
+    return {"LEFT": "RIGHT", "RIGHT": "LEFT", "L": "R", "R": "L"}.get(align, align)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:
@@ -110,8 +152,18 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 class _Report(FPDF):
     """An A4 document whose every page carries the header and footer of the report."""
 
-    def __init__(self, *, title: str, date: str, marking: str | None, notice: str | None):
+    def __init__(
+        self,
+        *,
+        title: str,
+        date: str,
+        marking: str | None,
+        notice: str | None,
+        lang: str = "en",
+    ):
         super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.lang = language(lang)
+        self.rtl = is_rtl(self.lang)
         self.report_title = title
         self.report_date = date
         self.marking = marking
@@ -121,7 +173,7 @@ class _Report(FPDF):
         self.alias_nb_pages("")
         self.set_margins(_MARGIN, _TOP, _MARGIN)
         self.set_auto_page_break(True, margin=_BOTTOM)
-        _fonts(self)
+        _fonts(self, self.lang)
 
     def header(self) -> None:
         """Print the marking centred at the top, then the short title and a rule."""
@@ -136,7 +188,7 @@ class _Report(FPDF):
         self.set_xy(_MARGIN, y)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*_GREY)
-        self.cell(self.epw, 4, _fit(self, self.report_title, self.epw), align="L")
+        self.cell(self.epw, 4, _fit(self, self.report_title, self.epw), align=_start(self))
         self.set_draw_color(*_RULE)
         self.set_line_width(0.2)
         self.line(_MARGIN, y + 4.6, self.w - _MARGIN, y + 4.6)
@@ -155,19 +207,25 @@ class _Report(FPDF):
         self.set_line_width(0.2)
         self.line(_MARGIN, base, self.w - _MARGIN, base)
         third = self.epw / 3
-        self.set_xy(_MARGIN, base + 1.5)
+        # the date where a line starts, the page number where it ends (mirrored in RTL)
+        date_x, page_x = (2 * third, 0.0) if self.rtl else (0.0, 2 * third)
+        self.set_xy(_MARGIN + date_x, base + 1.5)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*_GREY)
-        self.cell(third, 5, _fit(self, self.report_date, third), align="L")
+        self.cell(third, 5, _fit(self, self.report_date, third), align=_start(self))
         if self.marking:
+            self.set_xy(_MARGIN + third, base + 1.5)
             self.set_font(FONT, "B", 9)
             self.set_text_color(*_RED)
             self.cell(third, 5, _fit(self, self.marking, third), align="C")
-        self.set_xy(_MARGIN + 2 * third, base + 1.5)
+        self.set_xy(_MARGIN + page_x, base + 1.5)
         self.set_font(FONT, "", 7.5)
         self.set_text_color(*_GREY)
         self.alias_nb_pages("{nb}")
-        self.cell(third, 5, f"page {self.page_no()} of {{nb}}", align="R")
+        page = gettext("page {page} of {total}", self.lang).format(
+            page=self.page_no(), total="{nb}"
+        )
+        self.cell(third, 5, page, align=_mirror("R") if self.rtl else "R")
         # Left on: output() substitutes the total only when an alias is set. The next
         # page's header turns it off before any other text.
         self._body_style()
@@ -201,6 +259,7 @@ def write_report(
     sources: Sequence[tuple[str, str]] = (),
     data_date: str | None = None,
     author: str = "cpgeo",
+    lang: str = "en",
 ) -> Path:
     """Write an A4 PDF report: title page with the map, figures, tables, notes, sources.
 
@@ -248,6 +307,10 @@ def write_report(
         Printed as "Data as of ..." in the data sources section.
     author
         The author in the metadata.
+    lang
+        {"en", "ar", "ckb"}: the language of the report's own words (headings, page
+        numbers) and of its metadata; Arabic and Kurdish are shaped and laid out right
+        to left (see the module docstring). The other text is printed as given.
 
     Returns
     -------
@@ -258,9 +321,10 @@ def write_report(
     if map_png is not None and not Path(map_png).is_file():
         msg = f"write_report: map picture {map_png} not found"
         raise FileNotFoundError(msg)
-    pdf = _Report(title=title, date=date, marking=marking, notice=notice)
+    lang = language(lang)
+    pdf = _Report(title=title, date=date, marking=marking, notice=notice, lang=lang)
     try:
-        _metadata(pdf, title=title, date=date, marking=marking, author=author)
+        _metadata(pdf, title=title, date=date, marking=marking, author=author, lang=lang)
         pdf.add_page()
         _title_block(pdf, title, date, subtitle)
         if notice:
@@ -273,18 +337,22 @@ def write_report(
             _table(pdf, heading, frame)
         if notes:
             _portrait(pdf)
-            _section(pdf, "Notes")
+            _section(pdf, gettext("Notes", lang))
             for paragraph in notes:
                 _paragraph(pdf, paragraph)
         if sources or data_date:
             _portrait(pdf)
-            _section(pdf, "Data sources")
+            _section(pdf, gettext("Data sources", lang))
             if sources:
-                frame = pd.DataFrame([list(s) for s in sources], columns=["Layer", "Source"])
+                frame = pd.DataFrame(
+                    [list(s) for s in sources],
+                    columns=[gettext("Layer", lang), gettext("Source", lang)],
+                )
+                frame = _oriented(pdf, frame)
                 _grid(pdf, frame, _layout(pdf, frame, allow_landscape=False))
             if data_date:
                 pdf.ln(2)
-                _paragraph(pdf, f"Data as of {data_date}.")
+                _paragraph(pdf, gettext("Data as of {date}.", lang).format(date=data_date))
         with atomic_target(path) as tmp:
             pdf.output(str(tmp))
     finally:
@@ -293,7 +361,9 @@ def write_report(
     return path
 
 
-def _metadata(pdf: FPDF, *, title: str, date: str, marking: str | None, author: str) -> None:
+def _metadata(
+    pdf: FPDF, *, title: str, date: str, marking: str | None, author: str, lang: str = "en"
+) -> None:
     try:
         cpgeo_version = version("cpgeo")
     except PackageNotFoundError:  # a source tree that is not installed
@@ -306,20 +376,20 @@ def _metadata(pdf: FPDF, *, title: str, date: str, marking: str | None, author: 
     pdf.set_creator(f"cpgeo {cpgeo_version}")
     pdf.set_producer(f"fpdf2 {fpdf_version}")
     pdf.set_creation_date(dt.datetime.now(dt.UTC))
-    pdf.set_lang("en")
+    pdf.set_lang(lang)
 
 
 def _title_block(pdf: FPDF, title: str, date: str, subtitle: Sequence[str]) -> None:
     pdf.set_font(FONT, "B", 17)
     pdf.set_text_color(*_INK)
-    pdf.multi_cell(0, 7.5, title, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7.5, title, align=_start(pdf), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     pdf.set_font(FONT, "B", 10)
-    pdf.multi_cell(0, 5, date, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, date, align=_start(pdf), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9.5)
     pdf.set_text_color(*_GREY)
     for line in subtitle:
-        pdf.multi_cell(0, 4.8, line, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.8, line, align=_start(pdf), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_INK)
     pdf.ln(3)
 
@@ -330,7 +400,8 @@ def _notice_box(pdf: FPDF, notice: str) -> None:
     pdf.set_draw_color(*_RED)
     pdf.set_line_width(0.5)
     pdf.multi_cell(
-        0, 4.6, notice, align="L", border=1, padding=(2, 3), new_x="LMARGIN", new_y="NEXT"
+        0, 4.6, notice, align=_start(pdf), border=1, padding=(2, 3), new_x="LMARGIN",
+        new_y="NEXT",
     )
     pdf.set_text_color(*_INK)
     pdf.set_draw_color(*_RULE)
@@ -351,8 +422,10 @@ def _headline(pdf: FPDF, headline: Sequence[tuple[str, str]]) -> None:
     pdf.set_font(FONT, "", size)
     plain = FontFace(family=FONT, emphasis="", size_pt=size, color=_INK)
     bold = FontFace(family=FONT, emphasis="B", size_pt=size, color=_INK)
+    rtl = _rtl(pdf)
+    widths = (label_w, value_w, gap, label_w, value_w)
     with pdf.table(
-        col_widths=(label_w, value_w, gap, label_w, value_w),
+        col_widths=widths[::-1] if rtl else widths,
         width=pdf.epw,
         first_row_as_headings=False,
         borders_layout="HORIZONTAL_LINES",
@@ -363,14 +436,18 @@ def _headline(pdf: FPDF, headline: Sequence[tuple[str, str]]) -> None:
     ) as table:
         for i in range(half):
             row = table.row()
-            for pairs in (left, right):
+            # right to left: the first column of figures on the right, labels outermost
+            for pairs in (right, left) if rtl else (left, right):
                 if i < len(pairs):
-                    row.cell(pairs[i][0], align="LEFT", style=plain)
-                    row.cell(pairs[i][1], align="RIGHT", style=bold)
+                    cells = [(pairs[i][0], "LEFT", plain), (pairs[i][1], "RIGHT", bold)]
+                    if rtl:
+                        cells = [(text, _mirror(a), style) for text, a, style in cells[::-1]]
+                    for text, align, style in cells:
+                        row.cell(text, align=align, style=style)
                 else:
                     row.cell("")
                     row.cell("")
-                if pairs is left:
+                if pairs is (right if rtl else left):
                     row.cell("", border=CellBordersLayout.NONE)
     pdf.ln(4)
 
@@ -398,7 +475,7 @@ def _map(pdf: FPDF, png: Path, caption: str | None) -> None:
     if caption:
         pdf.set_font(FONT, "I", 8)
         pdf.set_text_color(*_GREY)
-        pdf.multi_cell(0, 3.8, caption, align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 3.8, caption, align=_start(pdf), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*_INK)
     pdf.ln(3)
 
@@ -417,7 +494,7 @@ def _section(pdf: FPDF, heading: str, *, keep_with: float = 25.0) -> None:
         pdf.ln(3)
     pdf.set_font(FONT, "B", 12)
     pdf.set_text_color(*_INK)
-    pdf.multi_cell(0, 6, heading, align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, heading, align=_start(pdf), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
     pdf.set_font(FONT, "", 9.5)
 
@@ -425,7 +502,9 @@ def _section(pdf: FPDF, heading: str, *, keep_with: float = 25.0) -> None:
 def _paragraph(pdf: FPDF, text: str) -> None:
     pdf.set_font(FONT, "", 9.5)
     pdf.set_text_color(*_INK)
-    pdf.multi_cell(0, 4.8, text, align="L", new_x="LMARGIN", new_y="NEXT", markdown=False)
+    pdf.multi_cell(
+        0, 4.8, text, align=_start(pdf), new_x="LMARGIN", new_y="NEXT", markdown=False
+    )
     pdf.ln(2)
 
 
@@ -467,12 +546,18 @@ def _widths(pdf: FPDF, texts: Sequence[str], style: str, size: float) -> tuple[f
     pdf.set_font(FONT, style, size)
     slack = 2 * _PAD_H + 0.4
     whole, least = 0.0, 0.0
-    for text in texts:
-        width = pdf.get_string_width(text)
-        whole = max(whole, width)
-        if len(text) > _SHORT:
-            width = max((pdf.get_string_width(w) for w in text.split()), default=0.0)
-        least = max(least, min(width, _LONGEST_WORD - slack))
+    # fpdf2 breaks a shaped line by the widths of the letters unjoined (wider than the
+    # joined word): measured so, an Arabic header's word is not cut in two
+    shaping, pdf.text_shaping = pdf.text_shaping, None
+    try:
+        for text in texts:
+            width = pdf.get_string_width(text)
+            whole = max(whole, width)
+            if len(text) > _SHORT:
+                width = max((pdf.get_string_width(w) for w in text.split()), default=0.0)
+            least = max(least, min(width, _LONGEST_WORD - slack))
+    finally:
+        pdf.text_shaping = shaping
     return whole + slack, least + slack
 
 
@@ -487,10 +572,12 @@ def _layout(pdf: FPDF, frame: pd.DataFrame, *, allow_landscape: bool = True) -> 
     """
     header, rows = _cells(frame)
     columns = [[r[j] for r in rows] for j in range(len(header))]
+    rtl = _rtl(pdf)
+    unknown = {"unknown", gettext("unknown", getattr(pdf, "lang", "en"))}
     align = tuple(
-        "RIGHT"
-        if any(c for c in col) and all(not c or _NUMERIC.match(c) or c == "unknown" for c in col)
-        else "LEFT"
+        ("LEFT" if rtl else "RIGHT")
+        if any(c for c in col) and all(not c or _numeric(c) or c in unknown for c in col)
+        else ("RIGHT" if rtl else "LEFT")
         for col in columns
     )
     portrait = pdf.w if pdf.cur_orientation.name == "PORTRAIT" else pdf.h
@@ -539,7 +626,18 @@ def _layout(pdf: FPDF, frame: pd.DataFrame, *, allow_landscape: bool = True) -> 
     return _Layout(size, tuple(widths), align, landscape)
 
 
+def _numeric(text: str) -> bool:
+    """Return True for a number as :mod:`cpgeo.labels` writes it, in any language."""
+    return bool(_NUMERIC.match(text) or _NUMERIC_RTL.match(_MARKS.sub("", text)))
+
+
+def _oriented(pdf: FPDF, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its columns right to left in a right-to-left report."""
+    return frame[frame.columns[::-1]] if _rtl(pdf) else frame
+
+
 def _table(pdf: FPDF, heading: str, frame: pd.DataFrame) -> None:
+    frame = _oriented(pdf, frame)
     layout = _layout(pdf, frame)
     if layout.landscape:
         if pdf.cur_orientation.name != "LANDSCAPE":
@@ -549,7 +647,7 @@ def _table(pdf: FPDF, heading: str, frame: pd.DataFrame) -> None:
     _section(pdf, heading, keep_with=30.0)
     _grid(pdf, frame, layout)
     if frame.empty:
-        _paragraph(pdf, "No rows.")
+        _paragraph(pdf, gettext("No rows.", getattr(pdf, "lang", "en")))
 
 
 def _grid(pdf: FPDF, frame: pd.DataFrame, layout: _Layout) -> None:
@@ -569,7 +667,7 @@ def _grid(pdf: FPDF, frame: pd.DataFrame, layout: _Layout) -> None:
     with pdf.table(
         col_widths=layout.widths,
         width=min(sum(layout.widths), pdf.epw),  # rounding must not exceed the page
-        align="LEFT",
+        align="RIGHT" if _rtl(pdf) else "LEFT",
         text_align=layout.align,
         v_align="MIDDLE",
         headings_style=heading_style,

@@ -13,7 +13,12 @@ A snapshot is one of two kinds, always chosen explicitly:
     RESTRICTED on every page, in every file's name and in the files' metadata.
 
 A snapshot is self-describing: its summary and report state the date, the data sources
-and, for the demo, the illustrative-data notice. :func:`export_snapshot` writes it as a
+and, for the demo, the illustrative-data notice. Its human parts (summary, report, map
+legends and titles) are in the snapshot's language (``lang``: English, Arabic or Central
+Kurdish, see :mod:`cpgeo.i18n`); its data (the CSV's and the GeoPackage's columns, the
+figure keys) keep their stable English keys in every language. In Arabic and Kurdish the
+English marking word RESTRICTED stays beside its translation, so that the marking reads
+the same to anyone, and file names never change. :func:`export_snapshot` writes it as a
 folder (standalone HTML map that opens offline, PNG map, A4 PDF report, figures CSV, a
 GeoPackage, a markdown summary), atomically.
 """
@@ -36,6 +41,7 @@ import pandas as pd
 from cpgeo import settings
 from cpgeo._errors import InputError
 from cpgeo._log import log
+from cpgeo.i18n import format_date, format_number, gettext, language
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -52,7 +58,7 @@ MARKING = "RESTRICTED"
 
 #: What the marking says wherever there is room for a sentence.
 MARKING_TEXT = (
-    "RESTRICTED: exact locations of community police offices, forums and stations. "
+    "RESTRICTED: exact locations of community policing offices, forums and police stations. "
     "For the Ministry of Interior only; do not forward, print for display or post."
 )
 
@@ -74,6 +80,50 @@ SNAPSHOT_FILES: tuple[str, ...] = _FILES
 
 #: Files written for a restricted snapshot.
 RESTRICTED_FILES: tuple[str, ...] = tuple(f"{MARKING}-{name}" for name in _FILES)
+
+
+def marking(lang: str = "en") -> str:
+    """Return the marking word in ``lang``: ``RESTRICTED``, with its translation beside it."""
+    code = language(lang)
+    return MARKING if code == "en" else f"{MARKING} \u00b7 {gettext(MARKING, code)}"
+
+
+def marking_text(lang: str = "en") -> str:
+    """Return :data:`MARKING_TEXT` in ``lang`` (the English word RESTRICTED first)."""
+    code = language(lang)
+    return MARKING_TEXT if code == "en" else f"{MARKING} \u00b7 {gettext(MARKING_TEXT, code)}"
+
+
+def marking_line(lang: str = "en") -> str:
+    """Return :data:`MARKING_LINE` in ``lang`` (the English word RESTRICTED first)."""
+    code = language(lang)
+    return MARKING_LINE if code == "en" else f"{MARKING} \u00b7 {gettext(MARKING_LINE, code)}"
+
+
+def _t(message: str, lang: str, **values: object) -> str:
+    """Return ``message`` in ``lang`` with its ``{placeholders}`` filled."""
+    return gettext(message, lang).format(**values) if values else gettext(message, lang)
+
+
+def _day(value: dt.date, lang: str) -> str:
+    """Return a date as it reads: ISO in English (2024-06-30), else in words.
+
+    In words because a right-to-left line reorders the parts of 2024-06-30.
+    """
+    return value.isoformat() if lang == "en" else format_date(value, lang)
+
+
+def _name(text: object, lang: str) -> str:
+    """Return a name from the data closed with a right-to-left mark in Arabic and Kurdish.
+
+    So that a Latin name ("Canada") does not draw the number after it into its own
+    left-to-right run ("Canada، 3 كانون" would read the 3 before the name).
+    """
+    return str(text) if lang == "en" else f"{text}\u200f"
+
+
+def _km(value: float, lang: str) -> str:
+    return f"{value:g}" if lang == "en" else format_number(value, lang)
 
 
 def snapshot_files(kind: str) -> tuple[str, ...]:
@@ -137,6 +187,8 @@ class Snapshot:
         None.
     created
         When the snapshot was computed (UTC).
+    lang
+        The language of the human parts {"en", "ar", "ckb"} (data keys never change).
     """
 
     scenario: Scenario
@@ -153,6 +205,7 @@ class Snapshot:
     kind: str = "public"
     public: PublicAreas | None = None
     created: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    lang: str = "en"
 
     @property
     def restricted(self) -> bool:
@@ -284,6 +337,7 @@ def build_snapshot(
     level: str | None = None,
     min_count: int | None = None,
     cell_deg: float | None = None,
+    lang: str = "en",
 ) -> Snapshot:
     """Compute the footprint figures of ``scenario``.
 
@@ -311,6 +365,10 @@ def build_snapshot(
         {"district", "governorate", "grid"} (default district with COD-AB district
         boundaries, else governorate), the small-count threshold and the grid cell side
         in degrees.
+    lang
+        The language of the snapshot's summary, report and maps: {"en", "ar", "ckb"}
+        (see :data:`cpgeo.i18n.LANGUAGES`). The figures and the data files' keys are the
+        same in every language.
 
     Returns
     -------
@@ -319,7 +377,7 @@ def build_snapshot(
     Raises
     ------
     InputError
-        If ``as_of`` is not a date, ``kind`` is unknown, ``donor`` is given but no layer
+        If ``as_of`` is not a date, ``kind`` or ``lang`` is unknown, ``donor`` is given but no layer
         has a ``donor`` column or the donor is unknown, or the generalisation asked for
         cannot be made (see :func:`cpgeo.public.public_areas`).
     """
@@ -331,6 +389,7 @@ def build_snapshot(
     if kind not in KINDS:
         msg = f"snapshot kind {kind!r} is not one of {', '.join(KINDS)}"
         raise InputError(msg)
+    lang = language(lang)
 
     radius_km = settings.radius_km if radius_km is None else float(radius_km)
     max_cpfs = settings.max_cpfs if max_cpfs is None else int(max_cpfs)
@@ -378,6 +437,7 @@ def build_snapshot(
         max_cpfs=fig.max_cpfs,
         kind=kind,
         public=public,
+        lang=lang,
     )
     log(
         f"build_snapshot: {kind}, {fig['offices']} offices, {fig['forums']} forums at "
@@ -450,105 +510,205 @@ HEADLINE_KEYS: tuple[str, ...] = (
 
 
 def summary_text(snapshot: Snapshot) -> str:
-    """Return the snapshot's human-readable summary (markdown)."""
+    """Return the snapshot's human-readable summary (markdown), in :attr:`Snapshot.lang`."""
     from cpgeo.labels import figure_lines
 
+    lang = snapshot.lang
     fig = snapshot.figures
     scn = snapshot.shown
-    lines = [f"**{MARKING_TEXT}**", ""] if snapshot.restricted else []
+    notice = _notice(snapshot)
+    lines = [f"**{marking_text(lang)}**", ""] if snapshot.restricted else []
     lines += [f"# {report_title(snapshot)}", ""]
-    if scn.notice:
-        lines += [f"**{_md(scn.notice)}**", ""]
+    if notice:
+        lines += [f"**{_md(notice)}**", ""]
     lines += [f"- {_md(line)}" for line in _particulars(snapshot)]
     lines += [""]
     if snapshot.public is not None:
-        lines += [f"_{_md(snapshot.public.rule)}_", ""]
+        lines += [f"_{_md(public_rule(snapshot))}_", ""]
     mine = snapshot.donor_figures()
     if mine is not None:
-        lines += [f"## Attributed to {_md(snapshot.donor)}", ""]
+        lines += [f"## {_t('Attributed to {name}', lang, name=_md(snapshot.donor))}", ""]
         lines += [f"- {line}" for line in figure_lines(
-            {k: mine[k] for k in DONOR_KEYS}, DONOR_KEYS
+            {k: mine[k] for k in DONOR_KEYS}, DONOR_KEYS, lang
         )]
         lines += [
             "",
-            f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}",
+            f"_{attribution_note(lang)}_ {_whole_network(fig, lang)}",
             "",
-            "Forum status and office load are those of the whole network at the date.",
+            _t(_STATUS_NOTE, lang),
             "",
         ]
-    lines += ["## Whole network at the date", ""]
-    lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS)]
+    lines += [f"## {_t('Whole network at the date', lang)}", ""]
+    lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS, lang)]
     for heading, frame in _tables(snapshot):
         lines += ["", f"## {_md(heading)}", "", _markdown_table(frame)]
     lines += [""]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
-        lines += [f"_{ATTRIBUTION_NOTE}_ {_whole_network(fig)}", ""]
-    lines += ["## Data sources", ""]
-    lines += [f"- {layer}: {_md(source)}" for layer, source in scn.sources.items()] or ["- (none)"]
-    lines += ["", "## Files", ""]
+        lines += [f"_{attribution_note(lang)}_ {_whole_network(fig, lang)}", ""]
+    lines += [f"## {_t('Data sources', lang)}", ""]
+    lines += [
+        f"- {_layer_name(layer, lang)}: {_md(source)}" for layer, source in scn.sources.items()
+    ] or [f"- {_t('(none)', lang)}"]
+    lines += ["", f"## {_t('Files', lang)}", ""]
     lines += [f"- `{name}`: {what}" for name, what in zip(
         snapshot.files, _file_notes(snapshot), strict=True
     )]
     lines += [""]
     if snapshot.restricted:
-        lines += [f"**{MARKING_TEXT}**", ""]
+        lines += [f"**{marking_text(lang)}**", ""]
     return "\n".join(lines)
+
+
+#: Said wherever donors' figures are shown.
+_STATUS_NOTE = "Forum status and office load are those of the whole network at the date."
+
+
+def attribution_note(lang: str = "en") -> str:
+    """Return :data:`ATTRIBUTION_NOTE` in ``lang``."""
+    return _t(ATTRIBUTION_NOTE, language(lang))
+
+
+def _notice(snapshot: Snapshot) -> str:
+    """Return the illustrative-data notice of the shown layers in the snapshot's language."""
+    scn = snapshot.shown
+    if snapshot.lang == "en" or not scn.notice:
+        return scn.notice
+    return scn.notice_in(snapshot.lang)
+
+
+def _layer_name(layer: str, lang: str) -> str:
+    """Return a layer's name as a reader says it (English keeps the key)."""
+    if lang == "en":
+        return layer
+    from cpgeo.labels import label
+
+    if layer in _LAYER_WORDS:
+        return gettext(_LAYER_WORDS[layer], lang)
+    return label({"cpfs": "forums"}.get(layer, layer), lang)
+
+
+#: Layers whose name is not a figure's label.
+_LAYER_WORDS = {"boundaries": "administrative boundaries", "stations": "police stations"}
 
 
 def report_title(snapshot: Snapshot) -> str:
     """Return the title: what, for whom and when (RESTRICTED first when it is)."""
-    who = snapshot.donor or "all donors"
-    title = f"Community policing footprint, {who}, {snapshot.date.isoformat()}"
-    return f"{MARKING}: {title}" if snapshot.restricted else title
+    lang = snapshot.lang
+    who = _name(snapshot.donor, lang) if snapshot.donor else _t("all donors", lang)
+    title = _t(
+        "Community policing footprint, {who}, {date}", lang, who=who,
+        date=_day(snapshot.date, lang),
+    )
+    return f"{marking(lang)}: {title}" if snapshot.restricted else title
+
+
+#: How a public snapshot's level reads in its sentences.
+_LEVEL_WORDS = {"district": "district", "governorate": "governorate", "grid": "grid"}
 
 
 def _particulars(snapshot: Snapshot) -> list[str]:
     """Return the lines that say what the snapshot is: date, donor, parameters, kind."""
+    lang = snapshot.lang
+    created = snapshot.created
+    computed = (
+        created.strftime("%Y-%m-%d %H:%M UTC")
+        if lang == "en"
+        else f"{format_date(created.date(), lang)}\u060c {created.strftime('%H:%M')} UTC"
+    )
     lines = [
-        f"Date: {snapshot.date.isoformat()}"
-        + (" (as of; offices and forums established by then)" if snapshot.as_of else ""),
-        f"Computed: {snapshot.created.strftime('%Y-%m-%d %H:%M UTC')}",
-        f"Donor: {snapshot.donor}" if snapshot.donor else "Donor: all",
-        f"Catchment radius: {snapshot.radius_km:g} km (geodesic, WGS84); "
-        f"office capacity: {snapshot.max_cpfs} forums",
+        _t("Date: {date}", lang, date=_day(snapshot.date, lang))
+        + (
+            " " + _t("(as of; offices and forums established by then)", lang)
+            if snapshot.as_of
+            else ""
+        ),
+        _t("Computed: {when}", lang, when=computed),
+        _t("Donor: {donor}", lang, donor=_name(snapshot.donor, lang)) if snapshot.donor
+        else _t("Donor: all", lang),
+        _t(
+            "Catchment radius: {km} km (geodesic, WGS84); office capacity: {n} forums",
+            lang, km=_km(snapshot.radius_km, lang), n=snapshot.max_cpfs,
+        ),
     ]
     if snapshot.restricted:
-        lines.append("Kind: restricted (exact locations of offices, forums and stations)")
+        lines.append(_t("Kind: restricted (exact locations of offices, forums and stations)", lang))
     else:
         assert snapshot.public is not None
+        level = snapshot.public.level
         lines.append(
-            f"Kind: public (safe to share: no site locations; sites counted by "
-            f"{snapshot.public.level})"
+            _t(
+                "Kind: public (safe to share: no site locations; sites counted by {level})",
+                lang, level=_t(_LEVEL_WORDS.get(level, level), lang),
+            )
         )
     return lines
+
+
+def public_rule(snapshot: Snapshot) -> str:
+    """Return the public snapshot's generalisation rule in its language ("" if restricted).
+
+    English is :attr:`cpgeo.public.PublicAreas.rule` word for word.
+    """
+    from cpgeo.public import rule_text
+
+    public = snapshot.public
+    if public is None:
+        return ""
+    return rule_text(public.level, public.min_count, public.cell_deg, snapshot.lang)
 
 
 def _tables(snapshot: Snapshot) -> list[tuple[str, pd.DataFrame]]:
     """Return the tables as text (heading, frame of labelled columns and formatted cells)."""
     from cpgeo.labels import AREA_COLUMNS, GOVERNORATE_COLUMNS, display_table
 
+    lang = snapshot.lang
     fig = snapshot.figures
-    out = [("By governorate", display_table(fig.by_governorate, GOVERNORATE_COLUMNS))]
+    out = [(
+        _t("By governorate", lang),
+        display_table(_named(fig.by_governorate, lang), GOVERNORATE_COLUMNS, lang=lang),
+    )]
     if snapshot.public is not None and snapshot.public.level != "governorate":
+        level = snapshot.public.level
         out.append(
-            (f"By area ({snapshot.public.level}, small counts pooled)",
-             display_table(snapshot.public.areas, AREA_COLUMNS))
+            (_t("By area ({level}, small counts pooled)", lang,
+                level=_t(_LEVEL_WORDS.get(level, level), lang)),
+             display_table(_named(snapshot.public.areas, lang), AREA_COLUMNS, lang=lang))
         )
     elif snapshot.restricted and fig.by_district is not None:
-        out.append(("By district", display_table(fig.by_district)))
+        out.append(
+            (_t("By district", lang), display_table(_named(fig.by_district, lang), lang=lang))
+        )
     donors_ = donor_table(snapshot)
     if donors_ is not None and len(snapshot.by_donor):  # type: ignore[arg-type]
-        out.append(("By donor (attributed; catchments overlap)", display_table(donors_)))
+        if lang != "en":
+            donors_ = donors_.assign(
+                donor=[_t(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d
+                       for d in donors_["donor"]]
+            )
+        out.append(
+            (_t("By donor (attributed; catchments overlap)", lang),
+             display_table(donors_, lang=lang))
+        )
     return out
 
 
+def _named(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with its governorates named in ``lang`` (for display only)."""
+    if lang == "en" or "governorate" not in frame.columns:
+        return frame
+    from cpgeo.i18n import place_names
+
+    return frame.assign(governorate=place_names(frame, lang, column="governorate"))
+
+
 def _file_notes(snapshot: Snapshot) -> tuple[str, ...]:
+    lang = snapshot.lang
     layers = (
         "all layers (EPSG:4326), with coverage and load columns"
         if snapshot.restricted
         else "the areas with their figures, and the boundaries (EPSG:4326); no site"
     )
-    return (
+    notes = (
         "interactive map (opens offline, no internet needed)",
         "the same map as a picture",
         "the report (A4 PDF): map, figures, tables, sources",
@@ -556,16 +716,19 @@ def _file_notes(snapshot: Snapshot) -> tuple[str, ...]:
         layers,
         "this summary",
     )
+    return tuple(_t(note, lang) for note in notes)
 
 
-def _whole_network(fig: Figures) -> str:
+def _whole_network(fig: Figures, lang: str = "en") -> str:
     from cpgeo.labels import figure
 
-    return (
-        "Whole network, each community counted once: "
-        f"{figure('communities_within_radius', fig['communities_within_radius'])} communities "
-        f"and {figure('population_within_radius', fig['population_within_radius'])} people "
-        "within the radius."
+    return _t(
+        "Whole network, each community counted once: {communities} communities and "
+        "{people} people within the radius.",
+        lang,
+        communities=figure("communities_within_radius", fig["communities_within_radius"],
+                           lang=lang),
+        people=figure("population_within_radius", fig["population_within_radius"], lang=lang),
     )
 
 
@@ -610,35 +773,52 @@ def _public_boundaries(snapshot: Snapshot) -> gpd.GeoDataFrame:
     return boundaries[[*keep, boundaries.geometry.name]]
 
 
+def _with_lang(func: Any, options: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``options`` with ``lang`` added when ``func`` takes it (the maps may not yet)."""
+    import inspect
+
+    if lang != "en" and "lang" in inspect.signature(func).parameters:
+        return {**options, "lang": lang}
+    return options
+
+
 def snapshot_map(snapshot: Snapshot, *, assets_base_url: str | None = None) -> Any:
     """Return the snapshot's interactive map (a folium.Map that draws offline).
 
     A public snapshot's map shades its areas (:attr:`Snapshot.public`) and draws no
-    site; a restricted one's is the exact network with the RESTRICTED banner.
+    site; a restricted one's is the exact network with the RESTRICTED banner. Its title,
+    marking and notes are in the snapshot's language; the legend and tooltips too where
+    :mod:`cpgeo.maps` takes a language.
     """
     from cpgeo import maps
 
+    lang = snapshot.lang
     title = _map_title(snapshot)
+    notice = _notice(snapshot) or None
     if snapshot.public is None:
         return maps.build_map(
             snapshot.shown,
             snapshot.coverage,
             snapshot.load,
-            forums=snapshot.forums,
-            radius_km=snapshot.radius_km,
-            max_cpfs=snapshot.max_cpfs,
-            title=f"{MARKING}: {title}",
-            marking=MARKING_TEXT,
-            assets_base_url=assets_base_url,
+            **_with_lang(maps.build_map, {
+                "forums": snapshot.forums,
+                "radius_km": snapshot.radius_km,
+                "max_cpfs": snapshot.max_cpfs,
+                "title": f"{marking(lang)}: {title}",
+                "marking": marking_text(lang),
+                "assets_base_url": assets_base_url,
+            }, lang),
         )
     return maps.build_area_map(
         snapshot.public.areas,
         _public_boundaries(snapshot),
-        value=snapshot.public.shade,
-        title=title,
-        notice=snapshot.shown.notice or None,
-        note=snapshot.public.rule,
-        assets_base_url=assets_base_url,
+        **_with_lang(maps.build_area_map, {
+            "value": snapshot.public.shade,
+            "title": title,
+            "notice": notice,
+            "note": public_rule(snapshot),
+            "assets_base_url": assets_base_url,
+        }, lang),
     )
 
 
@@ -674,27 +854,37 @@ WHOLE_NETWORK = "Whole network (each community once)"
 
 
 def _map_title(snapshot: Snapshot) -> str:
-    title = f"Footprint on {snapshot.date.isoformat()}" + (
-        f" ({snapshot.donor})" if snapshot.donor else ""
+    lang = snapshot.lang
+    title = _t("Footprint on {date}", lang, date=_day(snapshot.date, lang)) + (
+        f" ({_name(snapshot.donor, lang)})" if snapshot.donor else ""
     )
-    return title + (" - ILLUSTRATIVE DATA" if snapshot.shown.illustrative else "")
+    if not snapshot.shown.illustrative:
+        return title
+    if lang == "en":
+        return title + " - ILLUSTRATIVE DATA"
+    # the English words stay, as on every notice of illustrative data
+    return f"{title} - ILLUSTRATIVE DATA \u00b7 {_t('illustrative data', lang)}"
 
 
 def _write_maps_restricted(snapshot: Snapshot, folder: Path, names: dict[str, str]) -> None:
     from cpgeo import maps
     from cpgeo.io import write_layers
 
+    lang = snapshot.lang
     scn = snapshot.shown
     title = _map_title(snapshot)
     common: dict[str, Any] = {
         "forums": snapshot.forums,
         "radius_km": snapshot.radius_km,
         "max_cpfs": snapshot.max_cpfs,
-        "title": f"{MARKING}: {title}",
-        "marking": MARKING_LINE,
+        "title": f"{marking(lang)}: {title}",
+        "marking": marking_line(lang),
     }
     maps.save_html(snapshot_map(snapshot), folder / names["map.html"])
-    maps.render_png(scn, folder / names["map.png"], snapshot.coverage, snapshot.load, **common)
+    maps.render_png(
+        scn, folder / names["map.png"], snapshot.coverage, snapshot.load,
+        **_with_lang(maps.render_png, common, lang),
+    )
     layers: dict[str, Any] = {
         "boundaries": scn.boundaries,
         "communities": snapshot.coverage,
@@ -703,6 +893,7 @@ def _write_maps_restricted(snapshot: Snapshot, folder: Path, names: dict[str, st
     }
     if scn.stations is not None:
         layers["stations"] = scn.stations
+    # the data's description stays English: software and scanners read it
     write_layers(layers, folder / names["layers.gpkg"], description=MARKING_TEXT)
 
 
@@ -716,12 +907,15 @@ def _write_maps_public(snapshot: Snapshot, folder: Path, names: dict[str, str]) 
     boundaries = _public_boundaries(snapshot)
     common: dict[str, Any] = {
         "title": _map_title(snapshot),
-        "notice": snapshot.shown.notice or None,
-        "note": public.rule,
+        "notice": _notice(snapshot) or None,
+        "note": public_rule(snapshot),
         "value": public.shade,
     }
     maps.save_html(snapshot_map(snapshot), folder / names["map.html"])
-    maps.render_area_png(public.areas, boundaries, folder / names["map.png"], **common)
+    maps.render_area_png(
+        public.areas, boundaries, folder / names["map.png"],
+        **_with_lang(maps.render_area_png, common, snapshot.lang),
+    )
     write_layers(
         {"areas": public.areas, "boundaries": boundaries},
         folder / names["layers.gpkg"],
@@ -756,41 +950,48 @@ def _write_report(snapshot: Snapshot, path: Path, map_png: Path) -> None:
     from cpgeo.labels import figure, label
     from cpgeo.report import write_report
 
+    lang = snapshot.lang
     fig = snapshot.figures
     mine = snapshot.donor_figures()
     notes = []
     if mine is None:
-        headline = [(label(k), figure(k, fig[k])) for k in REPORT_KEYS]
+        headline = [(label(k, lang), figure(k, fig[k], lang=lang)) for k in REPORT_KEYS]
     else:
-        headline = [(f"{label(k)}, {snapshot.donor}", figure(k, mine[k]))
+        headline = [(f"{label(k, lang)}, {snapshot.donor}" if lang == "en"
+                     else f"{label(k, lang)}\u060c {_name(snapshot.donor, lang)}",
+                     figure(k, mine[k], lang=lang))
                     for k in REPORT_DONOR_KEYS]
-        headline += [(f"{label(k)}, whole network", figure(k, fig[k]))
+        headline += [(_t("{label}, whole network", lang, label=label(k, lang)),
+                      figure(k, fig[k], lang=lang))
                      for k in REPORT_KEYS[:6]]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
-        notes.append(f"{ATTRIBUTION_NOTE} {_whole_network(fig)}")
-        notes.append("Forum status and office load are those of the whole network at the date.")
+        notes.append(f"{attribution_note(lang)} {_whole_network(fig, lang)}")
+        notes.append(_t(_STATUS_NOTE, lang))
     if snapshot.public is not None:
-        notes.insert(0, snapshot.public.rule)
+        notes.insert(0, public_rule(snapshot))
     else:
-        notes.insert(0, MARKING_TEXT)
+        notes.insert(0, marking_text(lang))
+    day = _day(snapshot.date, lang)
     write_report(
         path,
         title=report_title(snapshot),
-        date=snapshot.date.isoformat(),
+        date=day,
         subtitle=_particulars(snapshot)[1:],
-        marking=MARKING if snapshot.restricted else None,
-        notice=snapshot.shown.notice or None,
+        marking=marking(lang) if snapshot.restricted else None,
+        notice=_notice(snapshot) or None,
         map_png=map_png,
-        map_caption=snapshot.public.rule if snapshot.public is not None else None,
+        map_caption=public_rule(snapshot) if snapshot.public is not None else None,
         headline=headline,
         tables=_tables(snapshot),
         notes=notes,
-        sources=list(snapshot.shown.sources.items()),
+        sources=[(_layer_name(k, lang), v) for k, v in snapshot.shown.sources.items()],
         data_date=(
-            f"offices and forums established by {snapshot.date.isoformat()}"
+            _t("offices and forums established by {date}", lang, date=day)
             if snapshot.as_of
-            else f"offices and forums as loaded on {snapshot.created.date().isoformat()}"
+            else _t("offices and forums as loaded on {date}", lang,
+                    date=_day(snapshot.created.date(), lang))
         ),
+        lang=lang,
     )
 
 
@@ -843,8 +1044,13 @@ def _check_folder(out: Path, kind: str) -> None:
         raise InputError(msg)
 
 
-def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
+def export_snapshot(snapshot: Snapshot, out_dir: str | Path, *, lang: str | None = None) -> Path:
     """Write the snapshot's files (:attr:`Snapshot.files`) into ``out_dir``.
+
+    ``lang`` {"en", "ar", "ckb"} writes the human parts (summary, report, map titles,
+    legends and notes) in that language instead of :attr:`Snapshot.lang`; the file
+    names, the CSV's and the GeoPackage's columns and keys are the same in every
+    language.
 
     ``out_dir`` is created when missing. An existing folder is accepted only when it is
     empty or holds an earlier snapshot of the same kind (only its files); then only
@@ -862,8 +1068,10 @@ def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
     ------
     InputError
         If ``out_dir`` is a file, or a folder holding files that are not a snapshot's of
-        this kind.
+        this kind, or ``lang`` is not a language of :data:`cpgeo.i18n.LANGUAGES`.
     """
+    if lang is not None:
+        snapshot = replace(snapshot, lang=language(lang))
     out = Path(out_dir)
     _check_folder(out, snapshot.kind)
     out.mkdir(parents=True, exist_ok=True)
@@ -874,7 +1082,10 @@ def export_snapshot(snapshot: Snapshot, out_dir: str | Path) -> Path:
             (tmp / name).replace(out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # the temporary folder made above, only
-    log(f"export_snapshot: wrote {len(snapshot.files)} {snapshot.kind} files to {out}")
+    log(
+        f"export_snapshot: wrote {len(snapshot.files)} {snapshot.kind} files "
+        f"({snapshot.lang}) to {out}"
+    )
     return out
 
 
@@ -884,11 +1095,14 @@ def zip_name(snapshot: Snapshot) -> str:
     return f"{MARKING}-{stem}.zip" if snapshot.restricted else f"{stem}.zip"
 
 
-def snapshot_zip(snapshot: Snapshot) -> bytes:
-    """Return the snapshot's files as a zip archive (in memory), e.g. for a download."""
+def snapshot_zip(snapshot: Snapshot, *, lang: str | None = None) -> bytes:
+    """Return the snapshot's files as a zip archive (in memory), e.g. for a download.
+
+    ``lang`` as in :func:`export_snapshot`.
+    """
     folder_name = zip_name(snapshot).removesuffix(".zip")
     with tempfile.TemporaryDirectory(prefix="cpgeo-snapshot-") as tmp:
-        folder = export_snapshot(snapshot, Path(tmp) / "snapshot")
+        folder = export_snapshot(snapshot, Path(tmp) / "snapshot", lang=lang)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             if snapshot.restricted:

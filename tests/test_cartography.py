@@ -460,3 +460,80 @@ def test_build_map_has_a_title_and_a_marking(demo):
     assert "42" not in re.findall(r"<title>(.*?)</title>", hostile)[0]
     assert "{{" not in hostile
     assert '"RESTRICTED \\u2014 do not share"' in marked  # the banner's text, in its script
+
+
+# ------------------------------------------------------------- Arabic and Kurdish
+
+
+def _legend_texts(fig) -> list[str]:
+    legend = fig.axes[0].get_legend()
+    return [t.get_text() for t in legend.get_texts()] + [legend.get_title().get_text()]
+
+
+def _texts_of(fig, gid: str) -> list[str]:
+    return [t.get_text() for t in _artists(fig, gid)]
+
+
+@pytest.mark.parametrize("lang", ["ar", "ckb"])
+def test_exact_map_speaks_the_language(demo, lang, recwarn):
+    from cpgeo import coverage as cov
+    from cpgeo.i18n import gettext, governorate_name
+
+    fig = carto.scenario_figure(
+        demo,
+        cov.community_coverage(demo.communities, demo.offices, 50),
+        cov.office_load(demo.offices, demo.cpfs, 50, 5),
+        cov.cpf_status(demo.offices, demo.cpfs, 50),
+        None, radius_km=50, max_cpfs=5, title="خريطة", marking=None, dpi=40, lang=lang,
+    )
+    fig.canvas.draw()
+    texts = _legend_texts(fig)
+    assert gettext("Offices and forums", lang) in texts
+    assert gettext("Offices and forums", lang) != "Offices and forums"
+    assert not any(re.search(r"[A-Za-z]{3}", t) for t in texts), texts
+    assert governorate_name("Ninewa", lang) in _texts_of(fig, "cpgeo-governorate-label")
+    assert f"200 {gettext('km', lang)}" in _texts_of(fig, "cpgeo-scale-label")
+    # right to left: the words aligned right, their symbols after them (on the right)
+    legend = fig.axes[0].get_legend()
+    assert {t.get_horizontalalignment() for t in legend.get_texts()} == {"right"}
+    renderer = fig.canvas.get_renderer()
+    office = texts.index(gettext("office", lang))
+    symbol = legend.legend_handles[office].get_window_extent(renderer)
+    assert symbol.x0 > legend.get_texts()[office].get_window_extent(renderer).x1 - 1
+    # every letter has a glyph (DejaVu Sans, upright: its oblique face has no Arabic)
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
+
+def test_area_map_legend_in_arabic(demo):
+    from cpgeo.i18n import gettext
+
+    fig = carto.area_figure(
+        _areas_from(demo.boundaries), demo.boundaries, value="population_within_radius_share",
+        title="t", notice=None, note="ملاحظة", marking=None, dpi=40, lang="ar",
+    )
+    texts = _legend_texts(fig)
+    assert gettext("Share of population within the radius", "ar") in texts
+    assert gettext("no known population", "ar") in texts
+    assert "no known population" not in texts
+    # English is as it was
+    assert carto.value_title("population_within_radius_share") == (
+        "Share of population within the radius"
+    )
+
+
+def test_matplotlib_shapes_arabic_itself():
+    """Matplotlib 3.11 shapes Arabic (libraqm): no reshaping step may come before it.
+
+    Joined, the medial letters are narrower than the same letters standing alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(dpi=100)
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+
+    def width(text: str) -> float:
+        return fig.text(0, 0, text, fontsize=20).get_window_extent(renderer).width
+
+    assert width("\u0628" * 5) < 0.9 * 5 * width("\u0628")

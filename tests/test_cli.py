@@ -362,3 +362,31 @@ def test_left_out_file_needs_the_flag_and_a_csv_name(
                         "--left-out", str(tmp_path / "l.gpkg"))
     assert code == 2 and "end its name in .csv" in err
     assert not list(tmp_path.glob("l.*"))
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_lang_sets_the_tables_words_and_leaves_json_alone(
+    capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    from cpgeo.i18n import governorate_name
+    from cpgeo.labels import label
+
+    argv = ["--lang", "ar", "coverage"] if where == "before" else ["coverage", "--lang", "ar"]
+    code, out, _ = _run(capsys, *argv)
+    assert code == 0
+    for key in ("governorate", "population_within_radius", "nearest_office_km"):
+        assert label(key, "ar") in out, key
+    assert governorate_name("Ninewa", "ar") in out
+    for english in ("Governorate", "Population within the radius", "By governorate"):
+        assert english not in out, english
+    # Kurdish for the load table; English stays the default
+    code, out, _ = _run(capsys, "load", "--lang", "ckb")
+    assert code == 0 and label("over_capacity", "ckb") in out
+    assert "Over capacity" in _run(capsys, "load")[1]
+    # --json: the same keys and numbers in every language
+    english = json.loads(_run(capsys, "figures", "--json")[1])
+    arabic = json.loads(_run(capsys, "--lang", "ar", "figures", "--json")[1])
+    assert arabic == english
+    with pytest.raises(SystemExit) as exit_:
+        main(["coverage", "--lang", "fr"])
+    assert exit_.value.code == 2 and "invalid choice: 'fr'" in capsys.readouterr().err

@@ -370,3 +370,76 @@ def test_pages_render(full: Path, tmp_path: Path) -> None:
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == len(PdfReader(full).pages)
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+
+
+# ------------------------------------------------------------- Arabic and Kurdish
+
+ARABIC_TITLE = "انتشار الشرطة المجتمعية، Germany\u200f، 30 حزيران 2024"
+ARABIC_TABLE = pd.DataFrame(
+    {"المحافظة": ["نينوى", "الانبار"], "المكاتب": ["3", "1"], "السكان": ["1,842,818", "غير معروف"]}
+)
+
+
+def _words(path: Path) -> list[tuple[str, float]]:
+    """Each text run of page 1 with its x position (points from the left)."""
+    runs: list[tuple[str, float]] = []
+
+    def visit(text: str, _cm: Any, tm: Any, _font: Any, _size: Any) -> None:
+        if text.strip():
+            runs.append((text, float(tm[4])))
+
+    PdfReader(path).pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+@pytest.mark.parametrize("lang", ["ar", "ckb"])
+def test_a_right_to_left_report_is_shaped_and_starts_on_the_right(
+    tmp_path: Path, lang: str
+) -> None:
+    path = _write(
+        tmp_path / f"{lang}.pdf", title=ARABIC_TITLE, date="30 حزيران 2024",
+        marking="RESTRICTED · مقيَّد التداول", notes=["ملاحظة للتجربة"],
+        tables=[("حسب المحافظة", ARABIC_TABLE)], sources=SOURCES, lang=lang,
+    )
+    text = _flat(" ".join(_texts(path)))
+    for words in ("الشرطة المجتمعية", "نينوى", "ملاحظة للتجربة", "RESTRICTED", "Germany"):
+        assert words in text, words
+    reader = PdfReader(path)
+    # the report's own words in the language (the Arabic catalog says "Notes" so)
+    from cpgeo.i18n import gettext
+
+    for heading in ("Notes", "Data sources"):
+        assert gettext(heading, lang) in text and gettext(heading, lang) != heading
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    # shaped: the joined forms are other glyphs than the letters alone, so the title's
+    # words take less room than their letters side by side (HarfBuzz did the shaping)
+    pdf = _shaping_pdf(lang)
+    joined = pdf.get_string_width("الشرطة المجتمعية")
+    pdf.set_text_shaping(False)
+    assert joined < 0.95 * pdf.get_string_width("الشرطة المجتمعية")
+    _close(pdf)
+    # right to left: a short line ends at the right margin, the first column is rightmost
+    runs = _words(path)
+    note_x = min(x for t, x in runs if "للتجربة" in t)
+    assert note_x > A4[0] * 0.6
+    governorate_x = max(x for t, x in runs if "المحافظة" in t and len(t) < 12)
+    population_x = min(x for t, x in runs if "السكان" in t)
+    assert governorate_x > population_x
+
+
+def _shaping_pdf(lang: str) -> fpdf.FPDF:
+    pdf = fpdf.FPDF()
+    report._fonts(pdf, lang)
+    return pdf
+
+
+def _close(pdf: fpdf.FPDF) -> None:
+    for font in pdf.fonts.values():
+        font.close()  # type: ignore[union-attr]
+
+
+def test_an_english_report_is_not_shaped_nor_mirrored(full: Path) -> None:
+    pdf = _shaping_pdf("en")
+    assert pdf.text_shaping is None
+    _close(pdf)
+    assert PdfReader(full).trailer["/Root"]["/Lang"] == "en"

@@ -3,6 +3,10 @@
 Each command group lives in its own module exposing ``register(subparsers)``; the module
 adds its sub-commands, each with ``func`` set to a function taking the parsed arguments
 and returning an exit code.
+
+``--lang {en,ar,ckb}`` (before or after the command) sets the language of the tables'
+headers and the words people read; ``--json`` output and written files keep their
+stable keys in every language.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from cpgeo._errors import InputError, NetworkUnavailableError, SolverError
+from cpgeo.cli._common import add_lang_option
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -36,9 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Coverage and site planning for Community Police Offices in Iraq.",
     )
     parser.add_argument("--version", action="version", version=f"cpgeo {__version__}")
+    add_lang_option(parser, default="en")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    for command in subparsers.choices.values():
+        # after the command too (cpgeo coverage --lang ar); given there, it wins
+        add_lang_option(command, default=argparse.SUPPRESS)
     return parser
 
 

@@ -147,6 +147,41 @@ def add_focus_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_lang_option(parser: argparse.ArgumentParser, *, default: str | None = "en") -> None:
+    """Add ``--lang {en,ar,ckb}``: the language of what people read (JSON keeps its keys)."""
+    from cpgeo.i18n import LANGUAGES
+
+    parser.add_argument(
+        "--lang",
+        choices=list(LANGUAGES),
+        default=default,
+        help="language of the tables' headers and words: en (English, the default), ar "
+        "(Arabic) or ckb (Central Kurdish, Sorani); --json output and files keep their "
+        "stable English keys",
+    )
+
+
+def lang_of(args: argparse.Namespace) -> str:
+    """Return the language asked for with ``--lang`` (English when none)."""
+    return str(getattr(args, "lang", None) or "en")
+
+
+def say(message: str, lang: str, **values: object) -> str:
+    """Return ``message`` in ``lang`` with its ``{placeholders}`` filled."""
+    from cpgeo.i18n import gettext
+
+    return gettext(message, lang).format(**values)
+
+
+def governorate_list(names: Sequence[str], lang: str) -> str:
+    """Return governorates' names in ``lang``, comma-separated."""
+    from cpgeo.i18n import governorate_name
+
+    if lang == "en":
+        return ", ".join(names)
+    return "\u060c ".join(governorate_name(n, lang) for n in names)
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--json`` (machine-readable output on stdout, figure keys as in cpgeo.figures)."""
     parser.add_argument(
@@ -293,33 +328,44 @@ def print_table(
     *,
     title: str | None = None,
     signed: Sequence[str] = ("change",),
+    lang: str = "en",
 ) -> None:
-    """Print ``frame`` (geometry dropped) as an aligned, labelled plain-text table."""
+    """Print ``frame`` (geometry dropped) as an aligned, labelled plain-text table.
+
+    Headers and cells in ``lang``; in Arabic and Kurdish the governorates' names too.
+    """
     from cpgeo.labels import display_table
 
-    table = display_table(frame, columns, signed=signed)
+    if lang != "en" and "governorate" in frame.columns:
+        from cpgeo.i18n import place_names
+
+        frame = frame.assign(governorate=place_names(frame, lang, column="governorate"))
+    table = display_table(frame, columns, signed=signed, lang=lang)
     if title:
         print(title)
     if table.empty:
-        print("(none)")
+        print(say("(none)", lang))
     else:
         print(table.to_string(index=False))
     print()
 
 
-def print_notice(scenario: Scenario) -> None:
+def print_notice(scenario: Scenario, lang: str = "en") -> None:
     """Print the illustrative-data notice when the scenario uses demo layers."""
     if scenario.illustrative:
-        print(f"NOTE: {scenario.notice}")
+        notice = scenario.notice if lang == "en" else scenario.notice_in(lang)
+        print(say("NOTE: {notice}", lang, notice=notice))
         print()
 
 
-def print_figures(values: Mapping[str, object], keys: Sequence[str], *, title: str) -> None:
-    """Print figures as ``label: value`` lines."""
+def print_figures(
+    values: Mapping[str, object], keys: Sequence[str], *, title: str, lang: str = "en"
+) -> None:
+    """Print figures as ``label: value`` lines (labels and numbers in ``lang``)."""
     from cpgeo.labels import figure_lines
 
     print(title)
-    for line in figure_lines(values, keys):
+    for line in figure_lines(values, keys, lang):
         print(f"  {line}")
     print()
 

@@ -17,12 +17,15 @@ from cpgeo.cli._common import (
     add_layer_options,
     add_output_option,
     add_radius_option,
+    governorate_list,
     json_records,
+    lang_of,
     load_scenario,
     print_figures,
     print_json,
     print_notice,
     print_table,
+    say,
     scenario_json,
     write_output,
 )
@@ -99,7 +102,8 @@ def _summary(fig: Figures, args: argparse.Namespace) -> tuple[Any, list[str], st
     by = getattr(args, "by", "governorate")
     table = fig.table(by)
     columns = list(DISTRICT_COLUMNS if by == "district" else GOVERNORATE_COLUMNS)
-    return table, columns, f"By {by}"
+    return table, columns, say("By district" if by == "district" else "By governorate",
+                               lang_of(args))
 
 
 def _figures(args: argparse.Namespace) -> tuple[Any, Figures]:
@@ -146,15 +150,26 @@ def run_figures(args: argparse.Namespace) -> int:
             by_district=None if fig.by_district is None else json_records(fig.by_district),
         )
         return 0
-    print_notice(scenario)
+    lang = lang_of(args)
+    print_notice(scenario, lang)
     print_figures(
         fig,
         (*_COMMUNITY_KEYS, *_FORUM_KEYS),
-        title=f"Figures (radius {fig.radius_km:g} km, {fig.max_cpfs} forums per office; focus: "
-        f"{', '.join(fig.governorates)})",
+        title=say(
+            "Figures (radius {km} km, {n} forums per office; focus: {focus})", lang,
+            km=_km(fig.radius_km, lang), n=fig.max_cpfs,
+            focus=governorate_list(fig.governorates, lang),
+        ),
+        lang=lang,
     )
-    print_table(summary, columns, title=title)
+    print_table(summary, columns, title=title, lang=lang)
     return 0
+
+
+def _km(value: float, lang: str) -> str:
+    from cpgeo.i18n import format_number
+
+    return f"{value:g}" if lang == "en" else format_number(value, lang)
 
 
 def run_coverage(args: argparse.Namespace) -> int:
@@ -179,23 +194,41 @@ def run_coverage(args: argparse.Namespace) -> int:
             ),
         )
         return 0
-    print_notice(scenario)
+    lang = lang_of(args)
+    print_notice(scenario, lang)
     print_figures(
         fig,
         _COMMUNITY_KEYS,
-        title=f"Communities within {fig.radius_km:g} km of an office "
-        f"({fig['offices']:,} offices; focus: {', '.join(fig.governorates)})",
+        title=say(
+            "Communities within {km} km of an office ({n} offices; focus: {focus})", lang,
+            km=_km(fig.radius_km, lang), n=_count(fig["offices"], lang),
+            focus=governorate_list(fig.governorates, lang),
+        ),
+        lang=lang,
     )
     summary, columns, title = _summary(fig, args)
     keys = [c for c in columns if not c.startswith(("communities", "population", "offices",
                                                       "forums"))]
-    print_table(summary, [*keys, *_community_columns(fig)], title=title)
+    print_table(summary, [*keys, *_community_columns(fig)], title=title, lang=lang)
+    largest = uncovered.head(15)
+    if lang != "en":
+        from cpgeo.i18n import place_names
+
+        largest = largest.assign(name=place_names(largest, lang))
     print_table(
-        uncovered.head(15),
+        largest,
         ["name", "governorate", "population", "nearest_office", "nearest_office_km"],
-        title=f"Largest communities outside the radius ({len(uncovered):,} in all)",
+        title=say("Largest communities outside the radius ({n} in all)", lang,
+                  n=_count(len(uncovered), lang)),
+        lang=lang,
     )
     return 0
+
+
+def _count(value: object, lang: str) -> str:
+    from cpgeo.labels import number
+
+    return number(value, lang=lang)
 
 
 def _community_columns(fig: Figures) -> list[str]:
@@ -216,14 +249,6 @@ def run_load(args: argparse.Namespace) -> int:
     problems = forums[(forums["status"] != "in_range") | (forums["offices_in_range"] == 0)]
     moved = assignment.cpfs[assignment.cpfs["moved"]]
     unserved = assignment.cpfs[~assignment.cpfs["served"]]
-    sentence = assignment_sentence(
-        assignment.n_served,
-        assignment.n_reachable,
-        fig["forums"],  # type: ignore[arg-type]
-        assignment.n_moved,
-        fig.radius_km,
-        fig.max_cpfs,
-    )
     if args.json:
         _print_json(
             args,
@@ -240,35 +265,51 @@ def run_load(args: argparse.Namespace) -> int:
             },
         )
         return 0
-    print_notice(scenario)
+    lang = lang_of(args)
+    sentence = assignment_sentence(
+        assignment.n_served,
+        assignment.n_reachable,
+        fig["forums"],  # type: ignore[arg-type]
+        assignment.n_moved,
+        fig.radius_km,
+        fig.max_cpfs,
+        lang,
+    )
+    print_notice(scenario, lang)
     print_figures(
         fig,
         _FORUM_KEYS,
-        title=f"Office load (capacity {fig.max_cpfs}, radius {fig.radius_km:g} km)",
+        title=say("Office load (capacity {n}, radius {km} km)", lang,
+                  n=fig.max_cpfs, km=_km(fig.radius_km, lang)),
+        lang=lang,
     )
     print_table(
         offices,
         ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"],
-        title="Forums per office",
+        title=say("Forums per office", lang),
+        lang=lang,
     )
     if len(problems):
         print_table(
             problems,
             ["id", "name", "governorate", "office_id", "assigned_office", "assigned_km",
              "offices_in_range", "status"],
-            title=f"Forums needing attention ({len(problems):,})",
+            title=say("Forums needing attention ({n})", lang, n=_count(len(problems), lang)),
+            lang=lang,
         )
-    print(f"Reassignment: {sentence}")
+    print(say("Reassignment: {sentence}", lang, sentence=sentence))
     if len(moved):
         print_table(
             moved,
             ["id", "name", "office_before", "assigned_office", "distance_km"],
-            title="Forums the capacity-respecting assignment moves",
+            title=say("Forums the capacity-respecting assignment moves", lang),
+            lang=lang,
         )
     if len(unserved):
         print_table(
             unserved,
             ["id", "name", "office_before"],
-            title="Forums no office can serve within capacity",
+            title=say("Forums no office can serve within capacity", lang),
+            lang=lang,
         )
     return 0

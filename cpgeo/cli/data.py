@@ -15,6 +15,7 @@ from cpgeo.cli._common import (
     add_radius_option,
     check_options,
     json_records,
+    lang_of,
     print_json,
     print_table,
     read_point_layers,
@@ -131,21 +132,26 @@ def run_areas(args: argparse.Namespace) -> int:
         return 0
     print(f"{len(areas):,} level-{level} areas in {areas['governorate'].nunique()} "
           f"governorates ({args.boundaries.name})")
-    print_table(per, ["governorate", "areas"], title="Areas per governorate")
+    _table(args, per, ["governorate", "areas"], title="Areas per governorate")
     if joined is not None:
         print(f"Population table: {joined['matched']:,} of {joined['rows']:,} P-codes match "
               f"an area; {joined['population']:,} people in all")
         if joined["unmatched_pcodes"]:
             print("P-codes without an area: " + ", ".join(joined["unmatched_pcodes"][:20]))
     if reach is not None:
-        print_table(reach.offices, ["id", "name", "population_by_area"],
-                    title="People within the radius of each office, by area share")
+        _table(args, reach.offices, ["id", "name", "population_by_area"],
+               title="People within the radius of each office, by area share")
         print(f"Within the radius of any office: {reach.covered:,.0f} of {reach.total:,.0f} "
               f"people; {reach.method}")
     if estimate is not None:
         print(estimate.method)
         skipped = estimate.areas[estimate.areas["note"] != ""]
         if len(skipped):
-            print_table(pd.DataFrame(skipped), ["pcode", "population", "known", "note"],
-                        title="Areas whose total was not spread")
+            _table(args, pd.DataFrame(skipped), ["pcode", "population", "known", "note"],
+                   title="Areas whose total was not spread")
     return 0
+
+
+def _table(args: argparse.Namespace, *table: Any, **options: Any) -> None:
+    """:func:`print_table` in the language of ``--lang``."""
+    print_table(*table, lang=lang_of(args), **options)

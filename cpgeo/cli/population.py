@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from cpgeo import settings
 from cpgeo.cli._common import (
@@ -13,6 +14,7 @@ from cpgeo.cli._common import (
     add_output_option,
     add_radius_option,
     json_records,
+    lang_of,
     load_scenario,
     print_json,
     print_notice,
@@ -82,8 +84,9 @@ def run_population(args: argparse.Namespace) -> int:
         )
         return 0
     if args.offices is None:  # only the demo offices are illustrative here
-        print_notice(scenario)
-    print_table(
+        print_notice(scenario, lang_of(args))
+    _table(
+        args,
         offices.sort_values("population_within", ascending=False),
         ["id", "name", "governorate", "population_within"],
         title=f"People within {radius:g} km of each office (cell centres, geodesic)",
@@ -96,5 +99,10 @@ def run_population(args: argparse.Namespace) -> int:
              pd.DataFrame([{"governorate": "Total", **raster_total(table).to_dict()}])],
             ignore_index=True,
         )
-        print_table(rows, title=f"People within {radius:g} km of any office, by governorate")
+        _table(args, rows, title=f"People within {radius:g} km of any office, by governorate")
     return 0
+
+
+def _table(args: argparse.Namespace, *table: Any, **options: Any) -> None:
+    """:func:`print_table` in the language of ``--lang``."""
+    print_table(*table, lang=lang_of(args), **options)

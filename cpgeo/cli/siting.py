@@ -13,11 +13,14 @@ from cpgeo.cli._common import (
     add_layer_options,
     add_output_option,
     add_radius_option,
+    governorate_list,
     json_records,
+    lang_of,
     load_scenario,
     print_json,
     print_notice,
     print_table,
+    say,
     scenario_json,
     write_output,
 )
@@ -167,15 +170,17 @@ def run_plans(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    lang = lang_of(args)
     for plan, proposal in opened:
         same = proposal.sites["id"].tolist() == plan.sites["id"].tolist()
         print(f"{plan.name} ({plan.path.name}, saved {plan.created:%Y-%m-%d %H:%M} UTC by "
               f"cpgeo {plan.cpgeo_version}): "
               + ("the same sites as saved" if same else "DIFFERENT sites from the saved ones"))
-        print_table(proposal.sites, ["rank", "phase", "name", "type", "governorate", "cost"])
+        print_table(proposal.sites, ["rank", "phase", "name", "type", "governorate", "cost"],
+                    lang=lang)
     if table is not None:
-        print("Side by side")
-        print(summary_table(table).to_string(index=False))
+        print(say("Side by side", lang))
+        print(summary_table(table, lang).to_string(index=False))
     return 0
 
 
@@ -231,7 +236,7 @@ def _number(text: str, kind: type, option: str) -> int | float:
 
 def run_propose(args: argparse.Namespace) -> int:
     """Print the ranked proposals and the before / after figures; write the sites."""
-    from cpgeo.labels import reassignment_sentence
+    from cpgeo.labels import reassignment_sentence, share
     from cpgeo.siting import plan_sites
     from cpgeo.siting.propose import SITE_FIGURE_KEYS
 
@@ -317,40 +322,52 @@ def run_propose(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print_notice(scenario)
+    lang = lang_of(args)
+    print_notice(scenario, lang)
     proof = (
-        "proven optimal"
+        say("proven optimal", lang)
         if proposal.optimal
         else (
-            "greedy, not proven"
+            say("greedy, not proven", lang)
             if proposal.method == "greedy"
-            else f"time limit reached, proven gap {proposal.gap:.2%}"
+            else say("time limit reached, proven gap {gap}", lang, gap=(
+                f"{proposal.gap:.2%}" if lang == "en" else share(proposal.gap, lang=lang)
+            ))
         )
     )
+    if lang != "en":
+        reassigned = reassignment_sentence(
+            proposal.reassignment.to_dict(), proposal.n_reassigned, lang
+        )
     print_table(
         proposal.sites,
         ["rank", *(["phase"] if len(proposal.phases.columns) > 2 else []), "name", "type",
          "governorate", "cost", *SITE_FIGURE_KEYS[:2], "forums_served_within_capacity",
          "relieved_offices"],
         signed=SITE_FIGURE_KEYS,
-        title=f"Proposed sites in {', '.join(proposal.governorates)} "
-        f"(radius {proposal.radius_km:g} km, {proposal.max_cpfs} forums per office; {proof})",
+        lang=lang,
+        title=say(
+            "Proposed sites in {where} (radius {km} km, {n} forums per office; {proof})", lang,
+            where=governorate_list(proposal.governorates, lang), km=f"{proposal.radius_km:g}",
+            n=proposal.max_cpfs, proof=proof,
+        ),
     )
     if proposal.n_reassigned:
         print(f"0. {reassigned}")
     for row in proposal.sites.itertuples():
         print(f"{row.rank}. {row.reason}")
     print()
-    print("Before -> after")
-    print(summary_table(summary).to_string(index=False))
+    print(say("Before -> after", lang))
+    print(summary_table(summary, lang).to_string(index=False))
     if len(proposal.phases.columns) > 2:
         print()
-        print("After each phase")
-        print(summary_table(proposal.phases).to_string(index=False))
+        print(say("After each phase", lang))
+        print(summary_table(proposal.phases, lang).to_string(index=False))
     if robust is not None:
         print()
         print_table(
             robust.sites.drop(columns=["type"]),
+            lang=lang,
             title="The same decision "
             + ", ".join(c.removeprefix("rank ") for c in robust.cases)
             + f" ({len(robust.robust)} site(s) chosen in every case: robust)",

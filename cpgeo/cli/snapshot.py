@@ -12,13 +12,16 @@ from cpgeo.cli._common import (
     add_layer_options,
     add_radius_option,
     json_records,
+    lang_of,
     load_scenario,
     print_figures,
     print_json,
     print_notice,
     print_table,
+    say,
     scenario_json,
 )
+from cpgeo.i18n import format_date
 from cpgeo.labels import AREA_COLUMNS, GOVERNORATE_COLUMNS
 
 
@@ -32,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "GeoPackage and a short summary with the date and the data sources. A public "
         "snapshot (the default) carries no location of any office, forum or station; a "
         "restricted one (--kind restricted) is exact and every file is named and marked "
-        "RESTRICTED. Defaults to the embedded demo.",
+        "RESTRICTED. --lang ar or ckb writes the summary, the report and the maps' words in "
+        "Arabic or Central Kurdish (right to left; RESTRICTED stays beside its translation); "
+        "the data files keep their English column names and keys. Defaults to the embedded "
+        "demo.",
     )
     add_layer_options(p, "offices", "cpfs", "communities", "stations", "boundaries")
     p.add_argument(
@@ -87,10 +93,13 @@ def run_snapshot(args: argparse.Namespace) -> int:
         ATTRIBUTION_NOTE,
         DONOR_KEYS,
         HEADLINE_KEYS,
-        MARKING_TEXT,
+        WHOLE_NETWORK,
+        attribution_note,
         build_snapshot,
         donor_table,
         export_snapshot,
+        marking_text,
+        public_rule,
     )
 
     out: Path = args.output
@@ -107,6 +116,7 @@ def run_snapshot(args: argparse.Namespace) -> int:
         level=args.generalise,
         min_count=args.min_count,
         cell_deg=args.cell_deg,
+        lang=lang_of(args),
     )
     folder = export_snapshot(snap, out)
     public = snap.public
@@ -138,26 +148,37 @@ def run_snapshot(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print_notice(snap.shown)
+    lang = snap.lang
+    print_notice(snap.shown, lang)
     if snap.restricted:
-        print(MARKING_TEXT)
+        print(marking_text(lang))
         print()
     elif public is not None:
-        print(public.rule)
+        print(public_rule(snap))
         print()
     mine = snap.donor_figures()
     if mine is not None:
-        print_figures(mine, DONOR_KEYS, title=f"Attributed to {snap.donor}")
+        print_figures(mine, DONOR_KEYS, title=say("Attributed to {name}", lang, name=snap.donor),
+                      lang=lang)
+    day = snap.date.isoformat() if lang == "en" else format_date(snap.date, lang)
     print_figures(
-        snap.figures, HEADLINE_KEYS, title=f"Whole network on {snap.date.isoformat()}"
+        snap.figures, HEADLINE_KEYS, title=say("Whole network on {date}", lang, date=day),
+        lang=lang,
     )
-    print_table(snap.by_governorate, GOVERNORATE_COLUMNS, title="By governorate")
+    print_table(snap.by_governorate, GOVERNORATE_COLUMNS, title=say("By governorate", lang),
+                lang=lang)
     if public is not None and public.level != "governorate":
-        print_table(snap.by_area, AREA_COLUMNS, title=f"By area ({public.level})")
+        print_table(snap.by_area, AREA_COLUMNS, lang=lang,
+                    title=say("By area ({level})", lang, level=say(public.level, lang)))
     donors = donor_table(snap)
     if donors is not None:
-        print_table(donors, title="By donor (attributed; the last row counts each once)")
-        print(ATTRIBUTION_NOTE)
+        if lang != "en":
+            donors = donors.assign(donor=[
+                say(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d for d in donors["donor"]
+            ])
+        print_table(donors, lang=lang,
+                    title=say("By donor (attributed; the last row counts each once)", lang))
+        print(attribution_note(lang))
         print()
-    print(f"wrote {', '.join(snap.files)} to {folder}")
+    print(say("wrote {files} to {folder}", lang, files=", ".join(snap.files), folder=folder))
     return 0
