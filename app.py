@@ -10,21 +10,30 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._auth import gate, pages_for
-from app_pages._shared import banner, handle_uploads, init_state, scenario, sidebar
+from app_pages._shared import (
+    banner,
+    handle_uploads,
+    init_state,
+    scenario,
+    set_direction,
+    sidebar,
+    t,
+)
 
-st.set_page_config(page_title="cpgeo: community policing coverage", layout="wide")
+st.set_page_config(page_title=t("cpgeo: community policing coverage"), layout="wide")
 role = gate()  # the login, until it lets this session in; nothing is shown before it
 
 init_state()
 handle_uploads()
 scn, token = scenario()
 params = sidebar(scn)
+set_direction()
 st.session_state.ctx = (scn, token, params)
 banner(scn)
 # only the pages the role may see are registered: any other URL lands on its first page
 st.navigation(
     [
-        st.Page(page.path, title=page.title, url_path=page.url_path, default=n == 0)
+        st.Page(page.path, title=t(page.title), url_path=page.url_path, default=n == 0)
         for n, page in enumerate(pages_for(role))
     ]
 ).run()

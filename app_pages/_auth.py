@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from app_pages._shared import md
+from app_pages._shared import md, t
 from cpgeo.cli.users import ROLES, User, UsersFileError, password_hasher, read_users
 
 USERS_ENV = "CPGEO_USERS"
@@ -250,8 +250,12 @@ def _open_gate() -> str:
         )
         st.stop()
     st.sidebar.caption(
-        "Open access: no users configured, so everyone is a planner; served to localhost "
-        f"only. Set {USERS_ENV} to a users file to require a login (`cpgeo users add`)."
+        t(
+            "Open access: no users configured, so everyone is a planner; served to "
+            "localhost only. Set {variable} to a users file to require a login "
+            "(`cpgeo users add`).",
+            variable=USERS_ENV,
+        )
     )
     return "planner"
 
@@ -303,7 +307,10 @@ def _end(notice: str) -> None:
 
 
 def _timed_out_notice(timeout_s: float) -> str:
-    return f"Logged out: session timed out after {timeout_s / 60:g} minutes without activity."
+    return t(
+        "Logged out: session timed out after {minutes} minutes without activity.",
+        minutes=format(timeout_s / 60, "g"),
+    )
 
 
 def _admit(name: str, user_role: str, *, oidc: bool, timeout_s: float) -> str:
@@ -313,11 +320,16 @@ def _admit(name: str, user_role: str, *, oidc: bool, timeout_s: float) -> str:
     state[_SEEN] = _now()
     sb = st.sidebar
     sb.caption(
-        f"Logged in as **{md(name)}** ({user_role}); logged out after {timeout_s / 60:g} "
-        "minutes without activity."
+        t(
+            "Logged in as **{name}** ({role}); logged out after {minutes} minutes "
+            "without activity.",
+            name=md(name),
+            role=t("donor") if user_role == "donor" else t("planner"),
+            minutes=format(timeout_s / 60, "g"),
+        )
     )
-    if sb.button("Log out", key="auth_logout"):
-        _end("You logged out.")
+    if sb.button(t("Log out"), key="auth_logout"):
+        _end(t("You logged out."))
         if oidc:
             st.logout()
             st.stop()
@@ -376,24 +388,24 @@ def _password_gate(users: Mapping[str, User], timeout_s: float) -> str:
 
 
 def _login_form(users: Mapping[str, User]) -> None:
-    st.title("cpgeo: log in")
+    st.title(t("cpgeo: log in"))
     notice = st.session_state.pop(_NOTICE, None)
     if notice:
         st.info(notice)
     with st.form("auth_login", clear_on_submit=True):
-        name = st.text_input("User name", key="auth_login_user", autocomplete="username")
+        name = st.text_input(t("User name"), key="auth_login_user", autocomplete="username")
         password = st.text_input(
-            "Password",
+            t("Password"),
             type="password",
             key="auth_login_password",
             autocomplete="current-password",
         )
-        submitted = st.form_submit_button("Log in")
+        submitted = st.form_submit_button(t("Log in"))
     if not submitted:
         return
     user = check_password(users, name, password)
     if user is None:
-        st.error(LOGIN_FAILED)
+        st.error(t(LOGIN_FAILED))
         return
     st.session_state.clear()  # nothing of an earlier session carries over to this user
     st.session_state[_USER] = name
@@ -435,7 +447,7 @@ def _oidc_gate(users: Mapping[str, User], timeout_s: float) -> str:
     info = st.user.to_dict()
     if not info.get("is_logged_in"):
         _forget()
-        st.title("cpgeo: log in")
+        st.title(t("cpgeo: log in"))
         notice = st.session_state.pop(_NOTICE, None)
         if notice:
             st.info(notice)
@@ -464,7 +476,7 @@ def _oidc_gate(users: Mapping[str, User], timeout_s: float) -> str:
     known = [t for t in times if t is not None]
     if known and _now() - max(known) > timeout_s:
         _end(_timed_out_notice(timeout_s))
-        st.title("cpgeo: log in")
+        st.title(t("cpgeo: log in"))
         st.info(st.session_state.pop(_NOTICE))
         # st.logout forgets the identity cookie; the provider then asks again
         st.button("Log in again", key="auth_login_again", on_click=st.logout)

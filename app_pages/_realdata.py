@@ -18,8 +18,8 @@ import pandas as pd
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import downloads, md, table
-from cpgeo import labels
+from app_pages._shared import TOTAL, downloads, km, lang, md, num, t, table
+from cpgeo import i18n, labels
 from cpgeo.coverage.network import road_extent
 from cpgeo.population import raster_total
 
@@ -81,19 +81,21 @@ def raster_population_of(
 def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
     """Upload + button; return the road coverage of this data and radius, or None."""
     st.caption(
-        "Road distance needs a road network: upload an OpenStreetMap extract of the area, "
-        "PBF (.osm.pbf, e.g. a national extract) or XML (.osm / .osm.xml, e.g. an export "
-        "of the region's OSM data or the output of `cpgeo osm`). Communities and offices "
-        "snap to the nearest point of a road; distances are along the roads, one-way "
-        "streets respected. Nothing is downloaded."
+        t(
+            "Road distance needs a road network: upload an OpenStreetMap extract of the "
+            "area, PBF (.osm.pbf, e.g. a national extract) or XML (.osm / .osm.xml, e.g. an "
+            "export of the region's OSM data or the output of `cpgeo osm`). Communities "
+            "and offices snap to the nearest point of a road; distances are along the "
+            "roads, one-way streets respected. Nothing is downloaded."
+        )
     )
     c = st.columns([3, 1], vertical_alignment="bottom")
-    file = c[0].file_uploader("OSM extract (PBF or XML)", type=OSM_TYPES, key="osm_upload")
+    file = c[0].file_uploader(t("OSM extract (PBF or XML)"), type=OSM_TYPES, key="osm_upload")
     pressed = c[1].button(
-        "Compute road distances", key="road_run", type="primary", disabled=file is None
+        t("Compute road distances"), key="road_run", type="primary", disabled=file is None
     )
     if file is None:
-        st.info("Upload an OSM XML extract to measure catchments by road.")
+        st.info(t("Upload an OSM XML extract to measure catchments by road."))
         return None
     payload = file.getvalue()
     digest = digest_of(payload)
@@ -101,7 +103,7 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
     if pressed:
         try:
             started = time.perf_counter()
-            with st.spinner("Building the road graph and measuring road distances..."):
+            with st.spinner(t("Building the road graph and measuring road distances...")):
                 graph = road_graph(digest, file.name, payload)
                 road = road_coverage_of(scn, token, graph, digest, p["radius_km"])
             seconds = time.perf_counter() - started
@@ -112,46 +114,65 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
             return None
     stored = st.session_state.get("road")
     if stored is None or stored[0] != request:
-        st.info("Press **Compute road distances** to measure this data and radius by road.")
+        st.info(t("Press **Compute road distances** to measure this data and radius by road."))
         return None
     _request, road, name, graph, seconds = stored
     segments, length_km = road_extent(graph)
     st.caption(
-        f"Road graph of {md(name)}: {segments:,} road segments, {length_km:,.0f} km of road; "
-        f"computed in {seconds:.1f} s."
+        t(
+            "Road graph of {name}: {segments} road segments, {length} of road; computed "
+            "in {seconds} s.",
+            name=md(name),
+            segments=num(segments),
+            length=km(round(length_km)),
+            seconds=format(seconds, ".1f"),
+        )
     )
     return road
 
 
 def road_metrics(road: Any, p: dict[str, Any]) -> None:
-    km = p["radius_km"]
+    radius = km(p["radius_km"])
     gap = road["radius_but_not_road"].astype(bool)
     c = st.columns(4)
-    c[0].metric("Covered by road", f"{int(road['covered_by_road'].sum()):,} of {len(road):,}")
-    c[1].metric("Within the radius", f"{int(road['within_radius'].sum()):,}")
+    c[0].metric(
+        t("Covered by road"),
+        t("{part} of {whole}", part=num(int(road["covered_by_road"].sum())), whole=num(len(road))),
+    )
+    c[1].metric(t("Within the radius"), num(int(road["within_radius"].sum())))
     c[2].metric(
-        "Inside the radius, beyond by road",
-        f"{int(gap.sum()):,}",
-        help=f"Within {km:g} km of an office as the crow flies, more than {km:g} km by road.",
+        t("Inside the radius, beyond by road"),
+        num(int(gap.sum())),
+        help=t("Within {km} of an office as the crow flies, more than {km} by road.", km=radius),
     )
     far = road["off_network"].astype(bool)
+    snap = km(cpgeo.settings.road_snap_km)
     c[3].metric(
-        f"More than {cpgeo.settings.road_snap_km:g} km from a road",
-        f"{int(far.sum()):,}",
-        help="Distance from the community to the nearest road of the network; a large "
-        "one usually means the extract does not cover the community.",
+        t("More than {km} from a road", km=snap),
+        num(int(far.sum())),
+        help=t(
+            "Distance from the community to the nearest road of the network; a large "
+            "one usually means the extract does not cover the community."
+        ),
     )
     st.caption(
-        f"Within {km:g} km of an office along the roads, from the point of the road "
-        "nearest the office to the point nearest the community (the distances off the "
-        "road are reported beside it, not added)."
+        t(
+            "Within {km} of an office along the roads, from the point of the road nearest "
+            "the office to the point nearest the community (the distances off the road are "
+            "reported beside it, not added).",
+            km=radius,
+        )
     )
     if far.any():
         st.warning(
-            f"{int(far.sum()):,} of {len(road):,} communities are more than "
-            f"{cpgeo.settings.road_snap_km:g} km "
-            "from any road of the extract (grey on the map): they count as unreachable by "
-            "road. Use an extract that covers them."
+            t(
+                "{n} of {total} communities are more than {km} from any road of the "
+                "extract (grey on the map): they count as unreachable by road. Use an "
+                "extract that covers them.",
+                n=num(int(far.sum())),
+                total=num(len(road)),
+                km=snap,
+            )
         )
 
 
@@ -172,16 +193,23 @@ ROAD_COLUMNS = [
 
 
 def road_tables(road: Any, p: dict[str, Any]) -> None:
-    km = p["radius_km"]
+    radius = km(p["radius_km"])
     gap = road[road["radius_but_not_road"].astype(bool)]
-    st.subheader(f"Inside the {km:g}-km radius but beyond {km:g} km by road ({len(gap):,})")
+    st.subheader(
+        t(
+            "Inside the {r}-km radius but beyond {km} by road ({n})",
+            r=i18n.format_number(p["radius_km"], lang()),
+            km=radius,
+            n=num(len(gap)),
+        )
+    )
     columns = [c for c in ROAD_COLUMNS if c in road.columns]
     if len(gap):
         table(gap[[*columns, "geometry"]], **_road_formats())
     else:
-        st.write("None: every community inside the radius is also within reach by road.")
+        st.write(t("None: every community inside the radius is also within reach by road."))
     downloads(gap, "inside_radius_beyond_road", "road_gap")
-    with st.expander(f"Road distance of every community ({len(road):,})"):
+    with st.expander(t("Road distance of every community ({n})", n=num(len(road)))):
         table(road[[*columns, "geometry"]], **_road_formats())
         downloads(road, "communities_road_distance", "road_all")
 
@@ -189,11 +217,13 @@ def road_tables(road: Any, p: dict[str, Any]) -> None:
 def _road_formats() -> dict[str, Any]:
     number = st.column_config.NumberColumn
     return {
-        "nearest_office_km": number("radius km (geodesic)", format="%.1f"),
-        "road_km": number("road km", format="%.1f"),
-        "snap_m": number("snap m", format="%.0f", help="community to the nearest road, metres"),
+        "nearest_office_km": number(t("radius km (geodesic)"), format="%.1f"),
+        "road_km": number(t("road km"), format="%.1f"),
+        "snap_m": number(
+            t("snap m"), format="%.0f", help=t("community to the nearest road, metres")
+        ),
         "office_snap_m": number(
-            "office snap m", format="%.0f", help="that office to the nearest road, metres"
+            t("office snap m"), format="%.0f", help=t("that office to the nearest road, metres")
         ),
     }
 
@@ -202,17 +232,19 @@ def _road_formats() -> dict[str, Any]:
 
 
 def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
-    st.subheader("Population from a raster")
+    st.subheader(t("Population from a raster"))
     st.caption(
-        "Upload a gridded population raster (GeoTIFF, people per cell, e.g. WorldPop or "
-        "GHSL; EPSG:4326 or projected). A cell counts when its centre is within the "
-        "geodesic radius of an office; nodata cells hold nobody. Read in strips, never "
-        "whole."
+        t(
+            "Upload a gridded population raster (GeoTIFF, people per cell, e.g. WorldPop or "
+            "GHSL; EPSG:4326 or projected). A cell counts when its centre is within the "
+            "geodesic radius of an office; nodata cells hold nobody. Read in strips, never "
+            "whole."
+        )
     )
     c = st.columns([3, 1], vertical_alignment="bottom")
-    file = c[0].file_uploader("Population raster", type=RASTER_TYPES, key="raster_upload")
+    file = c[0].file_uploader(t("Population raster"), type=RASTER_TYPES, key="raster_upload")
     pressed = c[1].button(
-        "Compute population", key="raster_run", type="primary", disabled=file is None
+        t("Compute population"), key="raster_run", type="primary", disabled=file is None
     )
     if file is None:
         return
@@ -222,7 +254,7 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
     if pressed:
         try:
             started = time.perf_counter()
-            with st.spinner("Summing the raster..."):
+            with st.spinner(t("Summing the raster...")):
                 result = raster_population_of(
                     scn, token, digest, file.name, payload, p["radius_km"]
                 )
@@ -234,31 +266,45 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
             return
     stored = st.session_state.get("raster")
     if stored is None or stored[0] != request:
-        st.info("Press **Compute population** for this raster, data and radius.")
+        st.info(t("Press **Compute population** for this raster, data and radius."))
         return
     _request, (offices, by_gov), name, seconds = stored
     total = raster_total(by_gov)
     m = st.columns(3)
-    m[0].metric("People on the raster", labels.number(total["population"]))
+    radius = km(p["radius_km"])
+    m[0].metric(t("People on the raster"), num(total["population"]))
     m[1].metric(
-        f"Within {p['radius_km']:g} km of an office",
-        labels.number(total["population_within_radius"]),
-        help=f"{labels.share(total['population_within_radius_share'])} of the raster's people",
+        t("Within {km} of an office", km=radius),
+        num(total["population_within_radius"]),
+        help=t(
+            "{share} of the raster's people",
+            share=labels.share(total["population_within_radius_share"], lang=lang()),
+        ),
     )
-    m[2].metric("Not covered", labels.number(total["population_outside_radius"]))
-    st.caption(f"{md(name)}, summed in {seconds:.1f} s.")
-    st.markdown(f"**Population within {p['radius_km']:g} km of each office**")
-    st.caption("Catchments overlap: a person near two offices counts for both.")
+    m[2].metric(t("Not covered"), num(total["population_outside_radius"]))
+    st.caption(t("{name}, summed in {seconds} s.", name=md(name), seconds=format(seconds, ".1f")))
+    st.markdown("**" + t("Population within {km} of each office", km=radius) + "**")
+    st.caption(t("Catchments overlap: a person near two offices counts for both."))
     table(offices)
     downloads(offices, "office_population_within", "raster_offices")
-    st.markdown("**Covered and not covered, by governorate** (each person counted once)")
+    st.markdown(
+        "**"
+        + t("Covered and not covered, by governorate")
+        + "** "
+        + t("(each person counted once)")
+    )
     peopled = by_gov[by_gov["population"] > 0]
     if len(peopled) < len(by_gov):
-        st.caption(f"{len(by_gov) - len(peopled)} governorates with nobody on the raster hidden.")
+        st.caption(
+            t(
+                "Governorates with nobody on the raster, hidden: {n}.",
+                n=num(len(by_gov) - len(peopled)),
+            )
+        )
     shown = pd.concat(
-        [peopled, pd.DataFrame([{"governorate": "Total", **total.to_dict()}])],
+        [peopled, pd.DataFrame([{"governorate": TOTAL, **total.to_dict()}])],
         ignore_index=True,
     )
-    shown["governorate"] = shown["governorate"].fillna("(outside every governorate)")
-    table(shown)
+    shown["governorate"] = shown["governorate"].fillna(t("(outside every governorate)"))
+    table(shown, total=True)
     downloads(by_gov, "population_coverage_by_governorate", "raster_gov")

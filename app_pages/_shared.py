@@ -18,11 +18,12 @@ import pandas as pd
 import streamlit as st
 
 import cpgeo
-from cpgeo import labels, maps, settings
+from cpgeo import i18n, labels, maps, settings
 from cpgeo import snapshot as snapshots
 from cpgeo.io import read_layer, read_layer_partial, write_layer
 from cpgeo.regions import find_governorate
 
+#: Layer kind -> its name in the sidebar (English; shown through the catalogs).
 KINDS = {
     "offices": "Offices",
     "cpfs": "Forums (CPFs)",
@@ -33,6 +34,80 @@ KINDS = {
 AREA_TABLE_TYPES = ["csv", "xlsx"]
 UPLOAD_TYPES = ["csv", "xlsx", "geojson", "json", "gpkg", "zip"]
 MAP_HEIGHT = 640
+
+
+# ------------------------------------------------------------------------ language
+
+
+def lang() -> str:
+    """Return the language of this session's pages (the sidebar's choice, or ?lang=)."""
+    if "lang" in st.session_state:
+        return str(st.session_state.lang)
+    try:  # before the sidebar (the login): the link's language
+        return i18n.language(st.query_params.get("lang"))
+    except cpgeo.InputError:
+        return "en"
+
+
+def t(message: str, /, **values: object) -> str:
+    """Return ``message`` in the page's language, with ``{name}`` fields filled in.
+
+    Every string the app shows goes through here (or through cpgeo.labels with the
+    page's language): the catalogs are ``cpgeo/locale/*.po``.
+    """
+    text = i18n.gettext(message, lang())
+    return text.format(**values) if values else text
+
+
+def num(value: object, *, signed: bool = False) -> str:
+    """Return a count in the page's language: thousands separators, ``unknown`` for NA."""
+    return labels.number(value, signed=signed, lang=lang())
+
+
+def km(value: float) -> str:
+    """Return a distance in kilometres as the page's language writes it (``50 km``)."""
+    return t("{km} km", km=i18n.format_number(value, lang()))
+
+
+def governorate(name: object) -> str:
+    """Return a governorate's name in the page's language."""
+    return i18n.governorate_name(str(name), lang())
+
+
+_RTL_SCRIPT = """<script>
+(function () {{
+  var root = window.parent && window.parent.document ? window.parent.document : document;
+  root.documentElement.setAttribute("dir", "{dir}");
+  root.documentElement.setAttribute("lang", "{lang}");
+}})();
+</script>"""
+
+# Streamlit lays its page out with flex boxes that follow the document's direction; the
+# few elements it positions with left/right are turned round here
+_RTL_CSS = """<style>
+[data-testid="stSidebarContent"], [data-testid="stMain"] { direction: rtl; text-align: right; }
+[data-testid="stMetricValue"], [data-testid="stMetricLabel"] { direction: rtl; }
+[data-testid="stIFrame"] { direction: ltr; }
+</style>"""
+
+
+# less room above the title than Streamlit's default, so that the map starts higher
+_PAGE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
+h1 { padding-top: 0.25rem; padding-bottom: 0.25rem; font-size: 2.2rem !important; }
+</style>"""
+
+
+def set_direction() -> None:
+    """Set the page's ``dir`` and ``lang`` (right to left for Arabic and Kurdish)."""
+    code = lang()
+    direction = "rtl" if i18n.is_rtl(code) else "ltr"
+    if direction == "ltr" and not st.session_state.get("page_was_rtl"):
+        st.html(_PAGE_CSS)  # the document is left to right already: no script to run
+        return
+    st.session_state.page_was_rtl = True  # from now on every run sets the direction
+    body = _RTL_SCRIPT.format(dir=direction, lang=code) + _PAGE_CSS
+    st.html(body + (_RTL_CSS if direction == "rtl" else ""), unsafe_allow_javascript=True)
 
 
 # ----------------------------------------------------------------------------- data
@@ -227,8 +302,8 @@ def handle_uploads() -> None:
             if kind not in state.uploads and previous is not None and run == state.upload_run - 1:
                 state.uploads[kind] = previous  # the file this one replaced stays in use
             in_use = state.uploads.get(kind)
-            demo = f"the demo's {KINDS[kind].lower()} stay in use"
-            keeps = f"{in_use[0]} stays in use" if in_use else demo
+            demo = t("the demo's layer stays in use: {layer}", layer=t(KINDS[kind]))
+            keeps = t("{name} stays in use", name=in_use[0]) if in_use else demo
             state.upload_errors[kind] = (text, keeps)
             continue
         removed.pop(kind, None)
@@ -348,6 +423,7 @@ def snapshot_of(
     governorates: tuple[str, ...],
     kind: str = "public",
     level: str | None = None,
+    lang: str = "en",
 ):
     """Return the snapshot of this data and these choices (cpgeo.snapshot.build_snapshot)."""
     return snapshots.build_snapshot(
@@ -359,6 +435,7 @@ def snapshot_of(
         governorates=governorates or None,
         kind=kind,
         level=level,
+        lang=lang,
     )
 
 
@@ -368,11 +445,14 @@ def snapshot_map_of(snap: snapshots.Snapshot, token: str) -> str:
         snap, token, snap.date, snap.donor, snap.radius_km, snap.max_cpfs,
         snap.figures.governorates, snap.kind,
         None if snap.public is None else (snap.public.level, snap.public.min_count),
+        snap.lang,
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _snapshot_map(_snap, token, date, donor, radius_km, max_cpfs, governorates, kind, public):
+def _snapshot_map(
+    _snap, token, date, donor, radius_km, max_cpfs, governorates, kind, public, lang
+):
     return maps.map_html(snapshots.snapshot_map(_snap))
 
 
@@ -399,7 +479,7 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
         column = frame[name]
         if name == "geometry":
             continue
-        title = labels.label(str(name))
+        title = labels.label(str(name), lang())
         if pd.api.types.is_datetime64_any_dtype(column):
             config[name] = st.column_config.DateColumn(title, format="YYYY-MM-DD")
         elif str(name).endswith("_share"):
@@ -407,7 +487,7 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
                 title, format="percent", min_value=0.0, max_value=1.0
             )
         elif _is_count(str(name), column):
-            hint = "blank: unknown population" if "population" in str(name) else None
+            hint = t("blank: unknown population") if "population" in str(name) else None
             config[name] = st.column_config.NumberColumn(title, format="localized", help=hint)
         elif str(name).endswith("_km") and pd.api.types.is_float_dtype(column):
             config[name] = st.column_config.NumberColumn(title, format="%.1f")
@@ -416,11 +496,68 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def table(frame: pd.DataFrame, **config: Any) -> None:
-    """Show a table (geometry dropped) with labelled headers and formatted numbers."""
+#: Columns of names that read in the page's language where the data has them
+_NAME_COLUMNS = ("name", "governorate")
+
+#: The row that adds up the rows above it, and how it stands apart from them
+TOTAL = "Total"
+_TOTAL_STYLE = "font-weight: bold; background-color: rgba(128, 128, 128, 0.18)"
+
+
+def _localised(frame: pd.DataFrame) -> pd.DataFrame:
+    """Names in the page's language (``name_ar`` and governorate names); data unchanged."""
+    code = lang()
+    if code == "en":
+        return frame
+    out = frame.copy()
+    for column in _NAME_COLUMNS:
+        if column in out.columns and not pd.api.types.is_numeric_dtype(out[column]):
+            names = i18n.place_names(out, code, column)
+            out[column] = names.where(out[column].astype("string") != TOTAL, t(TOTAL))
+    if "donor" in out.columns:
+        out["donor"] = out["donor"].map(
+            lambda d: d if pd.isna(d) else t(i18n.country_name(str(d), code))
+        )
+    boundaries = context()[0].boundaries if "ctx" in st.session_state else None
+    for column in ("district", "subdistrict"):
+        # COD-AB's Arabic names (ADM2_AR, ADM3_AR), by P-code; Kurdish readers get them too
+        local = f"{column}_ar"
+        if boundaries is None or column not in out.columns or local not in boundaries:
+            continue
+        if f"{column}_pcode" not in out.columns:
+            continue
+        known = boundaries[[f"{column}_pcode", local]].dropna().drop_duplicates(f"{column}_pcode")
+        names = dict(zip(known.iloc[:, 0].astype(str), known.iloc[:, 1].astype(str), strict=True))
+        arabic = out[f"{column}_pcode"].astype(str).map(names)
+        out[column] = arabic.where(arabic.notna(), out[column])
+    for column in labels.VALUE_LABELS:
+        if column in out.columns:
+            out[column] = out[column].map(lambda v, c=column: labels.value_label(c, v, code))
+    return out.drop(columns=[c for c in ("name_ar", "name_ckb") if c in out.columns])
+
+
+def with_names(columns: list[str], frame: pd.DataFrame) -> list[str]:
+    """Return ``columns`` and the frame's ``name_ar`` / ``name_ckb`` (read by table())."""
+    return [*columns, *(c for c in ("name_ar", "name_ckb") if c in frame.columns)]
+
+
+def table(frame: pd.DataFrame, *, total: bool = False, **config: Any) -> None:
+    """Show a table (geometry dropped) with labelled headers and formatted numbers.
+
+    Headers are the columns' labels in the page's language, counts carry thousands
+    separators, shares read as percentages; with ``total`` the last row (the sum of the
+    others) is set apart in bold on a shaded ground.
+    """
     shown = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
+    shown = _localised(shown)
+    data: Any = shown
+    if total and len(shown):
+        last = shown.index[-1]
+        data = shown.style.apply(
+            lambda row: [_TOTAL_STYLE if row.name == last else ""] * len(row), axis=1
+        )
     st.dataframe(
-        shown,
+        data,
         hide_index=True,
         width="stretch",
         column_config=column_config(shown) | config,
@@ -429,7 +566,9 @@ def table(frame: pd.DataFrame, **config: Any) -> None:
 
 def metric(column: Any, key: str, fig: Any, *, help: str | None = None) -> None:
     """Show figure ``key`` of ``fig`` as a metric, labelled and formatted by cpgeo.labels."""
-    column.metric(labels.label(key), labels.figure(key, fig[key]), help=help)
+    column.metric(
+        labels.label(key, lang()), labels.figure(key, fig[key], lang=lang()), help=help
+    )
 
 
 def md(text: object) -> str:
@@ -478,6 +617,11 @@ def init_state() -> None:
     st.session_state.capacity = int(capacity)
     basemap = qp.get("basemap", "none")
     st.session_state.basemap = basemap if basemap in ("none", "osm") else "none"
+    try:
+        st.session_state.lang = i18n.language(qp.get("lang"))
+        lang_ok = True
+    except cpgeo.InputError:
+        st.session_state.lang, lang_ok = "en", False
     wanted = [g for g in qp.get_all("gov") if g.strip()]
     known = [found for g in wanted if (found := find_governorate(g)) is not None]
     st.session_state.governorates = list(dict.fromkeys(known)) or list(
@@ -490,12 +634,22 @@ def init_state() -> None:
             ("capacity", capacity_ok),
             ("basemap", basemap in ("none", "osm")),
             ("governorates", len(known) == len(wanted)),
+            ("language", lang_ok),
         )
         if not ok
     ]
     st.session_state.link_adjusted = adjusted
     st.session_state.initialised = True
 
+
+#: A setting of a shared link -> its name on the page
+_LINK_SETTINGS = {
+    "radius": lambda: t("radius"),
+    "capacity": lambda: t("capacity"),
+    "basemap": lambda: t("basemap"),
+    "governorates": lambda: t("governorates"),
+    "language": lambda: t("language"),
+}
 
 #: (lowest, highest, step) of the radius slider (km) and the capacity input (forums).
 RADIUS_KM = (5.0, 150.0, 5.0)
@@ -525,35 +679,45 @@ def _from_link(text: str | None, default: float, bounds: tuple[float, float, flo
 
 def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
     sb = st.sidebar
-    sb.header("Data")
+    sb.selectbox(
+        "Language · اللغة · زمان",
+        list(i18n.LANGUAGES),
+        key="lang",
+        format_func=i18n.LANGUAGES.get,
+    )
+    sb.header(t("Data"))
     sb.radio(
-        "Data source",
+        t("Data source"),
         ["demo", "files"],
         key="data_source",
-        format_func=lambda s: "Embedded demo" if s == "demo" else "Your files",
+        format_func={"demo": t("Embedded demo"), "files": t("Your files")}.get,
     )
     if st.session_state.data_source == "files":
         sb.caption(
-            "CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile. Layers you do not "
-            "upload come from the embedded demo."
+            t(
+                "CSV, XLSX, GeoJSON, GeoPackage or zipped Shapefile. Layers you do not "
+                "upload come from the embedded demo."
+            )
         )
         for kind, label in KINDS.items():
-            sb.file_uploader(label, type=UPLOAD_TYPES, key=f"upload_{kind}")
+            sb.file_uploader(t(label), type=UPLOAD_TYPES, key=f"upload_{kind}")
         sb.file_uploader(
-            "Population by P-code (e.g. OCHA COD-PS by sub-district)",
+            t("Population by P-code (e.g. OCHA COD-PS by sub-district)"),
             type=AREA_TABLE_TYPES,
             key="upload_area_population",
-            help="Spreads each area's total over its communities that have no population "
-            "(labelled 'estimated from sub-district totals'); needs district or "
-            "sub-district boundaries.",
+            help=t(
+                "Spreads each area's total over its communities that have no population "
+                "(labelled 'estimated from sub-district totals'); needs district or "
+                "sub-district boundaries."
+            ),
         )
-        with sb.expander("Templates: what to fill in"):
+        with sb.expander(t("Templates: what to fill in")):
             from cpgeo.templates import TEMPLATE_KINDS, template_csv
 
-            st.caption("The columns cpgeo reads, with two example rows marked EXAMPLE.")
+            st.caption(t("The columns cpgeo reads, with two example rows marked EXAMPLE."))
             for kind in TEMPLATE_KINDS:
                 st.download_button(
-                    f"{KINDS.get(kind, 'Population by P-code')} template (CSV)",
+                    t("{layer} template (CSV)", layer=t(KINDS.get(kind, "Population by P-code"))),
                     data=functools.partial(template_csv, kind),
                     file_name=f"{kind}_template.csv",
                     mime="text/csv",
@@ -562,25 +726,40 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
                 )
     for message, _keeps in st.session_state.upload_errors.values():
         sb.error(md(message))
-    sb.header("Parameters")
+    sb.header(t("Parameters"))
     sb.slider(
-        "Radius (km)", RADIUS_KM[0], RADIUS_KM[1], step=RADIUS_KM[2], format="%g km", key="radius"
+        t("Radius (km)"),
+        RADIUS_KM[0],
+        RADIUS_KM[1],
+        step=RADIUS_KM[2],
+        format="%g " + t("km"),
+        key="radius",
     )
     sb.number_input(
-        "Capacity (forums per office)", CAPACITY[0], CAPACITY[1], step=CAPACITY[2], key="capacity"
+        t("Capacity (forums per office)"),
+        CAPACITY[0],
+        CAPACITY[1],
+        step=CAPACITY[2],
+        key="capacity",
     )
     all_govs = sorted(scn.boundaries["governorate"].astype(str).unique())
     st.session_state.governorates = [g for g in st.session_state.governorates if g in all_govs]
-    sb.multiselect("Governorates (focus)", all_govs, key="governorates")
+    sb.multiselect(
+        t("Governorates (focus)"),
+        all_govs,
+        key="governorates",
+        format_func={g: governorate(g) for g in all_govs}.get,
+    )
     sb.radio(
-        "Basemap",
+        t("Basemap"),
         ["none", "osm"],
         key="basemap",
         horizontal=True,
-        format_func=lambda b: "None (offline)" if b == "none" else "OpenStreetMap (online)",
+        format_func={"none": t("None (offline)"), "osm": t("OpenStreetMap (online)")}.get,
     )
     st.query_params.from_dict(
         {
+            "lang": lang(),
             "radius": f"{st.session_state.radius:g}",
             "capacity": str(st.session_state.capacity),
             "basemap": st.session_state.basemap,
@@ -597,26 +776,35 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
 
 def banner(scn: cpgeo.Scenario) -> None:
     if scn.illustrative:
-        st.warning(scn.notice, icon="⚠️")
+        st.warning(scn.notice_in(lang()), icon="⚠️")
     adjusted = st.session_state.get("link_adjusted")
     if adjusted:
         st.info(
-            f"The link's {' and '.join(adjusted)} could not be used as given and were set "
-            "to the nearest allowed values (radius 5-150 km, capacity 1-20 forums, known "
-            "governorates)."
+            t(
+                "Some settings of the link could not be used as given and were set to the "
+                "nearest allowed values (radius 5-150 km, capacity 1-20 forums, known "
+                "governorates, a language of the menu): {settings}.",
+                settings=", ".join(_LINK_SETTINGS[name]() for name in adjusted),
+            )
         )
     state = st.session_state
     for kind, (message, keeps) in state.upload_errors.items():
-        st.error(md(f"Upload not used: {keeps}. {message}"))
+        st.error(md(t("Upload not used: {keeps}. {message}", keeps=keeps, message=message)))
         offer = state.get("upload_offers", {}).get(kind)
         if offer is not None:
             file_id, n, total, word = offer
             st.button(
-                f"Load without the {n:,} bad {_rows(n, word)} (use the other {total - n:,})",
+                t(
+                    "Load without the bad rows ({bad} left out, {good} used)",
+                    bad=num(n),
+                    good=num(total - n),
+                )
+                if lang() != "en"
+                else f"Load without the {n:,} bad {_rows(n, word)} (use the other {total - n:,})",
                 key=f"leave_out_{kind}",
                 on_click=leave_out_bad_rows,
                 args=(kind, file_id),
-                help="The rows with problems are left out and listed; you can download them.",
+                help=t("The rows with problems are left out and listed; you can download them."),
             )
     for kind, (name, digest, result) in state.get("upload_left_out", {}).items():
         if state.uploads.get(kind, (None, None))[1] != digest:
@@ -624,11 +812,18 @@ def banner(scn: cpgeo.Scenario) -> None:
         n, kept, word = result.n_left_out, len(result.layer), result.word
         why = ", ".join(f"{count:,} {reason}" for reason, count in result.reasons.items())
         st.warning(
-            md(f"{name}: {n:,} {_rows(n, word)} left out ({why}); the other "
-               f"{kept:,} {_rows(kept, word)} are in use.")
+            md(
+                t("{name}: rows left out: {n} ({why}); rows in use: {kept}.", name=name,
+                  n=num(n), why=why, kept=num(kept))
+                if lang() != "en"
+                else f"{name}: {n:,} {_rows(n, word)} left out ({why}); the other "
+                f"{kept:,} {_rows(kept, word)} are in use."
+            )
         )
         st.download_button(
-            f"Download the {n:,} {_rows(n, word)} left out (CSV)",
+            t("Download the rows left out (CSV): {n}", n=num(n))
+            if lang() != "en"
+            else f"Download the {n:,} {_rows(n, word)} left out (CSV)",
             data=functools.partial(file_bytes, result.left_out, ".csv"),
             file_name=f"{Path(name).stem}-left-out.csv",
             mime="text/csv",
@@ -652,6 +847,8 @@ def map_document(
     center: tuple[float, float] | None = None,
     zoom: float | None = None,
     _after: Any = None,
+    lang: str = "en",
+    shares: str = "none",
 ) -> str:
     """Build the map once per data and settings; return it as one standalone HTML page.
 
@@ -677,6 +874,8 @@ def map_document(
         center=center,
         zoom=zoom,
         coverage_after=_after,
+        lang=lang,
+        shares=shares,
     )
     return maps.map_html(m)
 
@@ -693,11 +892,13 @@ def show_map(
     road=None,
     road_key: str | None = None,
     after=None,
+    shares: str = "none",
 ):
     """Draw the scenario's map (offline assets) in the page.
 
     ``road`` (with ``road_key`` naming it) is a network_coverage result: communities are
-    then coloured by road distance.
+    then coloured by road distance. ``shares`` is cpgeo.maps.build_map's: the share
+    layer is left out unless asked for, so that the first map stays as light as it was.
     """
     token = st.session_state.ctx[1]
     document = map_document(
@@ -714,6 +915,8 @@ def show_map(
         center,
         zoom,
         after,
+        lang(),
+        shares,
     )
     with st.container(key=key):
         st.iframe(document, height=MAP_HEIGHT)

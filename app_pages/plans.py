@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import context, downloads, md, table
+from app_pages._shared import context, downloads, lang, md, num, t, table
 from cpgeo import labels, maps
 
 
@@ -26,7 +26,7 @@ def reopened(name: str, digest: str, _payload: bytes):
 
 
 @st.cache_data(show_spinner=False, max_entries=6)
-def plan_map(digest: str, _plan, _proposal) -> str:
+def plan_map(digest: str, _plan, _proposal, lang: str = "en") -> str:
     """Return the plan's proposals map as one standalone HTML page."""
     fig = _proposal.before
     m = maps.build_map(
@@ -39,19 +39,22 @@ def plan_map(digest: str, _plan, _proposal) -> str:
         max_cpfs=_proposal.max_cpfs,
         coverage_after=_proposal.after.coverage,
         title=_plan.name,
+        lang=lang,
     )
     return maps.map_html(m)
 
 
 scn, token, p = context()
-st.title("Plans")
+st.title(t("Plans"))
 st.caption(
-    "Save a proposal as a plan on the **Site proposals** page (one GeoPackage with the "
-    "data, the options and the sites; QGIS opens it too). Upload two or three plans here "
-    "to compare them: each is proposed again from its own data and options."
+    t(
+        "Save a proposal as a plan on the **Site proposals** page (one GeoPackage with the "
+        "data, the options and the sites; QGIS opens it too). Upload two or three plans "
+        "here to compare them: each is proposed again from its own data and options."
+    )
 )
 files = st.file_uploader(
-    "Saved plans (.gpkg)", type=["gpkg"], accept_multiple_files=True, key="plan_files"
+    t("Saved plans (.gpkg)"), type=["gpkg"], accept_multiple_files=True, key="plan_files"
 )
 opened = []
 for file in (files or [])[:3]:
@@ -64,19 +67,30 @@ for file in (files or [])[:3]:
         continue
     opened.append((digest, plan, proposal))
 if files and len(files) > 3:
-    st.warning("Only the first three plans are compared.")
+    st.warning(t("Only the first three plans are compared."))
 if not opened:
-    st.info("Upload saved plans to compare them.")
+    st.info(t("Upload saved plans to compare them."))
     st.stop()
 for _digest, plan, proposal in opened:
     same = proposal.sites["id"].tolist() == plan.sites["id"].tolist()
     st.markdown(
-        f"**{md(plan.name)}** · saved {plan.created:%Y-%m-%d %H:%M} UTC by cpgeo "
-        f"{md(plan.cpgeo_version)} · {len(proposal.sites)} site(s) · "
-        + ("the same sites as saved" if same else "**different sites from the saved ones**")
+        f"**{md(plan.name)}** · "
+        + t(
+            "saved {when} UTC by cpgeo {version}",
+            when=plan.created.strftime("%Y-%m-%d %H:%M"),
+            version=md(plan.cpgeo_version),
+        )
+        + " · "
+        + t("sites: {n}", n=num(len(proposal.sites)))
+        + " · "
+        + (
+            t("the same sites as saved")
+            if same
+            else "**" + t("different sites from the saved ones") + "**"
+        )
     )
     if plan.scenario.illustrative:
-        st.caption(md(plan.scenario.notice))
+        st.caption(md(plan.scenario.notice_in(lang())))
 if len(opened) >= 2:
     from cpgeo.plans import compare_plans
 
@@ -84,12 +98,17 @@ if len(opened) >= 2:
     if len(set(names)) < len(names):  # two plans of one name: tell them apart
         names = [f"{n} ({i + 1})" for i, n in enumerate(names)]
     side = compare_plans([(n, pr) for n, (_d, _pl, pr) in zip(names, opened, strict=True)])
-    st.subheader("Side by side")
-    st.dataframe(labels.summary_table(side), hide_index=True, width="stretch")
+    st.subheader(t("Side by side"))
+    st.dataframe(labels.summary_table(side, lang()), hide_index=True, width="stretch")
     downloads(side.reset_index(), "plans_side_by_side", "plans_side")
 columns = st.columns(len(opened))
 for column, (digest, plan, proposal) in zip(columns, opened, strict=True):
     with column:
         st.markdown(f"**{md(plan.name)}**")
-        table(proposal.sites[["rank", "phase", "name", "type", "governorate", "cost"]])
-        st.iframe(plan_map(digest, plan, proposal), height=420)
+        columns = ["rank", "phase", "name", "type", "governorate", "cost"]
+        table(
+            proposal.sites[columns].assign(
+                name=labels.site_names(proposal.sites, plan.scenario, lang())
+            )
+        )
+        st.iframe(plan_map(digest, plan, proposal, lang()), height=420)

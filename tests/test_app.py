@@ -557,5 +557,5 @@ def test_snapshot_counts_by_district_once_district_boundaries_are_loaded(tmp_pat
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     level = at.selectbox(key="snapshot_level_districts")
-    assert level.value == "district" and "district" in level.options
+    assert level.value == "district" and "District" in level.options
     assert any("counted in their district" in i.value for i in at.info)
