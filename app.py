@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages._auth import gate, pages_for
 from app_pages._shared import (
+    apply_digits,
     banner,
     handle_uploads,
     init_state,
@@ -24,6 +25,7 @@ st.set_page_config(page_title=t("cpgeo: community policing coverage"), layout="w
 role = gate()  # the login, until it lets this session in; nothing is shown before it
 
 init_state()
+apply_digits()
 handle_uploads()
 scn, token = scenario()
 params = sidebar(scn)

@@ -59,6 +59,21 @@ def t(message: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def apply_digits() -> None:
+    """Write this run's numbers with the digits the sidebar asks for (cpgeo.i18n).
+
+    Arabic-Indic digits are an option of the Arabic and Kurdish pages; English pages and
+    the default keep Western digits. Called at the start of every run, before any number.
+    """
+    arab = bool(st.session_state.get("digits_arab")) and i18n.is_rtl(lang())
+    i18n.set_digits("arab" if arab else "latn")
+
+
+def digits() -> str:
+    """Return the digits of this run's numbers: ``"latn"`` or ``"arab"``."""
+    return i18n.digits_in_use()
+
+
 def num(value: object, *, signed: bool = False) -> str:
     """Return a count in the page's language: thousands separators, ``unknown`` for NA."""
     return labels.number(value, signed=signed, lang=lang())
@@ -424,6 +439,7 @@ def snapshot_of(
     kind: str = "public",
     level: str | None = None,
     lang: str = "en",
+    digits: str = "latn",
 ):
     """Return the snapshot of this data and these choices (cpgeo.snapshot.build_snapshot)."""
     return snapshots.build_snapshot(
@@ -446,12 +462,13 @@ def snapshot_map_of(snap: snapshots.Snapshot, token: str) -> str:
         snap.figures.governorates, snap.kind,
         None if snap.public is None else (snap.public.level, snap.public.min_count),
         snap.lang,
+        digits(),
     )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _snapshot_map(
-    _snap, token, date, donor, radius_km, max_cpfs, governorates, kind, public, lang
+    _snap, token, date, donor, radius_km, max_cpfs, governorates, kind, public, lang, digits
 ):
     return maps.map_html(snapshots.snapshot_map(_snap))
 
@@ -550,6 +567,9 @@ def table(frame: pd.DataFrame, *, total: bool = False, **config: Any) -> None:
     """
     shown = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
     shown = _localised(shown)
+    if digits() == "arab":  # the browser writes numbers in Western digits: send text
+        shown = labels.display_table(shown, lang=lang(), signed=())
+        config = {}
     data: Any = shown
     if total and len(shown):
         last = shown.index[-1]
@@ -560,7 +580,7 @@ def table(frame: pd.DataFrame, *, total: bool = False, **config: Any) -> None:
         data,
         hide_index=True,
         width="stretch",
-        column_config=column_config(shown) | config,
+        column_config=(column_config(shown) if digits() != "arab" else {}) | config,
     )
 
 
@@ -685,6 +705,8 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
         key="lang",
         format_func=i18n.LANGUAGES.get,
     )
+    if i18n.is_rtl(lang()):
+        sb.toggle(t("Arabic-Indic digits (٠١٢٣)"), key="digits_arab")
     sb.header(t("Data"))
     sb.radio(
         t("Data source"),
@@ -849,6 +871,7 @@ def map_document(
     _after: Any = None,
     lang: str = "en",
     shares: str = "none",
+    digits: str = "latn",
 ) -> str:
     """Build the map once per data and settings; return it as one standalone HTML page.
 
@@ -917,6 +940,7 @@ def show_map(
         after,
         lang(),
         shares,
+        digits(),
     )
     with st.container(key=key):
         st.iframe(document, height=MAP_HEIGHT)

@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages._auth import role
 from app_pages._shared import (
     context,
+    digits,
     downloads,
     lang,
     md,
@@ -108,6 +109,7 @@ snap = snapshot_of(
     kind,
     level,
     lang(),
+    digits(),
 )
 fig = snap.figures
 if snap.restricted:

@@ -13,6 +13,7 @@ Numbers and dates are formatted by Babel with the Iraqi locales (``ar_IQ``,
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 from pathlib import Path
@@ -31,6 +32,7 @@ __all__ = [
     "is_rtl",
     "language",
     "place_names",
+    "set_digits",
     "untranslated",
 ]
 
@@ -73,6 +75,36 @@ _FOLDER = Path(__file__).with_name("locale")
 # Babel gives the Arabic separators of the "arab" numbering system but Western digits
 # and percent sign: the digits and the sign are mapped here
 _ARABIC_INDIC = str.maketrans("0123456789%", "٠١٢٣٤٥٦٧٨٩٪")
+
+
+#: The digits numbers are written with where a call does not say ("latn" or "arab"),
+#: for the code running in this context (one app session's run, say): see set_digits.
+_DIGITS: contextvars.ContextVar[str] = contextvars.ContextVar("cpgeo_digits", default="latn")
+
+
+def set_digits(digits: str) -> None:
+    """Write numbers and dates with ``digits`` from now on, in this context only.
+
+    ``{"latn", "arab"}``: Western (the default) or Arabic-Indic digits, for Arabic and
+    Kurdish (English always has Western digits). Every number cpgeo formats for a
+    language goes through :func:`format_number` or :func:`format_date`, so one call
+    at the start of an app run or a command sets the digits of all its figures, maps
+    and reports. A context variable: another session or thread keeps its own.
+
+    Raises
+    ------
+    InputError
+        If ``digits`` is neither.
+    """
+    if digits not in ("latn", "arab"):
+        msg = f"digits must be 'latn' or 'arab', not {digits!r}"
+        raise InputError(msg)
+    _DIGITS.set(digits)
+
+
+def digits_in_use() -> str:
+    """Return the digits :func:`set_digits` chose in this context (default ``"latn"``)."""
+    return _DIGITS.get()
 
 
 def language(code: str | None) -> str:
@@ -204,7 +236,7 @@ def format_number(
     *,
     decimals: int | None = None,
     percent: bool = False,
-    digits: str = "latn",
+    digits: str | None = None,
 ) -> str:
     """Format a number for ``lang``: separators of its locale, digits as asked.
 
@@ -218,12 +250,14 @@ def format_number(
         Format as a percentage (0.556 -> 55.6 %).
     digits
         {"latn", "arab"}: Western digits (the default, as Iraqi official tables print)
-        or Arabic-Indic digits with Arabic separators.
+        or Arabic-Indic digits with Arabic separators; None: those of
+        :func:`set_digits`.
     """
     from babel.numbers import format_decimal, format_percent
 
     code = language(lang)
     locale = _LOCALES[code]
+    digits = digits or _DIGITS.get()
     system = "arab" if digits == "arab" and code != "en" else "latn"
     fixed = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
     if percent:
@@ -234,10 +268,11 @@ def format_number(
     return text.translate(_ARABIC_INDIC) if system == "arab" else text
 
 
-def format_date(value: dt.date, lang: str = "en", *, digits: str = "latn") -> str:
+def format_date(value: dt.date, lang: str = "en", *, digits: str | None = None) -> str:
     """Format a date for ``lang`` in words (``1 كانون الثاني 2019``, ``1 January 2019``)."""
     from babel.dates import format_date as babel_date
 
     code = language(lang)
     text = babel_date(value, format="long", locale=_LOCALES[code])
+    digits = digits or _DIGITS.get()
     return text.translate(_ARABIC_INDIC) if digits == "arab" and code != "en" else text

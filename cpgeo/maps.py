@@ -51,6 +51,7 @@ from cpgeo import settings
 from cpgeo._assets import local_links
 from cpgeo._errors import InputError
 from cpgeo.i18n import (
+    digits_in_use,
     format_number,
     gettext,
     governorate_name,
@@ -975,6 +976,8 @@ def _tip_words(lang: str, *, road: bool) -> dict[str, str]:
     """Return the words of the communities' tooltips in ``lang``, as templates."""
     words = {
         "dir": "rtl" if is_rtl(lang) else "ltr",
+        # the digits of the numbers made in the browser (cpgeo.i18n.set_digits)
+        "digits": "arab" if lang != "en" and digits_in_use() == "arab" else "latn",
         "population": gettext("population {n}", lang),
         "unknown": gettext("unknown", lang),
     }
@@ -1173,7 +1176,14 @@ var __NAME__ = (function () {
         }
         el.appendChild(node);
     }
-    function fixed(value, digits) { return value === null ? "?" : value.toFixed(digits); }
+    var ARABIC = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669";
+    function digits(text) {  // Arabic-Indic digits and separators, when asked for
+        if (d.T.digits !== "arab") return text;
+        return String(text).replace(/[0-9.,]/g, function (c) {
+            return c === "." ? "\u066b" : c === "," ? "\u066c" : ARABIC[+c];
+        });
+    }
+    function fixed(value, n) { return value === null ? "?" : digits(value.toFixed(n)); }
     function office(i) { return d.o[i] < 0 ? "" : d.O[d.o[i]]; }
     var T = d.T;  // the words, in the map's language: templates with {fields}
     function fill(template, fields) {
@@ -1192,9 +1202,9 @@ var __NAME__ = (function () {
             if (d.v[i] === 0) {
                 line(el, fill(T.road, {km: fixed(d.k[i], 1), office: office(i)}));
             } else if (d.v[i] === 1) {
-                line(el, fill(T.gap, {r: d.R, km: fixed(d.q[i], 1)}), true);
+                line(el, fill(T.gap, {r: digits(d.R), km: fixed(d.q[i], 1)}), true);
             } else {
-                line(el, fill(T.none, {r: d.R}));
+                line(el, fill(T.none, {r: digits(d.R)}));
             }
             var off = d.s[i] === 3 ? T.off : "";
             if (d.m[i] !== null) {
@@ -1212,7 +1222,7 @@ var __NAME__ = (function () {
         el.appendChild(document.createTextNode(" (" + (d.g[i] < 0 ? "" : d.G[d.g[i]]) + ")"));
         var people = population(i);
         line(el, fill(T.population, {
-            n: people === null ? T.unknown : people.toLocaleString("en-US")
+            n: people === null ? T.unknown : digits(people.toLocaleString("en-US"))
         }));
         status(el, i);
         return el;

@@ -236,3 +236,32 @@ def test_an_unknown_language_in_the_link_reads_english_and_says_so() -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Coverage"
     assert any("language" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_arabic_indic_digits_are_an_option() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "ar"
+    at.run()
+    western = {m.label: m.value for m in at.metric}
+    assert any(re.search(r"[0-9]", v) for v in western.values()), western
+    at.sidebar.toggle(key="digits_arab").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    arabic = {m.label: m.value for m in at.metric}
+    assert arabic.keys() == western.keys()
+    for label, value in arabic.items():
+        assert not re.search(r"[0-9]", value), (label, value)
+        assert re.search(r"[\u0660-\u0669]", value), (label, value)
+    # the same figures, other digits
+    arabic_digits = "".join(chr(0x660 + n) for n in range(10)) + "\u066b\u066c\u066a"
+    to_western = str.maketrans(arabic_digits, "0123456789.,%")
+    assert {k: v.translate(to_western) for k, v in arabic.items()} == {
+        k: v.replace("\u066a", "%") for k, v in western.items()
+    }
+    table = at.dataframe[0].value
+    cells = " ".join(table.astype(str).to_numpy().ravel().tolist())
+    assert re.search(r"[\u0660-\u0669]", cells) and not re.search(r"[0-9]", cells), cells[:300]
+    # English pages keep Western digits whatever the toggle said
+    at.sidebar.selectbox(key="lang").set_value("en").run()
+    assert all(not re.search(r"[\u0660-\u0669]", m.value) for m in at.metric)
+    # the choice belonged to that session's runs, not to this thread
+    assert i18n.digits_in_use() == "latn"

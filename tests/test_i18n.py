@@ -203,3 +203,39 @@ def test_site_names_in_each_language() -> None:
     assert all(re.fullmatch(r"[\u0600-\u06FF ()]+", n) for n in arabic[rehab]), arabic[rehab]
     template = i18n.gettext("New office in {place}", "ar").split("{place}")[0]
     assert all(n.startswith(template) for n in arabic[~rehab])
+
+
+def test_digits_are_set_per_context() -> None:
+    import contextvars
+
+    def arabic() -> str:
+        i18n.set_digits("arab")
+        return labels.number(1234567, lang="ar") + " " + i18n.format_date(
+            dt.date(2019, 1, 1), "ar"
+        )
+
+    text = contextvars.copy_context().run(arabic)
+    seven_digits = "\u0661\u066c\u0662\u0663\u0664\u066c\u0665\u0666\u0667"
+    assert text.startswith(seven_digits) and "\u0662\u0660\u0661\u0669" in text, text
+    assert labels.number(1234567, lang="ar") == "1,234,567"  # this context is untouched
+    assert i18n.format_number(5, "en", digits="arab") == "5"  # English: Western always
+    with pytest.raises(cpgeo.InputError, match="digits"):
+        i18n.set_digits("roman")
+
+
+def test_the_map_writes_the_digits_asked_for() -> None:
+    import contextvars
+
+    from cpgeo import maps
+
+    demo = cpgeo.load_demo()
+
+    def page(digits: str) -> str:
+        i18n.set_digits(digits)
+        return maps.map_html(maps.build_map(demo, lang="ar"))
+
+    arabic = contextvars.copy_context().run(page, "arab")
+    western = contextvars.copy_context().run(page, "latn")
+    assert '"digits":"arab"' in arabic and '"digits":"latn"' in western
+    # the legend's "50 km" (JSON-escaped in the page), in Arabic-Indic digits or not
+    assert "\\u0665\\u0660" in arabic and "\\u0665\\u0660" not in western
