@@ -55,8 +55,7 @@ def t(message: str, /, **values: object) -> str:
     Every string the app shows goes through here (or through cpgeo.labels with the
     page's language): the catalogs are ``cpgeo/locale/*.po``.
     """
-    text = i18n.gettext(message, lang())
-    return text.format(**values) if values else text
+    return i18n.gettext(message, lang(), **values)
 
 
 def apply_digits() -> None:
@@ -82,6 +81,20 @@ def num(value: object, *, signed: bool = False) -> str:
 def km(value: float) -> str:
     """Return a distance in kilometres as the page's language writes it (``50 km``)."""
     return t("{km} km", km=i18n.format_number(value, lang()))
+
+
+def rows_by(label: str, key: str, *, help: str | None = None) -> str:
+    """Show a radio that chooses table rows by governorate or district; return the choice."""
+    return str(
+        st.radio(
+            label,
+            ["governorate", "district"],
+            horizontal=True,
+            key=key,
+            format_func={"governorate": t("By governorate"), "district": t("By district")}.get,
+            help=help,
+        )
+    )
 
 
 def governorate(name: object) -> str:

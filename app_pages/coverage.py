@@ -15,6 +15,7 @@ from app_pages._shared import (
     metric,
     num,
     page_figures,
+    rows_by,
     show_map,
     t,
     table,
@@ -103,12 +104,9 @@ if road is not None:
     road_tables(road, p)
 by = "governorate"
 if fig.by_district is not None:
-    by = st.radio(
+    by = rows_by(
         t("Summary rows"),
-        ["governorate", "district"],
-        horizontal=True,
-        key="summary_by",
-        format_func={"governorate": t("By governorate"), "district": t("By district")}.get,
+        "summary_by",
         help=t(
             "Districts come from the boundaries file's P-codes; a governorate's district "
             "rows add up to its row."

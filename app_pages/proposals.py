@@ -15,6 +15,7 @@ from app_pages._shared import (
     num,
     plan_bytes,
     proposals_of,
+    rows_by,
     sensitivity_of,
     show_map,
     t,
@@ -223,13 +224,7 @@ downloads(summary, "proposal_before_after", "proposal_summary")
 with st.expander(t("By governorate or district: the figures before and after")):
     by = "governorate"
     if proposal.before.by_district is not None:
-        by = st.radio(
-            t("Rows"),
-            ["governorate", "district"],
-            horizontal=True,
-            key="proposal_change_by",
-            format_func={"governorate": t("By governorate"), "district": t("By district")}.get,
-        )
+        by = rows_by(t("Rows"), "proposal_change_by")
     change = proposal.change_by(by)
     table(change)
     downloads(change, f"proposal_by_{by}", "proposal_change_by")

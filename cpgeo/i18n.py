@@ -147,12 +147,15 @@ def _catalog(lang: str) -> dict[str, str]:
     }
 
 
-def gettext(message: str, lang: str = "en") -> str:
-    """Return ``message`` in ``lang``; the English message where no translation exists."""
+def gettext(message: str, lang: str = "en", /, **values: object) -> str:
+    """Return ``message`` in ``lang``; the English message where no translation exists.
+
+    With ``values``, the message's ``{name}`` fields are filled in (after translation:
+    the fields are the same in every language, their order need not be).
+    """
     code = language(lang)
-    if code == "en":
-        return message
-    return _catalog(code).get(message, message)
+    text = message if code == "en" else _catalog(code).get(message, message)
+    return text.format(**values) if values else text
 
 
 def governorate_name(name: str, lang: str = "en") -> str:

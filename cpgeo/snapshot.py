@@ -100,11 +100,6 @@ def marking_line(lang: str = "en") -> str:
     return MARKING_LINE if code == "en" else f"{MARKING} \u00b7 {gettext(MARKING_LINE, code)}"
 
 
-def _t(message: str, lang: str, **values: object) -> str:
-    """Return ``message`` in ``lang`` with its ``{placeholders}`` filled."""
-    return gettext(message, lang).format(**values) if values else gettext(message, lang)
-
-
 def _day(value: dt.date, lang: str) -> str:
     """Return a date as it reads: ISO in English (2024-06-30), else in words.
 
@@ -527,7 +522,7 @@ def summary_text(snapshot: Snapshot) -> str:
         lines += [f"_{_md(public_rule(snapshot))}_", ""]
     mine = snapshot.donor_figures()
     if mine is not None:
-        lines += [f"## {_t('Attributed to {name}', lang, name=_md(snapshot.donor))}", ""]
+        lines += [f"## {gettext('Attributed to {name}', lang, name=_md(snapshot.donor))}", ""]
         lines += [f"- {line}" for line in figure_lines(
             {k: mine[k] for k in DONOR_KEYS}, DONOR_KEYS, lang
         )]
@@ -535,21 +530,21 @@ def summary_text(snapshot: Snapshot) -> str:
             "",
             f"_{attribution_note(lang)}_ {_whole_network(fig, lang)}",
             "",
-            _t(_STATUS_NOTE, lang),
+            gettext(_STATUS_NOTE, lang),
             "",
         ]
-    lines += [f"## {_t('Whole network at the date', lang)}", ""]
+    lines += [f"## {gettext('Whole network at the date', lang)}", ""]
     lines += [f"- {_md(line)}" for line in figure_lines(fig, HEADLINE_KEYS, lang)]
     for heading, frame in _tables(snapshot):
         lines += ["", f"## {_md(heading)}", "", _markdown_table(frame)]
     lines += [""]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
         lines += [f"_{attribution_note(lang)}_ {_whole_network(fig, lang)}", ""]
-    lines += [f"## {_t('Data sources', lang)}", ""]
+    lines += [f"## {gettext('Data sources', lang)}", ""]
     lines += [
         f"- {_layer_name(layer, lang)}: {_md(source)}" for layer, source in scn.sources.items()
-    ] or [f"- {_t('(none)', lang)}"]
-    lines += ["", f"## {_t('Files', lang)}", ""]
+    ] or [f"- {gettext('(none)', lang)}"]
+    lines += ["", f"## {gettext('Files', lang)}", ""]
     lines += [f"- `{name}`: {what}" for name, what in zip(
         snapshot.files, _file_notes(snapshot), strict=True
     )]
@@ -565,7 +560,7 @@ _STATUS_NOTE = "Forum status and office load are those of the whole network at t
 
 def attribution_note(lang: str = "en") -> str:
     """Return :data:`ATTRIBUTION_NOTE` in ``lang``."""
-    return _t(ATTRIBUTION_NOTE, language(lang))
+    return gettext(ATTRIBUTION_NOTE, language(lang))
 
 
 def _notice(snapshot: Snapshot) -> str:
@@ -594,8 +589,8 @@ _LAYER_WORDS = {"boundaries": "administrative boundaries", "stations": "police s
 def report_title(snapshot: Snapshot) -> str:
     """Return the title: what, for whom and when (RESTRICTED first when it is)."""
     lang = snapshot.lang
-    who = _name(snapshot.donor, lang) if snapshot.donor else _t("all donors", lang)
-    title = _t(
+    who = _name(snapshot.donor, lang) if snapshot.donor else gettext("all donors", lang)
+    title = gettext(
         "Community policing footprint, {who}, {date}", lang, who=who,
         date=_day(snapshot.date, lang),
     )
@@ -616,29 +611,31 @@ def _particulars(snapshot: Snapshot) -> list[str]:
         else f"{format_date(created.date(), lang)}\u060c {created.strftime('%H:%M')} UTC"
     )
     lines = [
-        _t("Date: {date}", lang, date=_day(snapshot.date, lang))
+        gettext("Date: {date}", lang, date=_day(snapshot.date, lang))
         + (
-            " " + _t("(as of; offices and forums established by then)", lang)
+            " " + gettext("(as of; offices and forums established by then)", lang)
             if snapshot.as_of
             else ""
         ),
-        _t("Computed: {when}", lang, when=computed),
-        _t("Donor: {donor}", lang, donor=_name(snapshot.donor, lang)) if snapshot.donor
-        else _t("Donor: all", lang),
-        _t(
+        gettext("Computed: {when}", lang, when=computed),
+        gettext("Donor: {donor}", lang, donor=_name(snapshot.donor, lang)) if snapshot.donor
+        else gettext("Donor: all", lang),
+        gettext(
             "Catchment radius: {km} km (geodesic, WGS84); office capacity: {n} forums",
             lang, km=_km(snapshot.radius_km, lang), n=snapshot.max_cpfs,
         ),
     ]
     if snapshot.restricted:
-        lines.append(_t("Kind: restricted (exact locations of offices, forums and stations)", lang))
+        lines.append(
+            gettext("Kind: restricted (exact locations of offices, forums and stations)", lang)
+        )
     else:
         assert snapshot.public is not None
         level = snapshot.public.level
         lines.append(
-            _t(
+            gettext(
                 "Kind: public (safe to share: no site locations; sites counted by {level})",
-                lang, level=_t(_LEVEL_WORDS.get(level, level), lang),
+                lang, level=gettext(_LEVEL_WORDS.get(level, level), lang),
             )
         )
     return lines
@@ -664,29 +661,29 @@ def _tables(snapshot: Snapshot) -> list[tuple[str, pd.DataFrame]]:
     lang = snapshot.lang
     fig = snapshot.figures
     out = [(
-        _t("By governorate", lang),
+        gettext("By governorate", lang),
         display_table(_named(fig.by_governorate, lang), GOVERNORATE_COLUMNS, lang=lang),
     )]
     if snapshot.public is not None and snapshot.public.level != "governorate":
         level = snapshot.public.level
         out.append(
-            (_t("By area ({level}, small counts pooled)", lang,
-                level=_t(_LEVEL_WORDS.get(level, level), lang)),
+            (gettext("By area ({level}, small counts pooled)", lang,
+                level=gettext(_LEVEL_WORDS.get(level, level), lang)),
              display_table(_named(snapshot.public.areas, lang), AREA_COLUMNS, lang=lang))
         )
     elif snapshot.restricted and fig.by_district is not None:
         out.append(
-            (_t("By district", lang), display_table(_named(fig.by_district, lang), lang=lang))
+            (gettext("By district", lang), display_table(_named(fig.by_district, lang), lang=lang))
         )
     donors_ = donor_table(snapshot)
     if donors_ is not None and len(snapshot.by_donor):  # type: ignore[arg-type]
         if lang != "en":
             donors_ = donors_.assign(
-                donor=[_t(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d
+                donor=[gettext(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d
                        for d in donors_["donor"]]
             )
         out.append(
-            (_t("By donor (attributed; catchments overlap)", lang),
+            (gettext("By donor (attributed; catchments overlap)", lang),
              display_table(donors_, lang=lang))
         )
     return out
@@ -716,13 +713,13 @@ def _file_notes(snapshot: Snapshot) -> tuple[str, ...]:
         layers,
         "this summary",
     )
-    return tuple(_t(note, lang) for note in notes)
+    return tuple(gettext(note, lang) for note in notes)
 
 
 def _whole_network(fig: Figures, lang: str = "en") -> str:
     from cpgeo.labels import figure
 
-    return _t(
+    return gettext(
         "Whole network, each community counted once: {communities} communities and "
         "{people} people within the radius.",
         lang,
@@ -855,7 +852,7 @@ WHOLE_NETWORK = "Whole network (each community once)"
 
 def _map_title(snapshot: Snapshot) -> str:
     lang = snapshot.lang
-    title = _t("Footprint on {date}", lang, date=_day(snapshot.date, lang)) + (
+    title = gettext("Footprint on {date}", lang, date=_day(snapshot.date, lang)) + (
         f" ({_name(snapshot.donor, lang)})" if snapshot.donor else ""
     )
     if not snapshot.shown.illustrative:
@@ -863,7 +860,7 @@ def _map_title(snapshot: Snapshot) -> str:
     if lang == "en":
         return title + " - ILLUSTRATIVE DATA"
     # the English words stay, as on every notice of illustrative data
-    return f"{title} - ILLUSTRATIVE DATA \u00b7 {_t('illustrative data', lang)}"
+    return f"{title} - ILLUSTRATIVE DATA \u00b7 {gettext('illustrative data', lang)}"
 
 
 def _write_maps_restricted(snapshot: Snapshot, folder: Path, names: dict[str, str]) -> None:
@@ -961,12 +958,12 @@ def _write_report(snapshot: Snapshot, path: Path, map_png: Path) -> None:
                      else f"{label(k, lang)}\u060c {_name(snapshot.donor, lang)}",
                      figure(k, mine[k], lang=lang))
                     for k in REPORT_DONOR_KEYS]
-        headline += [(_t("{label}, whole network", lang, label=label(k, lang)),
+        headline += [(gettext("{label}, whole network", lang, label=label(k, lang)),
                       figure(k, fig[k], lang=lang))
                      for k in REPORT_KEYS[:6]]
     if snapshot.by_donor is not None and len(snapshot.by_donor):
         notes.append(f"{attribution_note(lang)} {_whole_network(fig, lang)}")
-        notes.append(_t(_STATUS_NOTE, lang))
+        notes.append(gettext(_STATUS_NOTE, lang))
     if snapshot.public is not None:
         notes.insert(0, public_rule(snapshot))
     else:
@@ -986,9 +983,9 @@ def _write_report(snapshot: Snapshot, path: Path, map_png: Path) -> None:
         notes=notes,
         sources=[(_layer_name(k, lang), v) for k, v in snapshot.shown.sources.items()],
         data_date=(
-            _t("offices and forums established by {date}", lang, date=day)
+            gettext("offices and forums established by {date}", lang, date=day)
             if snapshot.as_of
-            else _t("offices and forums as loaded on {date}", lang,
+            else gettext("offices and forums as loaded on {date}", lang,
                     date=_day(snapshot.created.date(), lang))
         ),
         lang=lang,

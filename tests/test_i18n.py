@@ -239,3 +239,10 @@ def test_the_map_writes_the_digits_asked_for() -> None:
     assert '"digits":"arab"' in arabic and '"digits":"latn"' in western
     # the legend's "50 km" (JSON-escaped in the page), in Arabic-Indic digits or not
     assert "\\u0665\\u0660" in arabic and "\\u0665\\u0660" not in western
+
+
+def test_gettext_fills_the_fields_after_translating() -> None:
+    assert i18n.gettext("{part} of {whole}", "ar", part="3", whole="7") == "3 من 7"
+    # fields may take any name, the message's and the language's included
+    assert i18n.gettext("{message} / {lang}", "ar", message="x", lang="y") == "x / y"
+    assert i18n.gettext("{braces stay}", "ar") == "{braces stay}"  # no values: as written

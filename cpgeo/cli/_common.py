@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cpgeo import settings
 from cpgeo._errors import InputError
+from cpgeo.i18n import gettext
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -166,13 +167,6 @@ def lang_of(args: argparse.Namespace) -> str:
     return str(getattr(args, "lang", None) or "en")
 
 
-def say(message: str, lang: str, **values: object) -> str:
-    """Return ``message`` in ``lang`` with its ``{placeholders}`` filled."""
-    from cpgeo.i18n import gettext
-
-    return gettext(message, lang).format(**values)
-
-
 def governorate_list(names: Sequence[str], lang: str) -> str:
     """Return governorates' names in ``lang``, comma-separated."""
     from cpgeo.i18n import governorate_name
@@ -322,6 +316,11 @@ def write_output(
         print(f"wrote {path}")
 
 
+def print_table_of(args: argparse.Namespace, *table: Any, **options: Any) -> None:
+    """:func:`print_table` in the language of the command's ``--lang``."""
+    print_table(*table, lang=lang_of(args), **options)
+
+
 def print_table(
     frame: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -344,7 +343,7 @@ def print_table(
     if title:
         print(title)
     if table.empty:
-        print(say("(none)", lang))
+        print(gettext("(none)", lang))
     else:
         print(table.to_string(index=False))
     print()
@@ -354,7 +353,7 @@ def print_notice(scenario: Scenario, lang: str = "en") -> None:
     """Print the illustrative-data notice when the scenario uses demo layers."""
     if scenario.illustrative:
         notice = scenario.notice if lang == "en" else scenario.notice_in(lang)
-        print(say("NOTE: {notice}", lang, notice=notice))
+        print(gettext("NOTE: {notice}", lang, notice=notice))
         print()
 
 

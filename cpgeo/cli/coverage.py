@@ -25,10 +25,10 @@ from cpgeo.cli._common import (
     print_json,
     print_notice,
     print_table,
-    say,
     scenario_json,
     write_output,
 )
+from cpgeo.i18n import gettext
 from cpgeo.labels import DISTRICT_COLUMNS, GOVERNORATE_COLUMNS
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def _summary(fig: Figures, args: argparse.Namespace) -> tuple[Any, list[str], st
     by = getattr(args, "by", "governorate")
     table = fig.table(by)
     columns = list(DISTRICT_COLUMNS if by == "district" else GOVERNORATE_COLUMNS)
-    return table, columns, say("By district" if by == "district" else "By governorate",
+    return table, columns, gettext("By district" if by == "district" else "By governorate",
                                lang_of(args))
 
 
@@ -155,7 +155,7 @@ def run_figures(args: argparse.Namespace) -> int:
     print_figures(
         fig,
         (*_COMMUNITY_KEYS, *_FORUM_KEYS),
-        title=say(
+        title=gettext(
             "Figures (radius {km} km, {n} forums per office; focus: {focus})", lang,
             km=_km(fig.radius_km, lang), n=fig.max_cpfs,
             focus=governorate_list(fig.governorates, lang),
@@ -199,7 +199,7 @@ def run_coverage(args: argparse.Namespace) -> int:
     print_figures(
         fig,
         _COMMUNITY_KEYS,
-        title=say(
+        title=gettext(
             "Communities within {km} km of an office ({n} offices; focus: {focus})", lang,
             km=_km(fig.radius_km, lang), n=_count(fig["offices"], lang),
             focus=governorate_list(fig.governorates, lang),
@@ -218,7 +218,7 @@ def run_coverage(args: argparse.Namespace) -> int:
     print_table(
         largest,
         ["name", "governorate", "population", "nearest_office", "nearest_office_km"],
-        title=say("Largest communities outside the radius ({n} in all)", lang,
+        title=gettext("Largest communities outside the radius ({n} in all)", lang,
                   n=_count(len(uncovered), lang)),
         lang=lang,
     )
@@ -279,14 +279,14 @@ def run_load(args: argparse.Namespace) -> int:
     print_figures(
         fig,
         _FORUM_KEYS,
-        title=say("Office load (capacity {n}, radius {km} km)", lang,
+        title=gettext("Office load (capacity {n}, radius {km} km)", lang,
                   n=fig.max_cpfs, km=_km(fig.radius_km, lang)),
         lang=lang,
     )
     print_table(
         offices,
         ["id", "name", "governorate", "n_cpfs", "capacity", "over_capacity", "n_out_of_range"],
-        title=say("Forums per office", lang),
+        title=gettext("Forums per office", lang),
         lang=lang,
     )
     if len(problems):
@@ -294,22 +294,22 @@ def run_load(args: argparse.Namespace) -> int:
             problems,
             ["id", "name", "governorate", "office_id", "assigned_office", "assigned_km",
              "offices_in_range", "status"],
-            title=say("Forums needing attention ({n})", lang, n=_count(len(problems), lang)),
+            title=gettext("Forums needing attention ({n})", lang, n=_count(len(problems), lang)),
             lang=lang,
         )
-    print(say("Reassignment: {sentence}", lang, sentence=sentence))
+    print(gettext("Reassignment: {sentence}", lang, sentence=sentence))
     if len(moved):
         print_table(
             moved,
             ["id", "name", "office_before", "assigned_office", "distance_km"],
-            title=say("Forums the capacity-respecting assignment moves", lang),
+            title=gettext("Forums the capacity-respecting assignment moves", lang),
             lang=lang,
         )
     if len(unserved):
         print_table(
             unserved,
             ["id", "name", "office_before"],
-            title=say("Forums no office can serve within capacity", lang),
+            title=gettext("Forums no office can serve within capacity", lang),
             lang=lang,
         )
     return 0

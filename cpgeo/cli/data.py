@@ -15,9 +15,8 @@ from cpgeo.cli._common import (
     add_radius_option,
     check_options,
     json_records,
-    lang_of,
     print_json,
-    print_table,
+    print_table_of,
     read_point_layers,
     write_output,
 )
@@ -132,14 +131,14 @@ def run_areas(args: argparse.Namespace) -> int:
         return 0
     print(f"{len(areas):,} level-{level} areas in {areas['governorate'].nunique()} "
           f"governorates ({args.boundaries.name})")
-    _table(args, per, ["governorate", "areas"], title="Areas per governorate")
+    print_table_of(args, per, ["governorate", "areas"], title="Areas per governorate")
     if joined is not None:
         print(f"Population table: {joined['matched']:,} of {joined['rows']:,} P-codes match "
               f"an area; {joined['population']:,} people in all")
         if joined["unmatched_pcodes"]:
             print("P-codes without an area: " + ", ".join(joined["unmatched_pcodes"][:20]))
     if reach is not None:
-        _table(args, reach.offices, ["id", "name", "population_by_area"],
+        print_table_of(args, reach.offices, ["id", "name", "population_by_area"],
                title="People within the radius of each office, by area share")
         print(f"Within the radius of any office: {reach.covered:,.0f} of {reach.total:,.0f} "
               f"people; {reach.method}")
@@ -147,11 +146,8 @@ def run_areas(args: argparse.Namespace) -> int:
         print(estimate.method)
         skipped = estimate.areas[estimate.areas["note"] != ""]
         if len(skipped):
-            _table(args, pd.DataFrame(skipped), ["pcode", "population", "known", "note"],
+            print_table_of(args, pd.DataFrame(skipped), ["pcode", "population", "known", "note"],
                    title="Areas whose total was not spread")
     return 0
 
 
-def _table(args: argparse.Namespace, *table: Any, **options: Any) -> None:
-    """:func:`print_table` in the language of ``--lang``."""
-    print_table(*table, lang=lang_of(args), **options)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from cpgeo import settings
 from cpgeo._errors import InputError, NetworkUnavailableError
@@ -20,7 +19,7 @@ from cpgeo.cli._common import (
     load_scenario,
     print_json,
     print_notice,
-    print_table,
+    print_table_of,
     scenario_json,
     write_output,
 )
@@ -140,8 +139,8 @@ def _run_osm(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    _table(args, counts, title=f"{len(layer)} {args.what} from {source}, by governorate")
-    _table(args, layer.head(10), columns, title="First rows")
+    print_table_of(args, counts, title=f"{len(layer)} {args.what} from {source}, by governorate")
+    print_table_of(args, layer.head(10), columns, title="First rows")
     return 0
 
 
@@ -208,19 +207,16 @@ def _run_roads(args: argparse.Namespace) -> int:
     table = pd.concat([table, total], ignore_index=True)
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario, lang_of(args))
-    _table(args, table, title=f"Communities within {radius:g} km: as the crow flies "
-           f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
-           f"offices, {segments:,} road segments ({road_km:,.1f} km of road)")
+    print_table_of(args, table, title=f"Communities within {radius:g} km: as the crow flies "
+                   f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
+                   f"offices, {segments:,} road segments ({road_km:,.1f} km of road)")
     gap = out[out["radius_but_not_road"]].sort_values("population", ascending=False)
     if len(gap):
-        _table(args, gap.head(15), ["name", "governorate", "population", "nearest_office_km",
-                                    "road_km", "snap_m"],
-               title=f"Within the radius but not by road ({len(gap)})")
+        columns = ["name", "governorate", "population", "nearest_office_km", "road_km", "snap_m"]
+        print_table_of(args, gap.head(15), columns,
+                       title=f"Within the radius but not by road ({len(gap)})")
     else:
         print("Within the radius but not by road: none")
     return 0
 
 
-def _table(args: argparse.Namespace, *table: Any, **options: Any) -> None:
-    """:func:`print_table` in the language of ``--lang``."""
-    print_table(*table, lang=lang_of(args), **options)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from cpgeo import settings
 from cpgeo.cli._common import (
@@ -18,7 +17,7 @@ from cpgeo.cli._common import (
     load_scenario,
     print_json,
     print_notice,
-    print_table,
+    print_table_of,
     scenario_json,
     write_output,
 )
@@ -85,7 +84,7 @@ def run_population(args: argparse.Namespace) -> int:
         return 0
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario, lang_of(args))
-    _table(
+    print_table_of(
         args,
         offices.sort_values("population_within", ascending=False),
         ["id", "name", "governorate", "population_within"],
@@ -99,10 +98,8 @@ def run_population(args: argparse.Namespace) -> int:
              pd.DataFrame([{"governorate": "Total", **raster_total(table).to_dict()}])],
             ignore_index=True,
         )
-        _table(args, rows, title=f"People within {radius:g} km of any office, by governorate")
+        title = f"People within {radius:g} km of any office, by governorate"
+        print_table_of(args, rows, title=title)
     return 0
 
 
-def _table(args: argparse.Namespace, *table: Any, **options: Any) -> None:
-    """:func:`print_table` in the language of ``--lang``."""
-    print_table(*table, lang=lang_of(args), **options)

@@ -20,10 +20,10 @@ from cpgeo.cli._common import (
     print_json,
     print_notice,
     print_table,
-    say,
     scenario_json,
     write_output,
 )
+from cpgeo.i18n import gettext
 from cpgeo.labels import summary_table
 
 
@@ -179,7 +179,7 @@ def run_plans(args: argparse.Namespace) -> int:
         print_table(proposal.sites, ["rank", "phase", "name", "type", "governorate", "cost"],
                     lang=lang)
     if table is not None:
-        print(say("Side by side", lang))
+        print(gettext("Side by side", lang))
         print(summary_table(table, lang).to_string(index=False))
     return 0
 
@@ -325,12 +325,12 @@ def run_propose(args: argparse.Namespace) -> int:
     lang = lang_of(args)
     print_notice(scenario, lang)
     proof = (
-        say("proven optimal", lang)
+        gettext("proven optimal", lang)
         if proposal.optimal
         else (
-            say("greedy, not proven", lang)
+            gettext("greedy, not proven", lang)
             if proposal.method == "greedy"
-            else say("time limit reached, proven gap {gap}", lang, gap=(
+            else gettext("time limit reached, proven gap {gap}", lang, gap=(
                 f"{proposal.gap:.2%}" if lang == "en" else share(proposal.gap, lang=lang)
             ))
         )
@@ -346,7 +346,7 @@ def run_propose(args: argparse.Namespace) -> int:
          "relieved_offices"],
         signed=SITE_FIGURE_KEYS,
         lang=lang,
-        title=say(
+        title=gettext(
             "Proposed sites in {where} (radius {km} km, {n} forums per office; {proof})", lang,
             where=governorate_list(proposal.governorates, lang), km=f"{proposal.radius_km:g}",
             n=proposal.max_cpfs, proof=proof,
@@ -357,11 +357,11 @@ def run_propose(args: argparse.Namespace) -> int:
     for row in proposal.sites.itertuples():
         print(f"{row.rank}. {row.reason}")
     print()
-    print(say("Before -> after", lang))
+    print(gettext("Before -> after", lang))
     print(summary_table(summary, lang).to_string(index=False))
     if len(proposal.phases.columns) > 2:
         print()
-        print(say("After each phase", lang))
+        print(gettext("After each phase", lang))
         print(summary_table(proposal.phases, lang).to_string(index=False))
     if robust is not None:
         print()

@@ -18,10 +18,9 @@ from cpgeo.cli._common import (
     print_json,
     print_notice,
     print_table,
-    say,
     scenario_json,
 )
-from cpgeo.i18n import format_date
+from cpgeo.i18n import format_date, gettext
 from cpgeo.labels import AREA_COLUMNS, GOVERNORATE_COLUMNS
 
 
@@ -130,7 +129,9 @@ def run_snapshot(args: argparse.Namespace) -> int:
                 "donor_figures": snap.donor_figures(),
                 "by_governorate": json_records(snap.by_governorate),
                 "by_area": None if snap.by_area is None else json_records(snap.by_area),
-                "generalisation": None if public is None else {
+                "generalisation": None
+                if public is None
+                else {
                     "level": public.level,
                     "min_count": public.min_count,
                     "cell_deg": public.cell_deg,
@@ -158,27 +159,44 @@ def run_snapshot(args: argparse.Namespace) -> int:
         print()
     mine = snap.donor_figures()
     if mine is not None:
-        print_figures(mine, DONOR_KEYS, title=say("Attributed to {name}", lang, name=snap.donor),
-                      lang=lang)
+        print_figures(
+            mine,
+            DONOR_KEYS,
+            title=gettext("Attributed to {name}", lang, name=snap.donor),
+            lang=lang,
+        )
     day = snap.date.isoformat() if lang == "en" else format_date(snap.date, lang)
     print_figures(
-        snap.figures, HEADLINE_KEYS, title=say("Whole network on {date}", lang, date=day),
+        snap.figures,
+        HEADLINE_KEYS,
+        title=gettext("Whole network on {date}", lang, date=day),
         lang=lang,
     )
-    print_table(snap.by_governorate, GOVERNORATE_COLUMNS, title=say("By governorate", lang),
-                lang=lang)
+    print_table(
+        snap.by_governorate, GOVERNORATE_COLUMNS, title=gettext("By governorate", lang), lang=lang
+    )
     if public is not None and public.level != "governorate":
-        print_table(snap.by_area, AREA_COLUMNS, lang=lang,
-                    title=say("By area ({level})", lang, level=say(public.level, lang)))
+        print_table(
+            snap.by_area,
+            AREA_COLUMNS,
+            lang=lang,
+            title=gettext("By area ({level})", lang, level=gettext(public.level, lang)),
+        )
     donors = donor_table(snap)
     if donors is not None:
         if lang != "en":
-            donors = donors.assign(donor=[
-                say(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d for d in donors["donor"]
-            ])
-        print_table(donors, lang=lang,
-                    title=say("By donor (attributed; the last row counts each once)", lang))
+            donors = donors.assign(
+                donor=[
+                    gettext(WHOLE_NETWORK, lang) if d == WHOLE_NETWORK else d
+                    for d in donors["donor"]
+                ]
+            )
+        print_table(
+            donors,
+            lang=lang,
+            title=gettext("By donor (attributed; the last row counts each once)", lang),
+        )
         print(attribution_note(lang))
         print()
-    print(say("wrote {files} to {folder}", lang, files=", ".join(snap.files), folder=folder))
+    print(gettext("wrote {files} to {folder}", lang, files=", ".join(snap.files), folder=folder))
     return 0
