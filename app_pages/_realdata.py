@@ -18,7 +18,18 @@ import pandas as pd
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import TOTAL, downloads, km, lang, md, num, t, table
+from app_pages._shared import (
+    TOTAL,
+    downloads,
+    error_text,
+    km,
+    lang,
+    md,
+    num,
+    shown_as,
+    t,
+    table,
+)
 from cpgeo import i18n, labels
 from cpgeo.coverage.network import road_extent
 from cpgeo.population import raster_total
@@ -36,7 +47,7 @@ def _temporary_copy(name: str, payload: bytes) -> Iterator[Path]:
         try:
             yield path
         except cpgeo.InputError as exc:
-            raise cpgeo.InputError(str(exc).replace(str(path), name)) from None
+            raise shown_as(exc, path, name) from None
 
 
 def digest_of(payload: bytes) -> str:
@@ -110,7 +121,7 @@ def road_controls(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> Any:
             st.session_state.road = (request, road, file.name, graph, seconds)
         except cpgeo.InputError as exc:
             st.session_state.road = None
-            st.error(md(f"{file.name}: {exc}" if file.name not in str(exc) else str(exc)))
+            st.error(md(error_text(exc, file.name)))
             return None
     stored = st.session_state.get("road")
     if stored is None or stored[0] != request:
@@ -261,8 +272,7 @@ def raster_section(scn: cpgeo.Scenario, token: str, p: dict[str, Any]) -> None:
             st.session_state.raster = (request, result, file.name, time.perf_counter() - started)
         except (cpgeo.InputError, OSError) as exc:
             st.session_state.raster = None
-            text = str(exc)
-            st.error(md(text if file.name in text else f"{file.name}: {text}"))
+            st.error(md(error_text(exc, file.name)))
             return
     stored = st.session_state.get("raster")
     if stored is None or stored[0] != request:

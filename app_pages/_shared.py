@@ -58,6 +58,27 @@ def t(message: str, /, **values: object) -> str:
     return i18n.gettext(message, lang(), **values)
 
 
+def said(message: object) -> str:
+    """Say a text made earlier (a cpgeo.i18n.Message) in the page's language."""
+    return i18n.say(message, lang())
+
+
+def shown_as(exc: cpgeo.InputError, path: Path, name: str) -> cpgeo.InputError:
+    """Return an error about a temporary copy of an upload naming the upload instead."""
+    return exc.renamed(str(path), name)
+
+
+def error_text(exc: BaseException, name: str | None = None) -> str:
+    """Say an error in the page's language, naming the file as the user knows it (``name``).
+
+    Errors about a file (cpgeo.InputError) are said in the language of the page.
+    """
+    text = exc.text(lang()) if isinstance(exc, cpgeo.InputError) else str(exc)
+    if name and name not in text:
+        text = t("{name}: {problem}", name=name, problem=text)
+    return text
+
+
 def apply_digits() -> None:
     """Write this run's numbers with the digits the sidebar asks for (cpgeo.i18n).
 
@@ -169,9 +190,7 @@ def read_upload(
                 return read_layer_partial(path, kind, boundaries=_boundaries)
             return read_layer(path, kind, boundaries=_boundaries)
         except cpgeo.InputError as exc:
-            err = cpgeo.InputError(str(exc).replace(str(path), name))
-            err.problems = getattr(exc, "problems", ())  # type: ignore[attr-defined]
-            raise err from None
+            raise shown_as(exc, path, name) from None
 
 
 def _rows(n: int, word: str = "row") -> str:
@@ -202,7 +221,7 @@ def area_table_of(name: str, payload: bytes) -> pd.DataFrame:
         try:
             return read_area_table(path)
         except cpgeo.InputError as exc:
-            raise cpgeo.InputError(str(exc).replace(str(path), name)) from None
+            raise shown_as(exc, path, name) from None
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -224,10 +243,8 @@ def _with_area_population(scn: cpgeo.Scenario, token: str) -> tuple[cpgeo.Scenar
     try:
         estimate = population_estimate_of(scn, token, file.name, payload)
     except cpgeo.InputError as exc:
-        text = str(exc) if file.name in str(exc) else f"{file.name}: {exc}"
-        state.upload_errors["area_population"] = (
-            text, "the communities' own populations stay in use"
-        )
+        keeps = i18n.Message("the communities' own populations stay in use")
+        state.upload_errors["area_population"] = (exc, file.name, keeps)
         return scn, token
     digest = hashlib.sha256(payload).hexdigest()[:16]
     sources = dict(scn.sources)
@@ -323,16 +340,18 @@ def handle_uploads() -> None:
                     offers[kind] = (file.file_id, result.n_left_out, result.n_read, result.word)
                 except cpgeo.InputError:
                     pass  # no row is free of problems: nothing to offer
-            text = str(exc)
-            if file.name not in text:
-                text = f"{file.name}: {text}"
             run, previous = removed.get(kind, (None, None))
             if kind not in state.uploads and previous is not None and run == state.upload_run - 1:
                 state.uploads[kind] = previous  # the file this one replaced stays in use
             in_use = state.uploads.get(kind)
-            demo = t("the demo's layer stays in use: {layer}", layer=t(KINDS[kind]))
-            keeps = t("{name} stays in use", name=in_use[0]) if in_use else demo
-            state.upload_errors[kind] = (text, keeps)
+            keeps = (
+                i18n.Message("{name} stays in use", name=in_use[0])
+                if in_use
+                else i18n.Message(
+                    "the demo's layer stays in use: {layer}", layer=i18n.Message(KINDS[kind])
+                )
+            )
+            state.upload_errors[kind] = (exc, file.name, keeps)
             continue
         removed.pop(kind, None)
         state.upload_errors.pop(kind, None)
@@ -759,8 +778,8 @@ def sidebar(scn: cpgeo.Scenario) -> dict[str, Any]:
                     key=f"dl_template_{kind}",
                     on_click="ignore",
                 )
-    for message, _keeps in st.session_state.upload_errors.values():
-        sb.error(md(message))
+    for exc, name, _keeps in st.session_state.upload_errors.values():
+        sb.error(md(error_text(exc, name)))
     sb.header(t("Parameters"))
     sb.slider(
         t("Radius (km)"),
@@ -823,8 +842,16 @@ def banner(scn: cpgeo.Scenario) -> None:
             )
         )
     state = st.session_state
-    for kind, (message, keeps) in state.upload_errors.items():
-        st.error(md(t("Upload not used: {keeps}. {message}", keeps=keeps, message=message)))
+    for kind, (exc, name, keeps) in state.upload_errors.items():
+        st.error(
+            md(
+                t(
+                    "Upload not used: {keeps}. {message}",
+                    keeps=said(keeps),
+                    message=error_text(exc, name),
+                )
+            )
+        )
         offer = state.get("upload_offers", {}).get(kind)
         if offer is not None:
             file_id, n, total, word = offer
@@ -845,7 +872,7 @@ def banner(scn: cpgeo.Scenario) -> None:
         if state.uploads.get(kind, (None, None))[1] != digest:
             continue  # another upload, or the demo, is in use
         n, kept, word = result.n_left_out, len(result.layer), result.word
-        why = ", ".join(f"{count:,} {reason}" for reason, count in result.reasons.items())
+        why = said(result.reasons_said())
         st.warning(
             md(
                 t("{name}: rows left out: {n} ({why}); rows in use: {kept}.", name=name,

@@ -9,7 +9,17 @@ from pathlib import Path
 import streamlit as st
 
 import cpgeo
-from app_pages._shared import context, downloads, lang, md, num, t, table
+from app_pages._shared import (
+    context,
+    downloads,
+    error_text,
+    lang,
+    md,
+    num,
+    shown_as,
+    t,
+    table,
+)
 from cpgeo import labels, maps
 
 
@@ -21,7 +31,10 @@ def reopened(name: str, digest: str, _payload: bytes):
     with tempfile.TemporaryDirectory(prefix="cpgeo-plan-") as folder:
         path = Path(folder) / Path(name).name
         path.write_bytes(_payload)
-        plan, proposal = reopen(path)
+        try:
+            plan, proposal = reopen(path)
+        except cpgeo.InputError as exc:
+            raise shown_as(exc, path, name) from None
     return plan, proposal
 
 
@@ -63,7 +76,7 @@ for file in (files or [])[:3]:
     try:
         plan, proposal = reopened(file.name, digest, payload)
     except cpgeo.InputError as exc:
-        st.error(md(f"{file.name}: {exc}" if file.name not in str(exc) else str(exc)))
+        st.error(md(error_text(exc, file.name)))
         continue
     opened.append((digest, plan, proposal))
 if files and len(files) > 3:

@@ -4,7 +4,49 @@ from __future__ import annotations
 
 
 class InputError(ValueError):
-    """Input data that cpgeo cannot use: the message names the file, row and column."""
+    """Input data that cpgeo cannot use: the message names the file, row and column.
+
+    Raised with a text, or with a :class:`cpgeo.i18n.Message` (anything with a
+    ``text(lang)`` method), which :meth:`text` can then say in any language; ``str()``
+    is always the English message.
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(str(message), *args)
+        self.said = message
+
+    def text(self, lang: str = "en") -> str:
+        """Return the message in ``lang`` (English where it was raised as plain text)."""
+        said = getattr(self.said, "text", None)
+        if lang != "en" and callable(said) and type(self.said) is not str:
+            return str(said(lang))
+        return str(self)
+
+    def renamed(self, old: str, new: str) -> InputError:
+        """Return this error with ``old`` (a temporary copy's path) said as ``new``.
+
+        In every language; the problems (``problems``) are kept.
+        """
+        err = InputError(_Renamed(self.said, old, new))
+        if hasattr(self, "problems"):
+            err.problems = self.problems  # type: ignore[attr-defined]
+        return err
+
+
+class _Renamed:
+    """A message with one text in it replaced, in whichever language it is said."""
+
+    def __init__(self, said: object, old: str, new: str) -> None:
+        self.said, self.old, self.new = said, old, new
+
+    def text(self, lang: str = "en") -> str:
+        said = getattr(self.said, "text", None)
+        if callable(said) and type(self.said) is not str:
+            return str(said(lang)).replace(self.old, self.new)
+        return str(self.said).replace(self.old, self.new)
+
+    def __str__(self) -> str:
+        return self.text("en")
 
 
 class SolverError(RuntimeError):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyogrio
 
 from cpgeo import settings
+from cpgeo.i18n import Message, Number
 
 if TYPE_CHECKING:
     import zipfile
@@ -40,11 +41,22 @@ def _mb(size: int) -> str:
     return f"{size / _MB:,.0f} MB" if size >= _MB else f"{size / _MB:,.2f} MB"
 
 
-def too_many(count: str, word: str) -> str:
-    """Return the message for a layer with ``count`` (e.g. ``"more than 1,000,000"``) items."""
-    return (
-        f"the file has {count} {word}s, more than {settings.max_rows:,} {word}s "
-        "(the limit, cpgeo.settings.max_rows); split the file or raise the limit"
+_TOO_MANY = {
+    ("row", False): "the file has {count} rows, more than {limit} rows (the limit, "
+    "cpgeo.settings.max_rows); split the file or raise the limit",
+    ("row", True): "the file has more than {count} rows, more than {limit} rows (the "
+    "limit, cpgeo.settings.max_rows); split the file or raise the limit",
+    ("feature", False): "the file has {count} features, more than {limit} features (the "
+    "limit, cpgeo.settings.max_rows); split the file or raise the limit",
+    ("feature", True): "the file has more than {count} features, more than {limit} "
+    "features (the limit, cpgeo.settings.max_rows); split the file or raise the limit",
+}
+
+
+def too_many(count: int, word: str, *, at_least: bool = False) -> Message:
+    """Return the message for a layer with ``count`` items (``at_least``: more than that)."""
+    return Message(
+        _TOO_MANY[word, at_least], count=Number(count), limit=Number(settings.max_rows)
     )
 
 
@@ -88,13 +100,14 @@ def check_csv_rows(path: Path, problems: Problems) -> None:
                         break
     except csv.Error as exc:
         # Too odd to count records in (a cell over csv's 128 KiB): judged by its lines.
-        msg = (
-            f"the file has {lines:,} lines, more than {limit:,} rows (the limit, "
-            f"cpgeo.settings.max_rows), and its rows cannot be counted: {exc}"
+        msg = Message(
+            "the file has {lines} lines, more than {limit} rows (the limit, "
+            "cpgeo.settings.max_rows), and its rows cannot be counted: {reason}",
+            lines=Number(lines), limit=Number(limit), reason=str(exc),
         )
         raise problems.fail(None, msg) from exc
     if rows > limit:
-        raise problems.fail(None, too_many(f"more than {limit:,}", "row"))
+        raise problems.fail(None, too_many(limit, "row", at_least=True))
 
 
 def _count_lines(path: Path) -> int:
@@ -144,9 +157,11 @@ def check_zip_members(
         problems.add(
             None,
             None,
-            f"the archive expands to {_mb(total)}, more than {settings.max_uncompressed_mb:,} MB "
-            "(the limit, cpgeo.settings.max_uncompressed_mb); refused unread, as a possible "
-            "zip bomb",
+            Message(
+                "the archive expands to {size}, more than {limit} MB (the limit, "
+                "cpgeo.settings.max_uncompressed_mb); refused unread, as a possible zip bomb",
+                size=_mb(total), limit=Number(settings.max_uncompressed_mb),
+            ),
         )
     ratio_limit = settings.max_compression_ratio
     for info in infos:
@@ -157,9 +172,13 @@ def check_zip_members(
             problems.add(
                 None,
                 None,
-                f"member {info.filename} expands {ratio:,.0f} times ({_mb(info.compress_size)} "
-                f"to {_mb(info.file_size)}), more than {ratio_limit:,g} times (the limit, "
-                "cpgeo.settings.max_compression_ratio); refused unread, as a possible zip bomb",
+                Message(
+                    "member {member} expands {ratio} times ({packed} to {size}), more than "
+                    "{limit} times (the limit, cpgeo.settings.max_compression_ratio); refused "
+                    "unread, as a possible zip bomb",
+                    member=info.filename, ratio=f"{ratio:,.0f}", packed=_mb(info.compress_size),
+                    size=_mb(info.file_size), limit=f"{ratio_limit:,g}",
+                ),
             )
     if len(problems) > before:
         raise problems.error()
@@ -195,14 +214,17 @@ def check_xml_prologs(archive: zipfile.ZipFile, problems: Problems) -> None:
             problems.add(
                 None,
                 None,
-                f"part {info.filename} {found}; a workbook never needs one (refused, as a "
-                "possible XML entity bomb)",
+                Message(
+                    "part {part} {found}; a workbook never needs one (refused, as a possible "
+                    "XML entity bomb)",
+                    part=info.filename, found=found,
+                ),
             )
     if len(problems) > before:
         raise problems.error()
 
 
-def _prolog_problem(head: bytes, *, complete: bool) -> str | None:
+def _prolog_problem(head: bytes, *, complete: bool) -> Message | None:
     """Return what is wrong with the prolog of XML starting ``head``, or None."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = head.decode("utf-16", errors="replace")
@@ -217,7 +239,7 @@ def _prolog_problem(head: bytes, *, complete: bool) -> str | None:
         while at < len(text) and text[at] in " \t\r\n":
             at += 1
         if text.startswith("<!DOCTYPE", at):
-            return "declares a DTD (<!DOCTYPE)"
+            return Message("declares a DTD (<!DOCTYPE)")
         ends = {"<?": "?>", "<!--": "-->"}
         opener = next((o for o in ends if text.startswith(o, at)), None)
         if opener is None:
@@ -226,7 +248,9 @@ def _prolog_problem(head: bytes, *, complete: bool) -> str | None:
         if close < 0:
             if complete:
                 return None  # a broken part: the XML parser reports it
-            return f"has an XML prolog longer than {_PROLOG_BYTES:,} bytes"
+            return Message(
+                "has an XML prolog longer than {size} bytes", size=Number(_PROLOG_BYTES)
+            )
         at = close + len(ends[opener])
 
 
@@ -243,4 +267,4 @@ def check_feature_count(target: str, problems: Problems, *, layer: str | None) -
     info = pyogrio.read_info(target, layer=layer)
     count = int(info.get("features", -1))
     if count > settings.max_rows:
-        raise problems.fail(None, too_many(f"{count:,}", "feature"))
+        raise problems.fail(None, too_many(count, "feature"))

@@ -112,6 +112,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from cpgeo.i18n import Message
+
 __all__ = ["Number", "Numbers", "parse_number", "parse_numbers"]
 
 Convention = Literal["point", "comma", "mixed"] | None
@@ -146,8 +148,10 @@ def _grouped_pattern(sep: str) -> str:
     return f"[+-]?[1-9][0-9]{{0,2}}(?:{sep}[0-9]{{3}})+(?:[{decimal}][0-9]+)?"
 
 
-_GROUPING = "digits are grouped wrongly (thousands groups have 3 digits: 1,234,567)"
-_EXPONENT = "a count in scientific notation, which spreadsheets round: write all the digits"
+_GROUPING = Message("digits are grouped wrongly (thousands groups have 3 digits: 1,234,567)")
+_EXPONENT = Message(
+    "a count in scientific notation, which spreadsheets round: write all the digits"
+)
 
 
 class Number(NamedTuple):
@@ -173,7 +177,7 @@ class Number(NamedTuple):
     missing: bool
     bad: bool
     ambiguous: bool
-    reason: str | None
+    reason: Message | str | None
 
 
 @dataclass(frozen=True)
@@ -212,7 +216,7 @@ class _Shape(NamedTuple):
 
     value: float | None  # None: bad or ambiguous
     evidence: Convention  # "point" / "comma" when the text shows the convention
-    reason: str | None = None  # why it is bad
+    reason: Message | None = None  # why it is bad
     # The two readings of the ambiguous shape sign + lead + sep + tail.
     sign: str = ""
     lead: str = ""
@@ -288,7 +292,9 @@ def _read_shape(text: str, *, whole: bool) -> _Shape:
     return _Shape(None, None, _GROUPING)
 
 
-def _resolve(shape: _Shape, convention: Convention, *, whole: bool) -> tuple[float | None, str]:
+def _resolve(
+    shape: _Shape, convention: Convention, *, whole: bool
+) -> tuple[float | None, Message | str]:
     """Read an ambiguous shape by the decision table; (value, or None and the reason)."""
     thousands = float(f"{shape.sign}{shape.lead}{shape.tail}")
     decimal = float(f"{shape.sign}{shape.lead}.{shape.tail}")
@@ -303,15 +309,20 @@ def _resolve(shape: _Shape, convention: Convention, *, whole: bool) -> tuple[flo
             return decimal, ""
     as_decimal = f"{shape.sign}{shape.lead}.{shape.tail}".rstrip("0").rstrip(".")
     as_thousands = f"{shape.sign}{shape.lead},{shape.tail}"
-    advice = (
-        "write it without a thousands separator"
-        if whole
-        else "write it with a decimal point and without a thousands separator"
-    )
-    reason = f"{as_decimal} or {as_thousands}? {advice}"
-    if convention == "mixed":
-        reason += " (the column has both decimal points and decimal commas)"
-    return None, reason
+    template = _AMBIGUOUS[whole, convention == "mixed"]
+    return None, Message(template, decimal=as_decimal, thousands=as_thousands)
+
+
+#: Why an ambiguous number is refused, by (a count?, a column of mixed conventions?).
+_AMBIGUOUS = {
+    (True, False): "{decimal} or {thousands}? write it without a thousands separator",
+    (False, False): "{decimal} or {thousands}? write it with a decimal point and without a "
+    "thousands separator",
+    (True, True): "{decimal} or {thousands}? write it without a thousands separator (the "
+    "column has both decimal points and decimal commas)",
+    (False, True): "{decimal} or {thousands}? write it with a decimal point and without a "
+    "thousands separator (the column has both decimal points and decimal commas)",
+}
 
 
 def parse_number(value: object, *, whole: bool = False) -> Number:

@@ -29,7 +29,7 @@ of refusing the file; whole-file problems are still refused.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +38,7 @@ import pandas as pd
 from cpgeo import settings
 from cpgeo._errors import InputError
 from cpgeo._numbers import Numbers, parse_numbers
+from cpgeo.i18n import Joined, Message, Number, gettext, punctuation, say
 from cpgeo.regions import find_governorate
 
 if TYPE_CHECKING:
@@ -64,32 +65,84 @@ class Problem:
     column
         The column concerned, or None.
     message
-        What is wrong, in words.
+        What is wrong, in words (English).
     positions
         Positions (from 0, in the order rows were read) of the rows concerned, when
         ``row`` names more than one (duplicate ids); otherwise empty and found from
         ``row``.
+    said
+        The message as it can be said in any language (:meth:`text`), or None when it
+        was given as plain English text.
     """
 
     row: str | None
     column: str | None
     message: str
     positions: tuple[int, ...] = ()
+    said: Message | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
-        where = [
-            part for part in (self.row, f"column {self.column}" if self.column else None) if part
-        ]
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        return self.text("en")
+
+    def text(self, lang: str = "en") -> str:
+        """Return ``<row>, column <column>: <what is wrong>`` in ``lang``."""
+        where = [where_text(self.row, lang)] if self.row else []
+        if self.column:
+            where.append(gettext("column {column}", lang, column=self.column))
+        what = say(self.said, lang) if self.said is not None else self.message
+        return f"{punctuation(', ', lang).join(where)}: {what}" if where else what
 
 
-def format_problems(source: str, kind: str, problems: Sequence[Problem]) -> str:
-    """Return the one-line error message for ``problems`` found in ``source``."""
+#: How rows are named in messages: ``row 5``, ``rows 3, 7``, ``feature 2``.
+_WHERE = re.compile(r"^(row|feature)(s?) (.+)$")
+_WHERE_WORDS = {
+    "row": "row {number}",
+    "rows": "rows {numbers}",
+    "feature": "feature {number}",
+    "features": "features {numbers}",
+}
+
+
+def where_text(row: str, lang: str = "en") -> str:
+    """Say a row's name (``"row 5"``, ``"features 3, 7"``) in ``lang``."""
+    found = _WHERE.match(row)
+    if found is None or lang == "en":
+        return row
+    word, plural, numbers = found.groups()
+    numbers = punctuation(numbers, lang)
+    return gettext(_WHERE_WORDS[word + plural], lang, number=numbers, numbers=numbers)
+
+
+#: Layer kinds as messages name them (``in the offices layer``).
+KIND_WORDS: dict[str, str] = {
+    "offices": "offices",
+    "cpfs": "forums",
+    "communities": "communities",
+    "stations": "stations",
+    "boundaries": "boundaries",
+    "area table": "area table",
+}
+
+
+def format_problems(source: str, kind: str, problems: Sequence[Problem]) -> Message:
+    """Return the one-line error message for ``problems`` found in ``source``.
+
+    A :class:`~cpgeo.i18n.Message`: ``str()`` of it is the English message, its
+    ``text(lang)`` the message in another language.
+    """
     count = len(problems)
-    noun = "problem" if count == 1 else "problems"
-    listed = "; ".join(str(p) for p in problems[:MAX_LISTED])
-    more = f"; and {count - MAX_LISTED} more" if count > MAX_LISTED else ""
-    return f"{source}: {count} {noun} in the {kind} layer: {listed}{more}"
+    listed = Joined(problems[:MAX_LISTED], "; ")
+    layer = Message(KIND_WORDS.get(kind, kind))
+    if count == 1:
+        return Message("{source}: 1 problem in the {layer} layer: {listed}", source=source,
+                       layer=layer, listed=listed)
+    more = (
+        Message("; and {count} more", count=count - MAX_LISTED) if count > MAX_LISTED else ""
+    )
+    return Message(
+        "{source}: {count} problems in the {layer} layer: {listed}{more}",
+        source=source, count=count, layer=layer, listed=listed, more=more,
+    )
 
 
 class Problems:
@@ -114,12 +167,18 @@ class Problems:
         self,
         row: str | None,
         column: str | None,
-        message: str,
+        message: str | Message,
         *,
         positions: Sequence[int] = (),
     ) -> None:
-        """Record one problem (``positions``: see :class:`Problem`)."""
-        self.items.append(Problem(row, column, message, tuple(int(i) for i in positions)))
+        """Record one problem (``positions``: see :class:`Problem`).
+
+        ``message`` is English text, or a :class:`~cpgeo.i18n.Message` to say it in any
+        language.
+        """
+        said = message if isinstance(message, Message) else Message(message)
+        where = tuple(int(i) for i in positions)
+        self.items.append(Problem(row, column, str(message), where, said))
 
     def __len__(self) -> int:
         return len(self.items)
@@ -135,7 +194,7 @@ class Problems:
         if self.items:
             raise self.error()
 
-    def fail(self, column: str | None, message: str) -> InputError:
+    def fail(self, column: str | None, message: str | Message) -> InputError:
         """Record a whole-file problem and return the error to raise at once."""
         self.add(None, column, message)
         return self.error()
@@ -166,8 +225,10 @@ class Problems:
         for i in row_positions(self.items, labels):
             keep[i] = False
         if self.items and not keep.any():
-            err = self.error()
-            msg = f"{err}; no row is free of problems, so there is nothing to load"
+            msg = Message(
+                "{problems}; no row is free of problems, so there is nothing to load",
+                problems=format_problems(self.source, self.kind, self.items),
+            )
             raise _with_problems(InputError(msg), self.items)
         self.left_out.extend(self.items)
         self.items = []
@@ -211,14 +272,20 @@ _REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def reason_of(problem: Problem) -> str:
-    """Name the kind of a row problem in a few words (``"outside Iraq"``), for summaries."""
+def reason_of(problem: Problem) -> Message:
+    """Name the kind of a row problem in a few words (``"outside Iraq"``), for summaries.
+
+    A :class:`~cpgeo.i18n.Message`: ``str()`` is the English words.
+    """
     for needle, reason in _REASONS:
         if needle in problem.message:
-            return reason
-    if problem.column and ("not a number" in problem.message or "ambiguous" in problem.message):
-        return f"with an unreadable {problem.column}"
-    return f"with a problem in {problem.column}" if problem.column else "with a problem"
+            return Message(reason)
+    column = problem.column
+    if column and ("not a number" in problem.message or "ambiguous" in problem.message):
+        return Message("with an unreadable {column}", column=column)
+    if column:
+        return Message("with a problem in {column}", column=column)
+    return Message("with a problem")
 
 
 def is_blank(value: object) -> bool:
@@ -268,18 +335,28 @@ def to_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return parsed.value, parsed.missing, parsed.bad | parsed.ambiguous
 
 
-def number_problem(cell: object, numbers: Numbers, i: int, *, what: str = "") -> str:
+def number_problem(cell: object, numbers: Numbers, i: int, *, what: str = "") -> Message:
     """Say what is wrong with bad or ambiguous cell ``i`` of ``numbers``.
 
     ``'33,500' is ambiguous: 33.5 or 33,500? write it ...`` for an ambiguous cell;
-    ``[what ]'abc' is not a number[ (why)]`` for a bad one.
+    ``[population ]'abc' is not a number[ (why)]`` for a bad one (``what``:
+    ``"population"`` or nothing).
     """
     reason = numbers.reasons[i]
+    value = repr(cell)
     if numbers.ambiguous[i]:
-        return f"{cell!r} is ambiguous: {reason}"
-    prefix = f"{what} " if what else ""
-    detail = f" ({reason})" if reason else ""
-    return f"{prefix}{cell!r} is not a number{detail}"
+        return Message("{value} is ambiguous: {reason}", value=value, reason=reason)
+    template = _NOT_A_NUMBER[bool(what), bool(reason)]
+    return Message(template, value=value, reason=reason or "")
+
+
+#: A cell that is not a number, by (a population?, a reason why?).
+_NOT_A_NUMBER = {
+    (False, False): "{value} is not a number",
+    (False, True): "{value} is not a number ({reason})",
+    (True, False): "population {value} is not a number",
+    (True, True): "population {value} is not a number ({reason})",
+}
 
 
 def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Problems) -> None:
@@ -294,7 +371,8 @@ def check_ids(ids: pd.Series, labels: Sequence[str], column: str, problems: Prob
         rows = [labels[i] for i in group.index]
         where = rows[0].split(" ")[0] + "s " + ", ".join(r.split(" ", 1)[1] for r in rows)
         # every row of a duplicate is concerned: none is known to be the right one
-        problems.add(where, column, f"duplicate id {value!r}", positions=group.index)
+        msg = Message("duplicate id {id}", id=repr(value))
+        problems.add(where, column, msg, positions=group.index)
 
 
 def parse_population(
@@ -315,14 +393,17 @@ def parse_population(
     ok = parsed.ok
     negative = ok & (numbers < 0)
     for i in np.flatnonzero(negative).tolist():
-        problems.add(labels[i], column, f"population {cells[i]!r} is negative")
+        msg = Message("population {value} is negative", value=repr(cells[i]))
+        problems.add(labels[i], column, msg)
     fractional = ok & ~negative & (numbers != np.round(numbers))
     for i in np.flatnonzero(fractional).tolist():
-        problems.add(labels[i], column, f"population {cells[i]!r} is not a whole number")
+        msg = Message("population {value} is not a whole number", value=repr(cells[i]))
+        problems.add(labels[i], column, msg)
     # Beyond 2**53 a float64 has no exact count; no place has so many people anyway.
     huge = ok & ~negative & ~fractional & (numbers > _MAX_COUNT)
     for i in np.flatnonzero(huge).tolist():
-        problems.add(labels[i], column, f"population {cells[i]!r} is too large")
+        msg = Message("population {value} is too large", value=repr(cells[i]))
+        problems.add(labels[i], column, msg)
     good = ok & ~negative & ~fractional & ~huge
     counts = np.where(good, numbers, 0.0).astype(np.int64)
     return pd.arrays.IntegerArray(counts, ~good)
@@ -345,7 +426,8 @@ def parse_dates(
             continue
         parsed = _parse_date(value)
         if parsed is None:
-            problems.add(labels[i], column, f"{value!r} is not a date (use YYYY-MM-DD)")
+            msg = Message("{value} is not a date (use YYYY-MM-DD)", value=repr(value))
+            problems.add(labels[i], column, msg)
         else:
             out[i] = parsed
     return pd.Series(out, index=values.index, name=values.name)
@@ -388,7 +470,8 @@ def canonical_governorates(
             continue
         found = find_governorate(value)
         if found is None:
-            problems.add(labels[i], column, f"unknown governorate {str(value).strip()!r}")
+            msg = Message("unknown governorate {name}", name=repr(str(value).strip()))
+            problems.add(labels[i], column, msg)
         out[i] = found
     return pd.Series(out, index=values.index, dtype="str", name="governorate")
 
@@ -421,8 +504,11 @@ def check_office_ids(
             problems.add(
                 labels[i],
                 column,
-                f"office_id {value!r} is malformed: one office id per forum "
-                "(letters, digits, _ - . : / #, no spaces)",
+                Message(
+                    "office_id {value} is malformed: one office id per forum (letters, "
+                    "digits, _ - . : / #, no spaces)",
+                    value=repr(value),
+                ),
             )
 
 
@@ -452,13 +538,19 @@ def check_locations(
                 problems.add(
                     labels[i],
                     column,
-                    f"latitude {lat[i]:g} and longitude {lon[i]:g} look swapped",
+                    Message(
+                        "latitude {latitude} and longitude {longitude} look swapped",
+                        **_degrees(lat[i], lon[i]),
+                    ),
                 )
             else:
                 problems.add(
                     labels[i],
                     column,
-                    f"latitude {lat[i]:g} / longitude {lon[i]:g} is not a position on Earth",
+                    Message(
+                        "latitude {latitude} / longitude {longitude} is not a position on Earth",
+                        **_degrees(lat[i], lon[i]),
+                    ),
                 )
             continue
         if km_outside[i] <= tolerance:
@@ -467,16 +559,29 @@ def check_locations(
             problems.add(
                 labels[i],
                 column,
-                f"latitude {lat[i]:g} and longitude {lon[i]:g} look swapped "
-                "(exchanged, the point falls in Iraq)",
+                Message(
+                    "latitude {latitude} and longitude {longitude} look swapped (exchanged, "
+                    "the point falls in Iraq)",
+                    **_degrees(lat[i], lon[i]),
+                ),
             )
         else:
             problems.add(
                 labels[i],
                 column,
-                f"point at latitude {lat[i]:g}, longitude {lon[i]:g} is "
-                f"{km_outside[i]:.1f} km outside Iraq (more than {tolerance:g} km)",
+                Message(
+                    "point at latitude {latitude}, longitude {longitude} is {km} km outside "
+                    "Iraq (more than {tolerance} km)",
+                    **_degrees(lat[i], lon[i]),
+                    km=Number(float(km_outside[i]), 1),
+                    tolerance=f"{tolerance:g}",
+                ),
             )
+
+
+def _degrees(lat: float, lon: float) -> dict[str, str]:
+    """Return a point's degrees as messages give them (as written: ``33.3``, ``-91``)."""
+    return {"latitude": f"{lat:g}", "longitude": f"{lon:g}"}
 
 
 def looks_like_leading_zero_code(values: pd.Series) -> bool:

@@ -49,6 +49,7 @@ import pandas as pd
 from cpgeo import _validate as v
 from cpgeo import settings
 from cpgeo._log import log
+from cpgeo.i18n import Message
 from cpgeo.regions import find_governorate, locate_points
 
 __all__ = [
@@ -106,6 +107,12 @@ _PCODE = ("adm{n}_pcode", "admin{n}pcode", "adm{n}pcode")
 _NAME_EN = ("adm{n}_en", "adm{n}_name", "admin{n}name_en", "adm{n}name")
 _NAME_AR = ("adm{n}_ar", "adm{n}_name1", "admin{n}name_ar")
 _LEVEL_NAMES = {1: "governorate", 2: "district", 3: "subdistrict"}
+#: What an area table lacks, by (no P-code column?, no population column?).
+_MISSING_COLUMNS = {
+    (True, True): "no P-code and no population column (looked for {codes}; {totals})",
+    (True, False): "no P-code column (looked for {codes}; {totals})",
+    (False, True): "no population column (looked for {codes}; {totals})",
+}
 
 
 @dataclass(frozen=True)
@@ -177,13 +184,17 @@ def _governorates(
             problems.add(
                 labels[i],
                 cols.name[1],
-                f"governorate {name!r} is {by_name}, but its P-code {code} is {by_code}",
+                Message(
+                    "governorate {name} is {by_name}, but its P-code {code} is {by_code}",
+                    name=repr(name), by_name=by_name, code=code, by_code=by_code,
+                ),
             )
         found = by_code or by_name
         if found is None:
             column = cols.name.get(1) or cols.pcode.get(1)
-            what = " / ".join(repr(x) for x in (code, name) if x) or "none given"
-            problems.add(labels[i], column, f"unknown governorate ({what})")
+            given = " / ".join(repr(x) for x in (code, name) if x)
+            what = given or Message("none given")
+            problems.add(labels[i], column, Message("unknown governorate ({what})", what=what))
         result.append(found)
     return pd.Series(result, dtype="str"), codes
 
@@ -248,7 +259,11 @@ def areas_from_frame(
         word = _LEVEL_NAMES[n]
         code_col = cols.pcode.get(n)
         if code_col is None:
-            problems.add(None, None, f"level-{level} areas without a {word} P-code column")
+            msg = Message(
+                "level-{level} areas without a {area} P-code column",
+                level=level, area=Message(word),
+            )
+            problems.add(None, None, msg)
             continue
         codes = v.as_text(frame[code_col]).str.strip().str.upper()
         names = v.as_text(frame[cols.name[n]]) if n in cols.name else codes
@@ -284,7 +299,8 @@ def _check_nesting(
             if pd.isna(p) or pd.isna(c):
                 continue
             if not str(c).startswith(str(p)):
-                problems.add(labels[i], None, f"P-code {c} does not lie in {p}")
+                msg = Message("P-code {code} does not lie in {parent}", code=c, parent=p)
+                problems.add(labels[i], None, msg)
 
 
 def attach_areas(
@@ -389,22 +405,23 @@ def read_area_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     code_col = next((lower[c] for c in _TABLE_PCODE if c in lower), None)
     pop_col = next((lower[c] for c in _TABLE_POPULATION if c in lower), None)
     if code_col is None or pop_col is None:
-        missing = " and ".join(
-            what for what, col in (("a P-code", code_col), ("a population", pop_col))
-            if col is None
+        msg = Message(
+            _MISSING_COLUMNS[code_col is None, pop_col is None],
+            codes=", ".join(_TABLE_PCODE[:3]),
+            totals=", ".join(_TABLE_POPULATION[:4]),
         )
-        raise problems.fail(
-            None, f"no {missing} column (looked for {', '.join(_TABLE_PCODE[:3])}; "
-            f"{', '.join(_TABLE_POPULATION[:4])})"
-        )
+        raise problems.fail(None, msg)
     codes = v.as_text(frame[code_col]).str.strip().str.upper()
     level = np.zeros(len(frame), dtype=np.int64)
     for i, code in enumerate(codes):
         if pd.isna(code):
             problems.add(labels[i], code_col, "missing P-code")
         elif not looks_like_pcode(code) or len(code) == 5:
-            problems.add(labels[i], code_col, f"{code!r} is not a district or sub-district "
-                         "P-code (IQG16Q01, IQG16Q01N02)")
+            msg = Message(
+                "{code} is not a district or sub-district P-code (IQG16Q01, IQG16Q01N02)",
+                code=repr(code),
+            )
+            problems.add(labels[i], code_col, msg)
         else:
             level[i] = 2 if len(code) == 8 else 3
     v.check_ids(codes, labels, code_col, problems)

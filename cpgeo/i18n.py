@@ -16,14 +16,18 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cpgeo._errors import InputError
 
 __all__ = [
     "LANGUAGES",
     "RTL",
+    "Joined",
+    "Message",
+    "Number",
     "country_name",
     "format_date",
     "format_number",
@@ -32,6 +36,8 @@ __all__ = [
     "is_rtl",
     "language",
     "place_names",
+    "punctuation",
+    "say",
     "set_digits",
     "untranslated",
 ]
@@ -156,6 +162,120 @@ def gettext(message: str, lang: str = "en", /, **values: object) -> str:
     code = language(lang)
     text = message if code == "en" else _catalog(code).get(message, message)
     return text.format(**values) if values else text
+
+
+class Said(Protocol):
+    """Anything that can be said in a language: a :class:`Message`, a :class:`Joined`."""
+
+    def text(self, lang: str = "en", /) -> str:
+        """Return it in ``lang``."""
+        ...
+
+
+class Message(str):
+    """An English text that can also be said in the other languages.
+
+    ``Message("{name} is not a number", name="'abc'")`` is the text
+    ``'abc' is not a number`` (a :class:`str`, usable wherever text is), and keeps its
+    message (the catalogs' msgid) and fields apart, so that :meth:`text` can say it in
+    any language. A field may itself be said (a :class:`Message`, a :class:`Joined`, a
+    file problem): it is said in the same language. Used where a text is made long before
+    it is shown: an error about a file is raised by the reader and shown by the app in
+    the language of the page.
+    """
+
+    template: str
+    fields: dict[str, object]
+
+    def __new__(cls, template: str, /, **fields: object) -> Message:
+        """Make the message: its English text now, its other languages when asked."""
+        self = super().__new__(cls, _say(template, "en", fields))
+        self.template = template
+        self.fields = fields
+        return self
+
+    def text(self, lang: str = "en", /) -> str:
+        """Return the message in ``lang``, its fields filled in (said in ``lang`` too)."""
+        if lang == "en":
+            return str.__str__(self)
+        return _say(self.template, lang, self.fields)
+
+    def __repr__(self) -> str:
+        return f"Message({self.template!r}, **{self.fields!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_message, (self.template, self.fields))
+
+
+def _message(template: str, fields: dict[str, object]) -> Message:
+    return Message(template, **fields)
+
+
+def _say(template: str, lang: str, fields: dict[str, object]) -> str:
+    values = {name: say(value, lang) for name, value in fields.items()}
+    return gettext(template, lang, **values)
+
+
+class Joined:
+    """Parts said one after another with ``separator`` between them (``"; "``)."""
+
+    __slots__ = ("parts", "separator")
+
+    def __init__(self, parts: Iterable[object], separator: str = ", ") -> None:
+        self.parts: tuple[object, ...] = tuple(parts)
+        self.separator = separator
+
+    def text(self, lang: str = "en", /) -> str:
+        """Return the parts in ``lang``, joined (by the language's comma or semicolon)."""
+        return punctuation(self.separator, lang).join(say(part, lang) for part in self.parts)
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+
+class Number:
+    """A number said with the separators (and digits) of the language: ``1,234``, ``2.5``.
+
+    ``decimals``: fixed decimals (:func:`format_number`); default as many as it has.
+    """
+
+    __slots__ = ("decimals", "value")
+
+    def __init__(self, value: float, decimals: int | None = None) -> None:
+        self.value = value
+        self.decimals = decimals
+
+    def text(self, lang: str = "en", /) -> str:
+        """Return the number formatted for ``lang`` (:func:`format_number`)."""
+        return format_number(self.value, lang, decimals=self.decimals)
+
+    def __str__(self) -> str:
+        return format_number(self.value, "en", decimals=self.decimals, digits="latn")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Number):
+            return NotImplemented
+        return (self.value, self.decimals) == (other.value, other.decimals)
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+#: The comma and semicolon of Arabic script (Arabic and Kurdish write both).
+_ARABIC_PUNCTUATION = str.maketrans({",": "،", ";": "؛"})
+
+
+def punctuation(text: str, lang: str = "en") -> str:
+    """Return ``text`` (a separator: ``", "``, ``"; "``) with the commas of ``lang``."""
+    return text.translate(_ARABIC_PUNCTUATION) if language(lang) in RTL else text
+
+
+def say(value: object, lang: str = "en") -> str:
+    """Return ``value`` in ``lang``: said if it can be (a :class:`Message`), else as text."""
+    said = getattr(value, "text", None)
+    if callable(said) and (isinstance(value, Message) or not isinstance(value, str)):
+        return str(said(lang))
+    return str(value)
 
 
 def governorate_name(name: str, lang: str = "en") -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io as _io
 import logging
 import os
@@ -41,6 +42,7 @@ from cpgeo._text import repair_mojibake_columns
 # writing lives in cpgeo._write; these names are part of cpgeo.io
 from cpgeo._write import csv_safe, csv_safe_text, write_layer, write_layers
 from cpgeo.admin import area_level, areas_from_frame, attach_areas, has_districts
+from cpgeo.i18n import Joined, Message, Number
 from cpgeo.regions import assign_governorates, find_governorate, load_boundaries
 
 if TYPE_CHECKING:
@@ -192,6 +194,15 @@ def read_layer(
     return _read(path, kind, boundaries=boundaries, layer=layer, bad_rows=bad_rows).layer
 
 
+#: "183 of 11,443 rows", by the word of the layer and whether one row was read.
+_OF_ROWS = {
+    ("row", False): "{left_out} of {read} rows",
+    ("row", True): "{left_out} of {read} row",
+    ("feature", False): "{left_out} of {read} features",
+    ("feature", True): "{left_out} of {read} feature",
+}
+
+
 @dataclass(frozen=True, eq=False)
 class LoadResult:
     """A layer read with the rows that have problems left out (:func:`read_layer_partial`).
@@ -221,6 +232,9 @@ class LoadResult:
     reasons
         Rows left out by short reason (``{"outside Iraq": 180, ...}``), most first; a
         row with several reasons counts under each.
+    said_reasons
+        The same counts keyed by the reasons as messages, to say them in any language
+        (:meth:`summary`).
     """
 
     layer: gpd.GeoDataFrame
@@ -230,6 +244,7 @@ class LoadResult:
     kind: str
     word: str
     reasons: Mapping[str, int]
+    said_reasons: Mapping[Message, int] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def n_left_out(self) -> int:
@@ -241,13 +256,27 @@ class LoadResult:
         """Rows read: kept plus left out (blank lines are not rows)."""
         return len(self.layer) + len(self.left_out)
 
-    def summary(self) -> str:
-        """Say what was left out: ``"183 of 11,443 rows: 180 outside Iraq, 3 missing ..."``."""
-        words = f"{self.word}s" if self.n_read != 1 else self.word
-        head = f"{self.n_left_out:,} of {self.n_read:,} {words}"
-        if not self.reasons:
+    def summary(self, lang: str = "en") -> str:
+        """Say what was left out: ``"183 of 11,443 rows: 180 outside Iraq, 3 missing ..."``.
+
+        In ``lang`` (English by default), its counts formatted for that language.
+        """
+        return self.summary_said().text(lang)
+
+    def summary_said(self) -> Message:
+        """:meth:`summary` as a message, to say in any language."""
+        words = _OF_ROWS[self.word, self.n_read == 1]
+        head = Message(words, left_out=Number(self.n_left_out), read=Number(self.n_read))
+        if not self.said_reasons:
             return head
-        return f"{head}: " + ", ".join(f"{n:,} {reason}" for reason, n in self.reasons.items())
+        return Message("{head}: {why}", head=head, why=self.reasons_said())
+
+    def reasons_said(self) -> Joined:
+        """Say the rows left out by reason (``180 outside Iraq, 3 missing coordinates``)."""
+        return Joined(
+            Message("{count} {reason}", count=Number(n), reason=reason)
+            for reason, n in self.said_reasons.items()
+        )
 
     def error(self) -> InputError | None:
         """Return the error :func:`read_layer` raises by default for these rows, or None."""
@@ -323,9 +352,9 @@ def _read(
         raise InputError(msg)
     problems = v.Problems(path.name, kind)
     if not path.exists():
-        raise problems.fail(None, f"file not found: {path}")
+        raise problems.fail(None, Message("file not found: {path}", path=str(path)))
     if path.is_dir():
-        raise problems.fail(None, f"{path} is a folder, not a file")
+        raise problems.fail(None, Message("{path} is a folder, not a file", path=str(path)))
     suffix = path.suffix.lower()
     if suffix in _TABLE_SUFFIXES:
         frame, rows = _read_table(path, problems, sheet=layer)
@@ -347,9 +376,7 @@ def _read(
         word = "feature"
     else:
         supported = ", ".join((*_TABLE_SUFFIXES, *_VECTOR_SUFFIXES))
-        raise problems.fail(
-            None, f"unsupported file type {path.suffix or '(none)'!r}; use {supported}"
-        )
+        raise problems.fail(None, _unsupported(path, supported))
     gdf = _build_layer(
         frame,
         geometry,
@@ -360,8 +387,11 @@ def _read(
         boundaries=boundaries,
         bad_rows=bad_rows,
     )
-    left_out, reasons = _left_out_table(frame, geometry, rows, word, problems.left_out)
-    result = LoadResult(gdf, left_out, tuple(problems.left_out), path.name, kind, word, reasons)
+    left_out, said = _left_out_table(frame, geometry, rows, word, problems.left_out)
+    reasons = {str(reason): n for reason, n in said.items()}
+    result = LoadResult(
+        gdf, left_out, tuple(problems.left_out), path.name, kind, word, reasons, said
+    )
     log(f"read_layer: {len(gdf)} {kind} from {path.name}")
     if result.n_left_out:
         log(f"read_layer: {path.name}: left out {result.summary()}", logging.WARNING)
@@ -374,13 +404,13 @@ def _left_out_table(
     rows: np.ndarray,
     word: str,
     problems: Sequence[v.Problem],
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[Message, int]]:
     """Return the rows ``problems`` name with their reasons and cells, and rows by reason."""
     labels = [f"{word} {n}" for n in rows]
     index = {label: i for i, label in enumerate(labels)}
     # row number -> position in frame (-1: a row the reader did not keep), reasons, short
     # reasons (a dict: ordered, so ties in the counts go by row, then column)
-    found: dict[int, tuple[int, list[str], dict[str, None]]] = {}
+    found: dict[int, tuple[int, list[str], dict[Message, None]]] = {}
     for p in problems:
         if p.positions:
             entries = [found.setdefault(int(rows[i]), (i, [], {})) for i in p.positions]
@@ -496,11 +526,9 @@ def read_table(path: str | os.PathLike[str], what: str) -> tuple[pd.DataFrame, n
     path = Path(path)
     problems = v.Problems(path.name, what)
     if not path.is_file():
-        raise problems.fail(None, f"file not found: {path}")
+        raise problems.fail(None, Message("file not found: {path}", path=str(path)))
     if path.suffix.lower() not in _TABLE_SUFFIXES:
-        raise problems.fail(
-            None, f"unsupported file type {path.suffix or '(none)'!r}; use .csv or .xlsx"
-        )
+        raise problems.fail(None, _unsupported(path, ".csv or .xlsx"))
     return _read_table(path, problems, sheet=None)
 
 
@@ -511,6 +539,14 @@ def _read_table(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, problems, sheet=sheet)
     return _read_csv(path, problems)
+
+
+def _unsupported(path: Path, supported: str) -> Message:
+    return Message(
+        "unsupported file type {suffix}; use {supported}",
+        suffix=repr(path.suffix or "(none)"),
+        supported=supported,
+    )
 
 
 def _check_kind(kind: str) -> str:
@@ -531,7 +567,8 @@ def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarra
             _limits.check_csv_rows(path, problems)
         raw = path.read_bytes()
     except OSError as exc:
-        raise problems.fail(None, f"cannot read the file: {exc.strerror or exc}") from exc
+        reason = str(exc.strerror or exc)
+        raise problems.fail(None, Message("cannot read the file: {reason}", reason=reason)) from exc
     if not raw.strip():
         raise problems.fail(None, "the file is empty")
     if b"\x00" in raw[:4096]:
@@ -551,7 +588,8 @@ def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarra
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise problems.fail(None, f"cannot read the file as CSV: {reason}") from exc
+        msg = Message("cannot read the file as CSV: {reason}", reason=reason)
+        raise problems.fail(None, msg) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     # Line 1 is the header, so data row i (from 0) is spreadsheet row i + 2; blank lines
     # are skipped but keep their place in the numbering.
@@ -561,7 +599,7 @@ def _read_csv(path: Path, problems: v.Problems) -> tuple[pd.DataFrame, np.ndarra
     if frame.empty:
         raise problems.fail(None, "the file has a header but no data rows")
     if len(frame) > settings.max_rows:  # counted otherwise above: the parser has the last word
-        raise problems.fail(None, _limits.too_many(f"{len(frame):,}", "row"))
+        raise problems.fail(None, _limits.too_many(len(frame), "row"))
     return frame, rows[keep]
 
 
@@ -575,7 +613,7 @@ def _read_xlsx(
             _limits.check_zip_members(archive, problems)
             _limits.check_xml_prologs(archive, problems)
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as exc:
-        raise problems.fail(None, f"cannot read the file as XLSX: {exc}") from exc
+        raise problems.fail(None, _not_xlsx(exc)) from exc
     # A file object of ours, closed here: openpyxl leaves a file it opened open on failure.
     with path.open("rb") as file:
         try:
@@ -610,7 +648,12 @@ def _xlsx_records(
     elif sheet in book.sheetnames:
         ws = book[sheet]
     else:
-        raise problems.fail(None, f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}")
+        msg = Message(
+            "no sheet {sheet}; sheets: {sheets}",
+            sheet=repr(sheet),
+            sheets=", ".join(book.sheetnames),
+        )
+        raise problems.fail(None, msg)
     # Read-only mode believes the sheet's stored <dimension>, which writers get wrong:
     # rows below it would vanish and cells right of it be cut.
     ws.reset_dimensions()
@@ -631,17 +674,24 @@ def _xlsx_records(
             continue
         beyond = [i for i in range(width, len(values)) if not v.is_blank(values[i])]
         if beyond:
-            more = f" (and {len(beyond) - 1} more in this row)" if len(beyond) > 1 else ""
+            more = (
+                Message(" (and {count} more in this row)", count=Number(len(beyond) - 1))
+                if len(beyond) > 1
+                else ""
+            )
             problems.add(
                 f"row {number}",
                 get_column_letter(beyond[0] + 1),
-                f"a value beyond the last named column ({get_column_letter(width)}, "
-                f"{header[-1]!r}){more}; name its column or clear it",
+                Message(
+                    "a value beyond the last named column ({letter}, {name}){more}; name its "
+                    "column or clear it",
+                    letter=get_column_letter(width), name=repr(header[-1]), more=more,
+                ),
             )
             if all(v.is_blank(cell) for cell in values[:width]):
                 continue  # nothing else in the row: reported once, as that
         if len(records) == limit:
-            raise problems.fail(None, _limits.too_many(f"more than {limit:,}", "row"))
+            raise problems.fail(None, _limits.too_many(limit, "row", at_least=True))
         records.append(tuple(values[:width]) + (None,) * (width - len(values)))
         rows.append(number)
     return header, records, rows
@@ -658,11 +708,18 @@ def _xlsx_error(problems: v.Problems, exc: BaseException) -> InputError:
         if isinstance(cause, DefusedXmlException):
             return problems.fail(
                 None,
-                f"the workbook's XML declares entities or a DTD ({cause}), which a workbook "
-                "never needs (refused, as a possible XML entity bomb)",
+                Message(
+                    "the workbook's XML declares entities or a DTD ({cause}), which a "
+                    "workbook never needs (refused, as a possible XML entity bomb)",
+                    cause=str(cause),
+                ),
             )
         cause = cause.__cause__ or cause.__context__
-    return problems.fail(None, f"cannot read the file as XLSX: {exc}")
+    return problems.fail(None, _not_xlsx(exc))
+
+
+def _not_xlsx(exc: BaseException) -> Message:
+    return Message("cannot read the file as XLSX: {reason}", reason=str(exc))
 
 
 def _read_vector(
@@ -709,7 +766,10 @@ def _unzip_shapefile(path: Path, problems: v.Problems, *, layer: str | None, fol
                 chosen = [n for n in shapes if Path(n).stem == layer]
                 if not chosen:
                     names = ", ".join(Path(n).stem for n in shapes)
-                    msg = f"no shapefile {layer!r} in the archive; found {names}"
+                    msg = Message(
+                        "no shapefile {layer} in the archive; found {names}",
+                        layer=repr(layer), names=names,
+                    )
                     raise problems.fail(None, msg)
                 shapes = chosen
             members = _limits.shapefile_members(archive, shapes[0])
@@ -721,13 +781,15 @@ def _unzip_shapefile(path: Path, problems: v.Problems, *, layer: str | None, fol
                     with archive.open(info) as source, (folder / Path(name).name).open("wb") as out:
                         shutil.copyfileobj(source, out, _limits.CHUNK)
                 except (zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error) as exc:
-                    msg = (
-                        f"cannot unpack {name}: {exc} (the archive is damaged, or does not hold "
-                        "what its directory declares, as zip bombs do)"
+                    msg = Message(
+                        "cannot unpack {member}: {reason} (the archive is damaged, or does not "
+                        "hold what its directory declares, as zip bombs do)",
+                        member=name, reason=str(exc),
                     )
                     raise problems.fail(None, msg) from exc
     except (zipfile.BadZipFile, OSError) as exc:
-        raise problems.fail(None, f"cannot read the file as a zip archive: {exc}") from exc
+        msg = Message("cannot read the file as a zip archive: {reason}", reason=str(exc))
+        raise problems.fail(None, msg) from exc
     return folder / Path(shapes[0]).name
 
 
@@ -756,14 +818,14 @@ def _read_features(
         # One past the limit, in case the driver could not count the features beforehand.
         frame = pyogrio.read_dataframe(target, layer=layer, max_features=limit + 1)
         if len(frame) > limit:
-            raise problems.fail(None, _limits.too_many(f"more than {limit:,}", "feature"))
+            raise problems.fail(None, _limits.too_many(limit, "feature", at_least=True))
     except InputError:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if shown is not None:
             reason = reason.replace(*shown)
-        raise problems.fail(None, f"cannot read the file: {reason}") from exc
+        raise problems.fail(None, Message("cannot read the file: {reason}", reason=reason)) from exc
     return frame
 
 
@@ -857,8 +919,11 @@ def _build_layer(
                 problems.add(
                     None,
                     None,
-                    "no governorate or name column (looked for "
-                    f"{', '.join(_GOVERNORATE[:1] + _NAME[:1])} and their usual spellings)",
+                    Message(
+                        "no governorate or name column (looked for {columns} and their usual "
+                        "spellings)",
+                        columns=", ".join(_GOVERNORATE[:1] + _NAME[:1]),
+                    ),
                 )
             else:
                 derived = [find_governorate(n) for n in names]
@@ -867,7 +932,10 @@ def _build_layer(
                         problems.add(
                             labels[i],
                             name_col,
-                            f"{names[i]!r} is not a governorate name; add a governorate column",
+                            Message(
+                                "{name} is not a governorate name; add a governorate column",
+                                name=repr(names[i]),
+                            ),
                         )
                 governorate = pd.Series(derived, dtype="str")
     elif is_points:
@@ -978,16 +1046,19 @@ def _geometry_from_columns(
             try:
                 geoms[i] = shapely.from_wkt(str(text).strip())
             except shapely.errors.GEOSException:
-                problems.add(labels[i], wkt_col, f"{str(text)[:40]!r} is not WKT geometry")
+                msg = Message("{text} is not WKT geometry", text=repr(str(text)[:40]))
+                problems.add(labels[i], wkt_col, msg)
         return geoms, wkt_col
     if kind in _POINT_KINDS:
-        looked = (
-            f"latitude ({', '.join(_LAT)}) and longitude ({', '.join(_LON)}) "
-            f"columns, or a WKT column ({', '.join(_WKT)})"
+        msg = Message(
+            "no coordinate columns: looked for latitude ({latitude}) and longitude "
+            "({longitude}) columns, or a WKT column ({wkt}); found {found}",
+            latitude=", ".join(_LAT), longitude=", ".join(_LON), wkt=", ".join(_WKT),
+            found=", ".join(map(str, columns)),
         )
-        found = ", ".join(map(str, columns))
-        raise problems.fail(None, f"no coordinate columns: looked for {looked}; found {found}")
-    raise problems.fail(None, f"no geometry: looked for a WKT column ({', '.join(_WKT)})")
+        raise problems.fail(None, msg)
+    msg = Message("no geometry: looked for a WKT column ({wkt})", wkt=", ".join(_WKT))
+    raise problems.fail(None, msg)
 
 
 def _check_geometry_types(
@@ -1019,11 +1090,13 @@ def _check_geometry_types(
             if kind_name == "MultiPoint" and len(geom.geoms) == 1:
                 geom = geom.geoms[0]
             elif kind_name != "Point":
-                problems.add(labels[i], column, f"a {kind_name} where a point is expected")
+                msg = Message("a {geometry} where a point is expected", geometry=kind_name)
+                problems.add(labels[i], column, msg)
                 geoms[i] = None
                 continue
         elif kind_name not in ("Polygon", "MultiPolygon"):
-            problems.add(labels[i], column, f"a {kind_name} where a polygon is expected")
+            msg = Message("a {geometry} where a polygon is expected", geometry=kind_name)
+            problems.add(labels[i], column, msg)
             geoms[i] = None
             continue
         elif not geom.is_valid:

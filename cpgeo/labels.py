@@ -95,6 +95,13 @@ FIGURE_LABELS: dict[str, str] = {
     "road_km": "Road distance (km)",
     "off_network": "Far from any road",
     "place": "Place",
+    "population_within": "Population within the radius",
+    "population_radius": "Population within the radius",
+    "population_road": "Population within reach by road",
+    "areas": "Areas",
+    "pcode": "P-code",
+    "known": "Population already known",
+    "count": "Count",
 }
 
 #: The per-governorate columns a reader's table shows (files keep them all).

@@ -2049,8 +2049,11 @@ class _ShareLegend(MacroElement):
         self.dir = "rtl" if is_rtl(lang) else "ltr"
         # under the zoom buttons: over Syria and Turkey, or Iran, clear of Iraq's land
         self.position = "topright" if is_rtl(lang) else "topleft"
-        by = "by district" if shares.level == "district" else "by governorate"
-        title = gettext(f"Share of the population within the radius, {by}", lang)
+        title = (
+            gettext("Share of the population within the radius, by district", lang)
+            if shares.level == "district"
+            else gettext("Share of the population within the radius, by governorate", lang)
+        )
         self.html = _ramp_html(
             title,
             _class_labels(shares.classes, lang),

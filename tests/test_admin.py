@@ -408,7 +408,7 @@ def test_area_table_problems_are_reported_by_row(tmp_path: Path) -> None:
     assert "row 5, column pcode: 'BAGHDAD' is not" in text
     assert "row 6, column population: population '-5' is negative" in text
     (tmp_path / "bare.csv").write_text("code,value\nIQG01Q01,3\n", encoding="utf-8")
-    with pytest.raises(cpgeo.InputError, match=r"bare.csv.*no a P-code and a population column"):
+    with pytest.raises(cpgeo.InputError, match=r"bare.csv.*no P-code and no population column"):
         read_area_table(tmp_path / "bare.csv")
 
 

@@ -55,14 +55,21 @@ LATIN_WORD = re.compile(rf"[A-Za-z][A-Za-z_{QUOTES}]*")
 NOT_WORDS = re.compile(r"`[^`]*`|[\w.-]+\.(csv|gpkg|zip)\b|\([^)]*\.[a-z]+\)|\.[a-z]{2,5}\b")
 
 
+# t(), gettext() and Message() take the message first; a reader's Problems.add(row,
+# column, message) third and Problems.fail(column, message) second (a plain text there
+# is said in any language too)
+KEYWORDS = {"t": None, "gettext": None, "Message": None, "add": (3,), "fail": (2,)}
+
+
 def _app_messages() -> set[str]:
     """Every message the app and cpgeo pass to t() / gettext(), as Babel extracts it."""
     files = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
-    files += [ROOT / "cpgeo" / name for name in ("labels.py", "public.py", "scenario.py")]
+    # cpgeo itself: labels, maps, snapshots, the readers of files, the CLI's tables
+    files += sorted((ROOT / "cpgeo").rglob("*.py"))
     found: set[str] = set()
     for path in files:
         for _line, message, _comments, _context in extract_from_file(
-            "python", path, keywords={"t": None, "gettext": None}
+            "python", path, keywords=KEYWORDS
         ):
             if isinstance(message, str) and message:
                 found.add(message)
@@ -80,6 +87,22 @@ def _dynamic_messages() -> set[str]:
     out |= {page.title for page in PAGE_SPECS}
     out |= {words for values in labels.VALUE_LABELS.values() for words in values.values()}
     out |= set(ILLUSTRATIVE_LAYER_NAMES.values())
+    out |= _reader_messages()
+    from cpgeo.cli import _common, osm
+
+    out |= {_common.TOTAL, _common.OUTSIDE, *osm._FEATURES.values()}
+    return out
+
+
+def _reader_messages() -> set[str]:
+    """Messages the readers of files choose by value (by layer, count, convention)."""
+    from cpgeo import _limits, _numbers, _validate, admin, io
+
+    out = {*_validate.KIND_WORDS.values(), *_validate._WHERE_WORDS.values()}
+    out |= {reason for _needle, reason in _validate._REASONS}
+    out |= set(_validate._NOT_A_NUMBER.values())
+    out |= {*_limits._TOO_MANY.values(), *io._OF_ROWS.values(), *_numbers._AMBIGUOUS.values()}
+    out |= {*admin._MISSING_COLUMNS.values(), admin._LEVEL_NAMES[2], admin._LEVEL_NAMES[3]}
     return out
 
 
@@ -265,3 +288,38 @@ def test_arabic_indic_digits_are_an_option() -> None:
     assert all(not re.search(r"[\u0660-\u0669]", m.value) for m in at.metric)
     # the choice belonged to that session's runs, not to this thread
     assert i18n.digits_in_use() == "latn"
+
+
+def test_a_bad_upload_is_explained_in_the_page_s_language() -> None:
+    """What is wrong with an uploaded file is said in Arabic, then in Kurdish once chosen."""
+    csv = (
+        "id,name,latitude,longitude\n"
+        "T,Tikrit,34.6158,43.6786\n"
+        "R,Ramadi,33.4258,43.2992\n"
+        "X,Nowhere,,44.5\n"
+    )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "ar"
+    at.run()
+    at.sidebar.radio(key="data_source").set_value("files").run()
+    at.file_uploader(key="upload_offices").set_value(("mine.csv", csv.encode(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    allowed = KEPT | {"mine", "csv", "latitude", "Load"}
+    for lang, row, missing in (
+        ("ar", "الصف 4", "إحداثية مفقودة"),
+        ("ckb", "ڕیزی 4", "پۆتانێک نییە"),
+    ):
+        errors = [e.value for e in at.error]
+        assert errors, lang
+        assert all(row in e and missing in e for e in errors), (lang, errors)
+        assert not _english(errors, allowed), (lang, _english(errors, allowed))
+        at.sidebar.selectbox(key="lang").set_value("ckb").run()
+    # used without the bad row: what was left out, and why, in Kurdish
+    at.button(key="leave_out_offices").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning if "mine" in w.value]
+    assert len(warnings) == 1, [w.value for w in at.warning]
+    assert "پۆتانەکان نین" in warnings[0], warnings
+    assert not _english(warnings, allowed), _english(warnings, allowed)

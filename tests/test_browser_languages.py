@@ -150,3 +150,33 @@ def test_every_page_in_every_language(server, browser):  # noqa: F811 (the fixtu
     # Arabic and Kurdish maps carry the same data with other words
     for lang in ("ar", "ckb"):
         assert seconds[lang] < 1.5 * seconds["en"] + 0.5, figures
+
+
+def test_a_bad_upload_is_explained_in_arabic(server, browser):  # noqa: F811 (the fixture)
+    """An upload with a bad row: the message in Arabic, right to left, with the file's names."""
+    bad = ARTIFACTS / "offices_bad_ar.csv"
+    bad.write_text(
+        "id,name,latitude,longitude\nA,Good,33.3,44.4\nB,Swapped,44.5,33.4\n", encoding="utf-8"
+    )
+    blocked: list[str] = []
+    context, page = _open(browser, server, blocked)
+    page.goto(f"{server}/?lang=ar")
+    _legend_frame(page)
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_text(i18n.gettext("Your files", "ar")).click()
+    uploader = side.locator('[data-testid="stFileUploader"]').first
+    uploader.wait_for(timeout=30_000)
+    uploader.locator('input[type="file"]').set_input_files(str(bad))
+    alert = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
+        has_text=i18n.gettext("Upload not used: {keeps}. {message}", "ar").split(":")[0]
+    )
+    alert.wait_for(timeout=30_000)
+    message = alert.inner_text()
+    assert "offices_bad_ar.csv" in message, message
+    assert "الصف 3" in message and "مقلوبان" in message, message
+    assert "swapped" not in message and "row 3" not in message, message
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    alert.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "lang_ar_bad_upload.png"))
+    context.close()
+    assert not blocked, blocked[:5]

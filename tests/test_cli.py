@@ -161,13 +161,12 @@ def test_outside_km_sets_how_far_beyond_the_border_a_point_may_lie(
     assert settings.outside_iraq_tolerance_km == 25.0
 
 
-def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    """--json on every command: one JSON document on stdout, nothing else."""
+def road_and_raster(tmp_path: Path) -> tuple[Path, Path]:
+    """Ramadi -> Fallujah by one road, a police station at Fallujah; a raster of people."""
     import numpy as np
     from test_network import write_osm
     from test_population import from_origin, write_raster
 
-    # Ramadi -> Fallujah by one road, with a police station at Fallujah
     roads = write_osm(
         tmp_path / "roads.osm",
         {1: (43.30778, 33.42056), 2: (43.78599, 33.34913, {"amenity": "police"})},
@@ -179,6 +178,12 @@ def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path:
         crs="EPSG:4326",
         transform=from_origin(43.0, 33.6, 0.05, 0.05),
     )
+    return roads, raster
+
+
+def test_every_command_speaks_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """--json on every command: one JSON document on stdout, nothing else."""
+    roads, raster = road_and_raster(tmp_path)
     users = tmp_path / "users.toml"
     users.write_text('[users."dora@donor.example.org"]\nrole = "donor"\n', encoding="utf-8")
     runs = {

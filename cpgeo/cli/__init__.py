@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from cpgeo._errors import InputError, NetworkUnavailableError, SolverError
-from cpgeo.cli._common import add_lang_option
+from cpgeo.cli._common import add_lang_option, lang_of
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, NetworkUnavailableError, SolverError, ValueError, OSError) as exc:
         # what bad input, a file that cannot be read or written, or a solver can raise:
         # one line, exit 2; anything else is a bug and keeps its traceback
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        said = exc.text(lang_of(args)) if isinstance(exc, InputError) else str(exc)
+        message = " ".join(said.split()) or type(exc).__name__
         print(f"cpgeo {args.command}: error: {message}", file=sys.stderr)
         return 2
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cpgeo import settings
 from cpgeo._errors import InputError
-from cpgeo.i18n import gettext
+from cpgeo.i18n import Message, gettext, say
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -260,7 +260,10 @@ def _read_refusing(
     except InputError as exc:
         problems = getattr(exc, "problems", ())
         if problems and all(p.row is not None for p in problems):  # rows, not the file
-            msg = f"{exc} (to load the file without these rows, add {LEAVE_OUT_FLAG})"
+            msg = Message(
+                "{error} (to load the file without these rows, add {flag})",
+                error=exc.said, flag=LEAVE_OUT_FLAG,
+            )
             raise InputError(msg) from exc
         raise
 
@@ -304,7 +307,12 @@ def _write_left_out(results: Mapping[str, LoadResult], path: Path) -> None:
 
 
 def write_output(
-    frame: pd.DataFrame, path: Path | None, *, layer: str | None = None, quiet: bool = False
+    frame: pd.DataFrame,
+    path: Path | None,
+    *,
+    layer: str | None = None,
+    quiet: bool = False,
+    lang: str = "en",
 ) -> None:
     """Write ``frame`` to ``path`` (by extension), atomically; say where on stdout."""
     if path is None:
@@ -313,7 +321,17 @@ def write_output(
 
     write_layer(frame, path, layer=layer)
     if not quiet:
-        print(f"wrote {path}")
+        print(gettext("wrote {path}", lang, path=str(path)))
+
+
+#: The governorate cell of a table's total row, and of the rows outside every governorate.
+TOTAL = "Total"
+OUTSIDE = "(outside every governorate)"
+
+
+def say_line(args: argparse.Namespace, message: str) -> None:
+    """Print ``message`` (a :class:`cpgeo.i18n.Message`) in the command's ``--lang``."""
+    print(say(message, lang_of(args)))
 
 
 def print_table_of(args: argparse.Namespace, *table: Any, **options: Any) -> None:
@@ -325,7 +343,7 @@ def print_table(
     frame: pd.DataFrame,
     columns: Sequence[str] | None = None,
     *,
-    title: str | None = None,
+    title: str | Message | None = None,
     signed: Sequence[str] = ("change",),
     lang: str = "en",
 ) -> None:
@@ -338,10 +356,16 @@ def print_table(
     if lang != "en" and "governorate" in frame.columns:
         from cpgeo.i18n import place_names
 
-        frame = frame.assign(governorate=place_names(frame, lang, column="governorate"))
+        names = place_names(frame, lang, column="governorate")
+        spoken = {TOTAL: gettext(TOTAL, lang), OUTSIDE: gettext(OUTSIDE, lang)}
+        frame = frame.assign(governorate=[spoken.get(str(n), n) for n in names])
+    if lang != "en" and "name" in frame.columns:
+        from cpgeo.i18n import place_names
+
+        frame = frame.assign(name=place_names(frame, lang, column="name"))
     table = display_table(frame, columns, signed=signed, lang=lang)
     if title:
-        print(title)
+        print(say(title, lang))
     if table.empty:
         print(gettext("(none)", lang))
     else:

@@ -101,9 +101,10 @@ def _summary(fig: Figures, args: argparse.Namespace) -> tuple[Any, list[str], st
     """Return the summary table asked for (``--by``), its columns and its title."""
     by = getattr(args, "by", "governorate")
     table = fig.table(by)
+    lang = lang_of(args)
     columns = list(DISTRICT_COLUMNS if by == "district" else GOVERNORATE_COLUMNS)
-    return table, columns, gettext("By district" if by == "district" else "By governorate",
-                               lang_of(args))
+    title = gettext("By district", lang) if by == "district" else gettext("By governorate", lang)
+    return table, columns, title
 
 
 def _figures(args: argparse.Namespace) -> tuple[Any, Figures]:
@@ -139,7 +140,7 @@ def run_figures(args: argparse.Namespace) -> int:
     """Print every figure and the per-governorate table; write the table."""
     scenario, fig = _figures(args)
     summary, columns, title = _summary(fig, args)
-    write_output(summary, args.output, layer="figures", quiet=args.json)
+    write_output(summary, args.output, layer="figures", quiet=args.json, lang=lang_of(args))
     if args.json:
         _print_json(
             args,
@@ -176,7 +177,7 @@ def run_coverage(args: argparse.Namespace) -> int:
     """Print the coverage figures by governorate; write the communities with their coverage."""
     scenario, fig = _figures(args)
     covered = fig.coverage
-    write_output(covered, args.output, layer="communities", quiet=args.json)
+    write_output(covered, args.output, layer="communities", quiet=args.json, lang=lang_of(args))
     uncovered = covered[~covered["covered"]].sort_values(
         "population", ascending=False, na_position="last"
     )
@@ -245,7 +246,7 @@ def run_load(args: argparse.Namespace) -> int:
 
     scenario, fig = _figures(args)
     offices, forums, assignment = fig.load, fig.forums, fig.assignment
-    write_output(offices, args.output, layer="offices", quiet=args.json)
+    write_output(offices, args.output, layer="offices", quiet=args.json, lang=lang_of(args))
     problems = forums[(forums["status"] != "in_range") | (forums["offices_in_range"] == 0)]
     moved = assignment.cpfs[assignment.cpfs["moved"]]
     unserved = assignment.cpfs[~assignment.cpfs["served"]]

@@ -15,11 +15,14 @@ from cpgeo.cli._common import (
     add_radius_option,
     check_options,
     json_records,
+    lang_of,
     print_json,
     print_table_of,
     read_point_layers,
+    say_line,
     write_output,
 )
+from cpgeo.i18n import Message, Number
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -114,7 +117,7 @@ def run_areas(args: argparse.Namespace) -> int:
         if "communities" in layers:
             estimate = estimate_population(layers["communities"], table)
             write_output(estimate.communities, args.output, layer="communities",
-                         quiet=args.json)
+                         quiet=args.json, lang=lang_of(args))
             body["estimate"] = {"method": estimate.method,
                                 "areas": json_records(estimate.areas)}
         if "offices" in layers:
@@ -129,25 +132,37 @@ def run_areas(args: argparse.Namespace) -> int:
         body["written"] = None if args.output is None or estimate is None else str(args.output)
         print_json(body)
         return 0
-    print(f"{len(areas):,} level-{level} areas in {areas['governorate'].nunique()} "
-          f"governorates ({args.boundaries.name})")
-    print_table_of(args, per, ["governorate", "areas"], title="Areas per governorate")
+    say_line(args, Message(
+        "level-{level} areas: {areas}; governorates: {governorates} ({file})",
+        level=level, areas=Number(len(areas)),
+        governorates=Number(areas["governorate"].nunique()), file=args.boundaries.name,
+    ))
+    title = Message("Areas per governorate")
+    print_table_of(args, per, ["governorate", "areas"], title=title)
     if joined is not None:
-        print(f"Population table: {joined['matched']:,} of {joined['rows']:,} P-codes match "
-              f"an area; {joined['population']:,} people in all")
+        say_line(args, Message(
+            "Population table: {matched} of {rows} P-codes match an area; {people} people in all",
+            matched=Number(joined["matched"]), rows=Number(joined["rows"]),
+            people=Number(joined["population"]),
+        ))
         if joined["unmatched_pcodes"]:
-            print("P-codes without an area: " + ", ".join(joined["unmatched_pcodes"][:20]))
+            say_line(args, Message(
+                "P-codes without an area: {codes}", codes=", ".join(joined["unmatched_pcodes"][:20])
+            ))
     if reach is not None:
-        print_table_of(args, reach.offices, ["id", "name", "population_by_area"],
-               title="People within the radius of each office, by area share")
-        print(f"Within the radius of any office: {reach.covered:,.0f} of {reach.total:,.0f} "
-              f"people; {reach.method}")
+        title = Message("People within the radius of each office, by area share")
+        print_table_of(args, reach.offices, ["id", "name", "population_by_area"], title=title)
+        say_line(args, Message(
+            "Within the radius of any office: {covered} of {total} people; {method}",
+            covered=Number(round(reach.covered)), total=Number(round(reach.total)),
+            method=reach.method,
+        ))
     if estimate is not None:
         print(estimate.method)
         skipped = estimate.areas[estimate.areas["note"] != ""]
         if len(skipped):
             print_table_of(args, pd.DataFrame(skipped), ["pcode", "population", "known", "note"],
-                   title="Areas whose total was not spread")
+                           title=Message("Areas whose total was not spread"))
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from cpgeo import settings
 from cpgeo._errors import InputError, NetworkUnavailableError
 from cpgeo.cli._common import (
+    TOTAL,
     add_json_option,
     add_layer_options,
     add_output_option,
@@ -20,9 +21,11 @@ from cpgeo.cli._common import (
     print_json,
     print_notice,
     print_table_of,
+    say_line,
     scenario_json,
     write_output,
 )
+from cpgeo.i18n import Message, Number
 
 
 def _add_source_options(
@@ -113,6 +116,10 @@ def run_roads(args: argparse.Namespace) -> int:
         return _offline(args, exc)
 
 
+#: What ``cpgeo osm`` reads, as its tables name it.
+_FEATURES = {"stations": "Police stations", "places": "Places"}
+
+
 def _run_osm(args: argparse.Namespace) -> int:
     from cpgeo import osm
 
@@ -127,20 +134,24 @@ def _run_osm(args: argparse.Namespace) -> int:
         source = "Overpass"
     columns = ["id", "name", "governorate"] + (["population", "place"]
                                                if args.what == "places" else [])
-    counts = layer.groupby("governorate", dropna=False).size().rename("n").reset_index()
-    write_output(layer, args.output, layer=args.what, quiet=args.json)
+    counts = layer.groupby("governorate", dropna=False).size().rename("count").reset_index()
+    write_output(layer, args.output, layer=args.what, quiet=args.json, lang=lang_of(args))
     if args.json:
         print_json(
             {
                 args.what: len(layer),
-                "by_governorate": json_records(counts.rename(columns={"n": args.what})),
+                "by_governorate": json_records(counts.rename(columns={"count": args.what})),
                 "source": source,
                 "written": str(args.output),
             }
         )
         return 0
-    print_table_of(args, counts, title=f"{len(layer)} {args.what} from {source}, by governorate")
-    print_table_of(args, layer.head(10), columns, title="First rows")
+    title = Message(
+        "{layer} from {source}, by governorate: {n}",
+        layer=Message(_FEATURES[args.what]), source=source, n=Number(len(layer)),
+    )
+    print_table_of(args, counts, title=title)
+    print_table_of(args, layer.head(10), columns, title=Message("First rows"))
     return 0
 
 
@@ -180,7 +191,7 @@ def _run_roads(args: argparse.Namespace) -> int:
         table[column] = table[column].round().astype("Int64")
     # Segments and km, not nodes: a node count depends on simplification, not on the roads.
     segments, road_km = road_extent(graph)
-    write_output(out, args.output, layer="communities", quiet=args.json)
+    write_output(out, args.output, layer="communities", quiet=args.json, lang=lang_of(args))
     totals = {
         "communities": len(out),
         "within_radius": int(out["within_radius"].sum()),
@@ -201,22 +212,26 @@ def _run_roads(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    total = pd.DataFrame([{"governorate": "Total", **totals,
+    total = pd.DataFrame([{"governorate": TOTAL, **totals,
                            "population_radius": table["population_radius"].sum(),
                            "population_road": table["population_road"].sum()}])
     table = pd.concat([table, total], ignore_index=True)
     if args.offices is None:  # only the demo offices are illustrative here
         print_notice(scenario, lang_of(args))
-    print_table_of(args, table, title=f"Communities within {radius:g} km: as the crow flies "
-                   f"(within_radius) and by road (covered_by_road), {len(scenario.offices)} "
-                   f"offices, {segments:,} road segments ({road_km:,.1f} km of road)")
+    title = Message(
+        "Communities within {km} km: as the crow flies and by road; "
+        "offices: {offices}; road segments: {segments} ({road_km} km of road)",
+        km=f"{radius:g}", offices=Number(len(scenario.offices)), segments=Number(segments),
+        road_km=Number(road_km, 1),
+    )
+    print_table_of(args, table, title=title)
     gap = out[out["radius_but_not_road"]].sort_values("population", ascending=False)
     if len(gap):
         columns = ["name", "governorate", "population", "nearest_office_km", "road_km", "snap_m"]
-        print_table_of(args, gap.head(15), columns,
-                       title=f"Within the radius but not by road ({len(gap)})")
+        title = Message("Within the radius but not by road ({n})", n=Number(len(gap)))
+        print_table_of(args, gap.head(15), columns, title=title)
     else:
-        print("Within the radius but not by road: none")
+        say_line(args, Message("Within the radius but not by road: none"))
     return 0
 
 

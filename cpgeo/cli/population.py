@@ -8,6 +8,8 @@ from pathlib import Path
 from cpgeo import settings
 from cpgeo.cli._common import (
     OUTPUT_SUFFIXES,
+    OUTSIDE,
+    TOTAL,
     add_json_option,
     add_layer_options,
     add_output_option,
@@ -21,6 +23,7 @@ from cpgeo.cli._common import (
     scenario_json,
     write_output,
 )
+from cpgeo.i18n import Message
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -66,8 +69,8 @@ def run_population(args: argparse.Namespace) -> int:
     table = None
     if args.by_governorate or summary_out is not None:
         table = population_coverage(args.raster, scenario.offices, scenario.boundaries, radius)
-        write_output(table, summary_out, quiet=args.json)
-    write_output(offices, args.output, layer="offices", quiet=args.json)
+        write_output(table, summary_out, quiet=args.json, lang=lang_of(args))
+    write_output(offices, args.output, layer="offices", quiet=args.json, lang=lang_of(args))
     if args.json:
         print_json(
             {
@@ -88,17 +91,21 @@ def run_population(args: argparse.Namespace) -> int:
         args,
         offices.sort_values("population_within", ascending=False),
         ["id", "name", "governorate", "population_within"],
-        title=f"People within {radius:g} km of each office (cell centres, geodesic)",
+        title=Message(
+            "People within {km} km of each office (cell centres, geodesic)", km=f"{radius:g}"
+        ),
     )
     if table is not None:
         import pandas as pd
 
         rows = pd.concat(
-            [table.fillna({"governorate": "(outside every governorate)"}),
-             pd.DataFrame([{"governorate": "Total", **raster_total(table).to_dict()}])],
+            [table.fillna({"governorate": OUTSIDE}),
+             pd.DataFrame([{"governorate": TOTAL, **raster_total(table).to_dict()}])],
             ignore_index=True,
         )
-        title = f"People within {radius:g} km of any office, by governorate"
+        title = Message(
+            "People within {km} km of any office, by governorate", km=f"{radius:g}"
+        )
         print_table_of(args, rows, title=title)
     return 0
 

@@ -278,7 +278,7 @@ def run_propose(args: argparse.Namespace) -> int:
     out = proposal.sites
     if scenario.illustrative:
         out = out.assign(note=scenario.notice)
-    write_output(out, args.output, layer="proposals", quiet=args.json)
+    write_output(out, args.output, layer="proposals", quiet=args.json, lang=lang_of(args))
     if args.save is not None:
         from cpgeo.plans import save_plan
 
