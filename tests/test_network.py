@@ -752,7 +752,7 @@ def test_cli_roads_reports_road_segments_not_simplified_nodes(zigzag_file, tmp_p
                  "--communities", str(communities), "--radius-km", "100", "-o", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert f"32 road segments ({along[32] / 1000:.1f} km of road)" in printed
+    assert f"road segments: 32 ({along[32] / 1000:.1f} km of road)" in printed
     assert "road nodes" not in printed
     table = read_layer(out, "communities").set_index("id")
     np.testing.assert_allclose(table.loc[[f"c{k}" for k in range(len(coords))], "road_km"],
