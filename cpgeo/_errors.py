@@ -17,10 +17,11 @@ class InputError(ValueError):
 
     def text(self, lang: str = "en") -> str:
         """Return the message in ``lang`` (English where it was raised as plain text)."""
-        said = getattr(self.said, "text", None)
-        if lang != "en" and callable(said) and type(self.said) is not str:
-            return str(said(lang))
-        return str(self)
+        if lang == "en":
+            return str(self)
+        from cpgeo.i18n import say
+
+        return say(self.said, lang)
 
     def renamed(self, old: str, new: str) -> InputError:
         """Return this error with ``old`` (a temporary copy's path) said as ``new``.
@@ -40,10 +41,9 @@ class _Renamed:
         self.said, self.old, self.new = said, old, new
 
     def text(self, lang: str = "en") -> str:
-        said = getattr(self.said, "text", None)
-        if callable(said) and type(self.said) is not str:
-            return str(said(lang)).replace(self.old, self.new)
-        return str(self.said).replace(self.old, self.new)
+        from cpgeo.i18n import say
+
+        return say(self.said, lang).replace(self.old, self.new)
 
     def __str__(self) -> str:
         return self.text("en")

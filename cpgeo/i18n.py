@@ -18,7 +18,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cpgeo._errors import InputError
 
@@ -164,14 +164,6 @@ def gettext(message: str, lang: str = "en", /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-class Said(Protocol):
-    """Anything that can be said in a language: a :class:`Message`, a :class:`Joined`."""
-
-    def text(self, lang: str = "en", /) -> str:
-        """Return it in ``lang``."""
-        ...
-
-
 class Message(str):
     """An English text that can also be said in the other languages.
 
@@ -251,14 +243,6 @@ class Number:
 
     def __str__(self) -> str:
         return format_number(self.value, "en", decimals=self.decimals, digits="latn")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Number):
-            return NotImplemented
-        return (self.value, self.decimals) == (other.value, other.decimals)
-
-    def __hash__(self) -> int:
-        return hash(self.value)
 
 
 #: The comma and semicolon of Arabic script (Arabic and Kurdish write both).
